@@ -1,0 +1,50 @@
+# Vigil — build, demo, tests and benchmarks. `make demo` and `make test` work on
+# a fresh Debian 12 machine with only the Swift toolchain: `deps` installs the rest.
+
+SWIFT      ?= swift
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+VENV       := .venv
+PYTHON     := $(VENV)/bin/python
+APT_DEPS   := libmodbus-dev pkg-config socat mbpoll
+DEMO_SECONDS ?= 30
+BIN        := .build/debug/vigil
+
+.PHONY: deps build release demo test bench install clean
+
+deps:
+	@missing=""; \
+	for p in $(APT_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v python3 >/dev/null 2>&1 && python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3 python3-venv"; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
+	@$(PYTHON) -c 'import pymodbus, serial' >/dev/null 2>&1 || $(VENV)/bin/pip install -q 'pymodbus==3.16.*' pyserial
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release -Xswiftc -static-stdlib
+
+demo: build
+	$(BIN) demo --duration $(DEMO_SECONDS)
+
+test: build
+	$(SWIFT) test
+
+bench: deps release
+	bash bench/run.sh
+
+install: release
+	install -D -m 0755 .build/release/vigil $(DESTDIR)$(PREFIX)/bin/vigil
+	for d in Profiles Examples Boards; do \
+		[ -d $$d ] && [ -n "$$(ls $$d)" ] || continue; \
+		install -d $(DESTDIR)$(PREFIX)/share/vigil/$$d; \
+		install -m 0644 $$d/* $(DESTDIR)$(PREFIX)/share/vigil/$$d/; \
+	done
+
+clean:
+	rm -rf .build $(VENV)

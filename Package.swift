@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Vigil",
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+    ],
+    targets: [
+        // libmodbus from Debian (apt: libmodbus-dev). The shim re-exports the
+        // error macros that Swift cannot import.
+        .systemLibrary(
+            name: "CModbus",
+            pkgConfig: "libmodbus",
+            providers: [.apt(["libmodbus-dev"])]
+        ),
+        // Small C helpers for Linux calls Swift's Glibc module does not import.
+        .target(name: "CLinuxShims"),
+        // Pure Swift: config, profiles, decoding, planning, scheduling. No C, no hardware.
+        .target(name: "VigilCore"),
+        // Typed wrapper over libmodbus (client and server).
+        .target(name: "VigilModbus", dependencies: ["VigilCore", "CModbus"]),
+        // The running daemon: bus workers, sinks, the simulator.
+        .target(name: "VigilAgent", dependencies: ["VigilCore", "VigilModbus", "CLinuxShims"]),
+        // The executable: command dispatch only.
+        .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilCore"]),
+        // Benchmark driver for `make bench` (baseline loops beside the agent's own code).
+        .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilModbus", "VigilCore", "CModbus"]),
+        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
+        .testTarget(name: "VigilModbusTests", dependencies: ["VigilModbus", "VigilCore", "CModbus"]),
+        .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgent", "VigilModbus", "VigilCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

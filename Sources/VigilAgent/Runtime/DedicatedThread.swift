@@ -1,0 +1,78 @@
+import CLinuxShims
+import Glibc
+
+/// A POSIX thread of its own, for work that blocks in C calls (libmodbus,
+/// serial I/O, fsync) and so must stay off Swift's cooperative pool.
+public final class DedicatedThread: @unchecked Sendable {
+    private var thread: pthread_t?
+    private let body: @Sendable () -> Void
+    public let name: String
+
+    private final class Box {
+        let name: String
+        let body: @Sendable () -> Void
+        init(_ name: String, _ body: @escaping @Sendable () -> Void) { self.name = name; self.body = body }
+    }
+
+    public init(name: String, body: @escaping @Sendable () -> Void) {
+        self.name = name
+        self.body = body
+    }
+
+    public func start() {
+        let box = Unmanaged.passRetained(Box(name, body)).toOpaque()
+        var t = pthread_t()
+        let rc = pthread_create(&t, nil, { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            CLinuxShims_set_thread_name(String(box.name.prefix(15)))
+            box.body()
+            return nil
+        }, box)
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        thread = t
+    }
+
+    public func join() {
+        if let t = thread { pthread_join(t, nil); thread = nil }
+    }
+}
+
+/// Wakes a thread that sleeps in `sleep(untilMonotonic:)`, from any thread.
+public final class WakeSignal: @unchecked Sendable {
+    private var fds: [Int32] = [-1, -1]
+
+    public init() {
+        let rc = pipe(&fds)
+        precondition(rc == 0, "pipe failed")
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+    }
+
+    deinit { close(fds[0]); close(fds[1]) }
+
+    public func wake() {
+        var byte: UInt8 = 1
+        _ = write(fds[1], &byte, 1)
+    }
+
+    /// Sleeps until the monotonic deadline or a wake; returns true when woken.
+    @discardableResult
+    public func sleep(untilMonotonic deadline: Int64, now: Int64) -> Bool {
+        let remaining = deadline - now
+        if remaining <= 0 { return drain() }
+        // poll() counts milliseconds: round up so a sleep never ends early.
+        let ms = Int32(min((remaining + 999_999) / 1_000_000, Int64(Int32.max)))
+        var entry = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
+        let n = poll(&entry, 1, ms)
+        return n > 0 ? drain() : false
+    }
+
+    private func drain() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        var woke = false
+        while read(fds[0], &buffer, buffer.count) > 0 { woke = true }
+        return woke
+    }
+}

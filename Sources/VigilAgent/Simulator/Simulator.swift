@@ -1,0 +1,67 @@
+import Glibc
+import Synchronization
+import VigilCore
+import VigilModbus
+
+/// `vigil simulate`: a Modbus server (libmodbus's server API) serving
+/// simulated sensors from their profiles, on TCP or on a serial line.
+public final class Simulator: Sendable {
+    public let transport: BusTransport
+    public let devices: [SimulatedDevice]
+    /// Values stay at their starting point (for comparing two readers).
+    public let frozen: Bool
+    private let stopRequested = Atomic<Bool>(false)
+    private let thread = Mutex<DedicatedThread?>(nil)
+    private let requestCount = Atomic<Int>(0)
+
+    public init(transport: BusTransport, devices: [SimulatedDevice], frozen: Bool = false) {
+        self.transport = transport
+        self.devices = devices
+        self.frozen = frozen
+    }
+
+    public var requestsServed: Int { requestCount.load(ordering: .relaxed) }
+
+    /// Serves on the calling thread until `stop()`.
+    public func run() throws(ModbusError) {
+        serve(try open())
+    }
+
+    /// Opens the port now, so a failure reaches the caller, then serves on a thread.
+    public func start() throws(ModbusError) {
+        let server = try open()
+        let t = DedicatedThread(name: "simulator") { [self] in serve(server) }
+        thread.withLock { $0 = t }
+        t.start()
+    }
+
+    private func open() throws(ModbusError) -> ModbusServer {
+        // libmodbus's RTU server answers a single unit id: the first device's.
+        try ModbusServer(transport: transport, rtuUnit: devices.first?.unit ?? 1)
+    }
+
+    private func serve(_ server: ModbusServer) {
+        let models = Dictionary(devices.map { ($0.unit, SensorModel($0)) }, uniquingKeysWith: { first, _ in first })
+        let start = monotonicNanos()
+        server.run(shouldStop: { stopRequested.load(ordering: .acquiring) }, tick: {
+            guard !frozen else { return }
+            let t = Double(monotonicNanos() - start) / 1e9
+            for model in models.values { model.update(elapsedSeconds: t) }
+        }, reply: { unit in
+            requestCount.add(1, ordering: .relaxed)
+            guard let model = models[unit] else { return .silence }
+            switch model.device.fault {
+            case .none: return .answer(model.map)
+            case .silent: return .silence
+            case .exception(let code): return .exception(code)
+            case .slow(let ms): return .answerAfter(milliseconds: ms, model.map)
+            }
+        })
+    }
+
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        let t = thread.withLock { t in defer { t = nil }; return t }
+        t?.join()
+    }
+}

@@ -1,0 +1,263 @@
+/// Loads `vigil.json5`: reads JSON5, validates every part, resolves profiles,
+/// and returns a `VigilConfig` or every problem found.
+public struct ConfigLoader: Sendable {
+    public static let defaultPath = "/etc/vigil/vigil.json5"
+    public static let defaultStateDir = "/var/lib/vigil"
+
+    public var profiles: ProfileLibrary
+    /// Where the gateway id comes from when the config gives none.
+    public var machineIDFile: String
+
+    public init(profiles: ProfileLibrary, machineIDFile: String = "/etc/machine-id") {
+        self.profiles = profiles
+        self.machineIDFile = machineIDFile
+    }
+
+    public func load(file: String) -> Result<VigilConfig, ConfigErrors> {
+        do {
+            return parse(try readTextFile(file), file: file)
+        } catch {
+            return .failure(ConfigErrors([ConfigIssue(file: file, location: nil, path: "", message: "cannot read: \(error.reason)")]))
+        }
+    }
+
+    public func parse(_ text: String, file: String) -> Result<VigilConfig, ConfigErrors> {
+        let root: JSONNode
+        do { root = try JSON5Reader.parse(text) } catch {
+            return .failure(ConfigErrors([ConfigIssue(file: displayName(file), location: error.location, path: "", message: error.message)]))
+        }
+        let diagnostics = Diagnostics(file: displayName(file))
+        var validation = Validation(loader: self, file: file, diagnostics: diagnostics)
+        let config = validation.run(root)
+        if let config, diagnostics.issues.isEmpty { return .success(config) }
+        return .failure(ConfigErrors(diagnostics.issues))
+    }
+
+    private func displayName(_ file: String) -> String { file }
+}
+
+/// One validation pass over a config tree.
+private struct Validation {
+    let loader: ConfigLoader
+    let file: String
+    let diagnostics: Diagnostics
+    var loadedProfiles: [String: Profile?] = [:]
+
+    init(loader: ConfigLoader, file: String, diagnostics: Diagnostics) {
+        self.loader = loader; self.file = file; self.diagnostics = diagnostics
+    }
+
+    static let topKeys = ["gateway", "buses", "devices", "uplink"]
+    static let gatewayKeys = ["id", "state_dir"]
+    static let busKeys = ["id", "kind", "device", "baud", "parity", "data_bits", "stop_bits", "rs485", "gap_ms",
+                          "host", "port", "timeout_ms", "retries", "max_registers"]
+    static let rtuOnlyKeys = ["device", "baud", "parity", "data_bits", "stop_bits", "rs485", "gap_ms"]
+    static let tcpOnlyKeys = ["host", "port"]
+    static let deviceKeys = ["id", "bus", "unit", "profile", "points", "interval_ms", "enabled", "max_gap", "offline_after"]
+    static let uplinkKeys = ["kind"]
+
+    enum BusKind: String, CaseIterable { case rtu, tcp }
+    enum UplinkKind: String, CaseIterable { case stdout }
+
+    mutating func run(_ root: JSONNode) -> VigilConfig? {
+        guard let r = ObjectReader(root, path: "", diagnostics: diagnostics, keys: Self.topKeys) else { return nil }
+        let gateway = parseGateway(r.object("gateway", keys: Self.gatewayKeys))
+        let buses = (r.array("buses", required: true) ?? []).compactMap { parseBus($0.node, path: $0.path) }
+        checkUnique(buses.map(\.id), items: r.array("buses") ?? [], what: "bus")
+        checkSerialOwnership(buses, items: r.array("buses") ?? [])
+        var devices: [DeviceSpec] = []
+        for (node, path) in r.array("devices", required: true) ?? [] {
+            if let device = parseDevice(node, path: path, buses: buses) { devices.append(device) }
+        }
+        checkUnique(devices.map(\.id), items: r.array("devices") ?? [], what: "device")
+        checkUnits(devices, items: r.array("devices") ?? [])
+        let uplink = parseUplink(r.object("uplink", keys: Self.uplinkKeys))
+        guard let gateway else { return nil }
+        return VigilConfig(file: file, gateway: gateway, buses: buses, devices: devices, uplink: uplink)
+    }
+
+    private func parseGateway(_ r: ObjectReader?) -> GatewaySpec? {
+        var id = r?.string("id")
+        if let given = id, !isValidID(given) {
+            r?.report("id", "\"\(given)\" may contain only letters, digits, '.', '_' and '-'")
+        }
+        if id == nil {
+            id = (try? readTextFile(loader.machineIDFile)).map(trimmed)
+            if id?.isEmpty ?? true {
+                diagnostics.report("gateway.id", at: r?.node.location, "is not set and \(loader.machineIDFile) cannot be read; give the gateway an id")
+                return nil
+            }
+        }
+        let stateDir = r?.string("state_dir") ?? ConfigLoader.defaultStateDir
+        if !stateDir.hasPrefix("/") { r?.report("state_dir", "must be an absolute path, not \"\(stateDir)\"") }
+        return GatewaySpec(id: id!, stateDir: stateDir)
+    }
+
+    private func parseBus(_ node: JSONNode, path: String) -> BusSpec? {
+        guard let r = ObjectReader(node, path: path, diagnostics: diagnostics, keys: Self.busKeys) else { return nil }
+        let before = diagnostics.issues.count
+        let id = checkedID(r)
+        let kind = r.choice("kind", required: true, as: BusKind.self)
+        let timeoutMs = r.integer("timeout_ms", range: 10...60_000) ?? 1000
+        let retries = r.integer("retries", range: 0...10) ?? 1
+        let maxRegisters = r.integer("max_registers", range: 1...125) ?? 125
+        var transport: BusTransport?
+        switch kind {
+        case .rtu:
+            for key in Self.tcpOnlyKeys where r.has(key) { r.report(key, "applies only to tcp buses") }
+            let device = r.string("device", required: true)
+            let baud = r.integer("baud", range: 300...4_000_000) ?? 9600
+            let parity = r.choice("parity", as: Parity.self) ?? .none
+            let dataBits = r.integer("data_bits", range: 5...8) ?? 8
+            let stopBits = r.integer("stop_bits", range: 1...2) ?? 1
+            let rs485 = r.bool("rs485") ?? false
+            let gap = r.number("gap_ms", range: 0...1000)
+                ?? SerialSettings.defaultGapMs(baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits)
+            if let device {
+                transport = .rtu(SerialSettings(device: device, baud: baud, parity: parity, dataBits: dataBits,
+                                                stopBits: stopBits, rs485: rs485, gapMs: gap))
+            }
+        case .tcp:
+            for key in Self.rtuOnlyKeys where r.has(key) { r.report(key, "applies only to rtu buses") }
+            let host = r.string("host", required: true)
+            let port = r.integer("port", range: 1...65535) ?? 502
+            if let host { transport = .tcp(host: host, port: port) }
+        case nil:
+            break
+        }
+        guard diagnostics.issues.count == before, let id, let transport else { return nil }
+        return BusSpec(id: id, transport: transport, timeoutMs: timeoutMs, retries: retries, maxRegisters: maxRegisters)
+    }
+
+    private mutating func parseDevice(_ node: JSONNode, path: String, buses: [BusSpec]) -> DeviceSpec? {
+        guard let r = ObjectReader(node, path: path, diagnostics: diagnostics, keys: Self.deviceKeys) else { return nil }
+        let before = diagnostics.issues.count
+        let id = checkedID(r)
+        let busID = r.string("bus", required: true)
+        let bus = busID.flatMap { b in buses.first { $0.id == b } }
+        if let busID, bus == nil {
+            let hint = closestMatch(to: busID, in: buses.map(\.id)).map { "; did you mean \"\($0)\"?" } ?? ""
+            r.report("bus", "no bus has the id \"\(busID)\"\(hint)")
+        }
+        var unitRange = 1...247
+        if case .tcp = bus?.transport { unitRange = 0...255 }
+        let unit = r.integer("unit", required: true, range: unitRange)
+        let intervalMs = r.integer("interval_ms", range: 10...86_400_000) ?? 1000
+        let enabled = r.bool("enabled") ?? true
+        let maxGap = r.integer("max_gap", range: 0...125) ?? 8
+        let offlineAfter = r.integer("offline_after", range: 1...1000) ?? 3
+
+        let profileName = r.string("profile")
+        let profilePoints = profileName.flatMap { loadProfile($0, reader: r)?.points } ?? []
+        let inline = r.array("points") ?? []
+        let inlinePoints = inline.compactMap { PointParser.parse($0.node, path: $0.path, diagnostics: diagnostics) }
+        if profileName == nil && !r.has("points") {
+            diagnostics.report(path, at: node.location, "a device needs a \"profile\" or \"points\"")
+        }
+        // An inline point with a profile point's id replaces it.
+        let inlineIDs = Set(inlinePoints.map(\.id))
+        let points = profilePoints.filter { !inlineIDs.contains($0.id) } + inlinePoints
+        PointSetChecks.checkDuplicates(locations: inline, diagnostics: diagnostics)
+        PointSetChecks.checkDecimalsSources(points, pathPrefix: r.childPath("points"), locations: inline, diagnostics: diagnostics)
+        if let bus {
+            for point in points where !point.table.isBitTable && point.width > bus.maxRegisters {
+                let loc = inline.first { pointID($0.node) == point.id }
+                diagnostics.report(loc?.path ?? r.childPath("points"), at: loc?.node.location ?? node.location,
+                                   "point \"\(point.id)\" is \(point.width) registers wide, more than bus \"\(bus.id)\" allows per request (max_registers \(bus.maxRegisters))")
+            }
+        }
+        guard diagnostics.issues.count == before, let id, let busID, let unit else { return nil }
+        return DeviceSpec(id: id, bus: busID, unit: unit, profile: profileName, points: points, intervalMs: intervalMs,
+                          enabled: enabled, maxGap: maxGap, offlineAfter: offlineAfter)
+    }
+
+    private mutating func loadProfile(_ reference: String, reader r: ObjectReader) -> Profile? {
+        if let cached = loadedProfiles[reference] { return cached }
+        let baseDirectory = directoryName(of: file)
+        guard let path = loader.profiles.resolve(reference, relativeTo: baseDirectory) else {
+            let known = loader.profiles.names()
+            let hint = closestMatch(to: reference, in: known).map { "; did you mean \"\($0)\"?" }
+                ?? (known.isEmpty ? "; no profiles found in \(loader.profiles.directories.joined(separator: ", "))" : "; known profiles: \(known.joined(separator: ", "))")
+            r.report("profile", "unknown profile \"\(reference)\"\(hint)")
+            loadedProfiles[reference] = .some(nil)
+            return nil
+        }
+        switch loader.profiles.load(file: path) {
+        case .success(let profile):
+            loadedProfiles[reference] = profile
+            return profile
+        case .failure(let errors):
+            diagnostics.absorb(errors.issues)
+            r.report("profile", "profile \"\(reference)\" (\(path)) has \(errors.issues.count) error(s), listed above")
+            loadedProfiles[reference] = .some(nil)
+            return nil
+        }
+    }
+
+    private func parseUplink(_ r: ObjectReader?) -> UplinkSpec {
+        guard let r else { return .stdout }
+        switch r.choice("kind", required: true, as: UplinkKind.self) {
+        case .stdout, nil: return .stdout
+        }
+    }
+
+    private func checkedID(_ r: ObjectReader) -> String? {
+        guard let id = r.string("id", required: true) else { return nil }
+        if !isValidID(id) {
+            r.report("id", "\"\(id)\" may contain only letters, digits, '.', '_' and '-'")
+            return nil
+        }
+        return id
+    }
+
+    private func pointID(_ node: JSONNode) -> String? {
+        guard case .object(let members) = node.value, let m = members.first(where: { $0.key == "id" }),
+              case .string(let id) = m.value.value else { return nil }
+        return id
+    }
+
+    private func checkUnique(_ ids: [String], items: [(node: JSONNode, path: String)], what: String) {
+        var seen = Set<String>()
+        for (node, path) in items {
+            guard let id = pointID(node) else { continue }
+            if !seen.insert(id).inserted, ids.contains(id) {
+                diagnostics.report("\(path).id", at: node.location, "duplicate \(what) id \"\(id)\"")
+            }
+        }
+    }
+
+    /// Rule 1 of the design: one serial line, one owner.
+    private func checkSerialOwnership(_ buses: [BusSpec], items: [(node: JSONNode, path: String)]) {
+        var owners: [String: String] = [:]
+        for bus in buses {
+            guard case .rtu(let serial) = bus.transport else { continue }
+            if let owner = owners[serial.device] {
+                let item = items.first { pointID($0.node) == bus.id }
+                diagnostics.report("\(item?.path ?? "buses").device", at: item?.node.location,
+                                   "\(serial.device) is already the line of bus \"\(owner)\"; put both sets of devices on one bus")
+            } else {
+                owners[serial.device] = bus.id
+            }
+        }
+    }
+
+    private func checkUnits(_ devices: [DeviceSpec], items: [(node: JSONNode, path: String)]) {
+        var seen: [String: String] = [:]
+        for device in devices where device.enabled {
+            let key = "\(device.bus)/\(device.unit)"
+            if let other = seen[key] {
+                let item = items.first { pointID($0.node) == device.id }
+                diagnostics.report("\(item?.path ?? "devices").unit", at: item?.node.location,
+                                   "unit \(device.unit) on bus \"\(device.bus)\" is already device \"\(other)\"")
+            } else {
+                seen[key] = device.id
+            }
+        }
+    }
+}
+
+func isValidID(_ id: String) -> Bool {
+    !id.isEmpty && id.utf8.allSatisfy { c in
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x5F || c == 0x2D
+    }
+}

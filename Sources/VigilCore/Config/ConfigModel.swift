@@ -1,0 +1,185 @@
+/// The validated configuration: everything the agent needs, with defaults applied.
+
+public enum RegisterTable: String, Sendable, CaseIterable {
+    case coil, discrete, holding, input
+    /// Coils and discrete inputs are single bits; the others are 16-bit registers.
+    public var isBitTable: Bool { self == .coil || self == .discrete }
+}
+
+public enum ValueType: String, Sendable, CaseIterable {
+    case bool, int16, uint16, int32, uint32, int64, uint64, float32, float64, string
+
+    /// Registers a value of this type occupies, or nil for strings (their `length`).
+    public var fixedRegisterCount: Int? {
+        switch self {
+        case .bool, .int16, .uint16: return 1
+        case .int32, .uint32, .float32: return 2
+        case .int64, .uint64, .float64: return 4
+        case .string: return nil
+        }
+    }
+}
+
+/// Byte order of a multi-register value, named by the bytes of a 32-bit value
+/// A B C D (A most significant) as they arrive on the wire.
+/// - abcd: big-endian, high word first (the Modbus convention).
+/// - cdab: words swapped (low word first), bytes within a word big-endian.
+/// - badc: bytes swapped within each word, words in order.
+/// - dcba: fully little-endian.
+/// For 64-bit values the same rule holds per word: cdab reverses the four words.
+public enum WordOrder: String, Sendable, CaseIterable {
+    case abcd, cdab, badc, dcba
+    public var reversesWords: Bool { self == .cdab || self == .dcba }
+    public var swapsBytes: Bool { self == .badc || self == .dcba }
+}
+
+public enum Parity: String, Sendable, CaseIterable {
+    case none, even, odd
+}
+
+public struct AlarmSetpoints: Sendable, Equatable {
+    public var high: Double?
+    public var highHigh: Double?
+    public var low: Double?
+    public var lowLow: Double?
+    public var deadband: Double?
+    public var onDelayMs: Int?
+    public var offDelayMs: Int?
+    public var latch: Bool?
+    public var severity: String?
+    public var risePerMinute: Double?
+    public var allowAboveStandard: Bool?
+    public init() {}
+}
+
+public struct PointSpec: Sendable, Equatable {
+    public var id: String
+    public var table: RegisterTable
+    public var address: Int
+    public var type: ValueType
+    public var order: WordOrder
+    /// For `bool` points in a register table: the bit (0 = least significant).
+    public var bit: Int?
+    /// For strings: the number of registers (two characters each).
+    public var length: Int?
+    public var scale: Double
+    public var offset: Double
+    /// The id of a point whose value is the number of decimals: value × 10^-decimals.
+    public var decimalsFrom: String?
+    public var unit: String?
+    public var labels: [Int64: String]
+    public var alarms: AlarmSetpoints?
+
+    public init(id: String, table: RegisterTable, address: Int, type: ValueType, order: WordOrder = .abcd,
+                bit: Int? = nil, length: Int? = nil, scale: Double = 1, offset: Double = 0,
+                decimalsFrom: String? = nil, unit: String? = nil, labels: [Int64: String] = [:], alarms: AlarmSetpoints? = nil) {
+        self.id = id; self.table = table; self.address = address; self.type = type; self.order = order
+        self.bit = bit; self.length = length; self.scale = scale; self.offset = offset
+        self.decimalsFrom = decimalsFrom; self.unit = unit; self.labels = labels; self.alarms = alarms
+    }
+
+    /// How many registers (or bits, in a bit table) the point reads.
+    public var width: Int {
+        if table.isBitTable { return 1 }
+        return type.fixedRegisterCount ?? length ?? 1
+    }
+}
+
+public struct SerialSettings: Sendable, Equatable {
+    public var device: String
+    public var baud: Int
+    public var parity: Parity
+    public var dataBits: Int
+    public var stopBits: Int
+    public var rs485: Bool
+    /// Silence enforced between frames on this line.
+    public var gapMs: Double
+
+    public init(device: String, baud: Int, parity: Parity = .none, dataBits: Int = 8, stopBits: Int = 1, rs485: Bool = false, gapMs: Double? = nil) {
+        self.device = device; self.baud = baud; self.parity = parity; self.dataBits = dataBits; self.stopBits = stopBits
+        self.rs485 = rs485
+        self.gapMs = gapMs ?? Self.defaultGapMs(baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits)
+    }
+
+    /// Modbus RTU's 3.5 character times, with the fixed 1.75 ms the spec gives above 19200 baud.
+    public static func defaultGapMs(baud: Int, parity: Parity, dataBits: Int, stopBits: Int) -> Double {
+        if baud > 19200 { return 1.75 }
+        let bitsPerCharacter = 1 + dataBits + (parity == .none ? 0 : 1) + stopBits
+        return 3.5 * Double(bitsPerCharacter) * 1000 / Double(baud)
+    }
+}
+
+public enum BusTransport: Sendable, Equatable {
+    case rtu(SerialSettings)
+    case tcp(host: String, port: Int)
+
+    /// "host:port" or the serial device, for messages.
+    public var endpointName: String {
+        switch self {
+        case .tcp(let host, let port): return "\(host):\(port)"
+        case .rtu(let serial): return serial.device
+        }
+    }
+}
+
+public struct BusSpec: Sendable, Equatable {
+    public var id: String
+    public var transport: BusTransport
+    public var timeoutMs: Int
+    public var retries: Int
+    public var maxRegisters: Int
+
+    public init(id: String, transport: BusTransport, timeoutMs: Int = 1000, retries: Int = 1, maxRegisters: Int = 125) {
+        self.id = id; self.transport = transport; self.timeoutMs = timeoutMs; self.retries = retries; self.maxRegisters = maxRegisters
+    }
+
+    /// Silence between frames: the serial gap, none on TCP.
+    public var gapMs: Double {
+        if case .rtu(let serial) = transport { return serial.gapMs }
+        return 0
+    }
+}
+
+public struct DeviceSpec: Sendable, Equatable {
+    public var id: String
+    public var bus: String
+    public var unit: Int
+    public var profile: String?
+    public var points: [PointSpec]
+    public var intervalMs: Int
+    public var enabled: Bool
+    public var maxGap: Int
+    /// Consecutive failed polls before the device is reported offline.
+    public var offlineAfter: Int
+
+    public init(id: String, bus: String, unit: Int, profile: String? = nil, points: [PointSpec], intervalMs: Int = 1000,
+                enabled: Bool = true, maxGap: Int = 8, offlineAfter: Int = 3) {
+        self.id = id; self.bus = bus; self.unit = unit; self.profile = profile; self.points = points
+        self.intervalMs = intervalMs; self.enabled = enabled; self.maxGap = maxGap; self.offlineAfter = offlineAfter
+    }
+}
+
+public struct GatewaySpec: Sendable, Equatable {
+    public var id: String
+    public var stateDir: String
+    public init(id: String, stateDir: String) { self.id = id; self.stateDir = stateDir }
+}
+
+public enum UplinkSpec: Sendable, Equatable {
+    /// JSON Lines on standard output.
+    case stdout
+}
+
+public struct VigilConfig: Sendable, Equatable {
+    public var file: String
+    public var gateway: GatewaySpec
+    public var buses: [BusSpec]
+    public var devices: [DeviceSpec]
+    public var uplink: UplinkSpec
+
+    public init(file: String, gateway: GatewaySpec, buses: [BusSpec], devices: [DeviceSpec], uplink: UplinkSpec = .stdout) {
+        self.file = file; self.gateway = gateway; self.buses = buses; self.devices = devices; self.uplink = uplink
+    }
+
+    public func devices(on bus: String) -> [DeviceSpec] { devices.filter { $0.bus == bus && $0.enabled } }
+}

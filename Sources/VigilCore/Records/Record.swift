@@ -1,0 +1,46 @@
+public enum Quality: String, Sendable {
+    case good, bad, stale
+}
+
+/// One point's value at one poll.
+public struct Reading: Sendable, Equatable {
+    public var timestamp: WallTime
+    public var device: String
+    public var point: String
+    public var value: PointValue?
+    public var raw: String
+    public var unit: String?
+    public var label: String?
+    public var quality: Quality
+    public var error: String?
+
+    public init(timestamp: WallTime, device: String, point: String, value: PointValue?, raw: String,
+                unit: String?, label: String?, quality: Quality, error: String?) {
+        self.timestamp = timestamp; self.device = device; self.point = point; self.value = value; self.raw = raw
+        self.unit = unit; self.label = label; self.quality = quality; self.error = error
+    }
+}
+
+/// Something that happened to a device (or the gateway), as opposed to a value.
+public struct Event: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case deviceOnline = "device_online"
+        case deviceOffline = "device_offline"
+        case busFailed = "bus_failed"
+        case busRecovered = "bus_recovered"
+    }
+    public var timestamp: WallTime
+    public var kind: Kind
+    public var device: String?
+    public var bus: String?
+    public var detail: String?
+
+    public init(timestamp: WallTime, kind: Kind, device: String? = nil, bus: String? = nil, detail: String? = nil) {
+        self.timestamp = timestamp; self.kind = kind; self.device = device; self.bus = bus; self.detail = detail
+    }
+}
+
+public enum Record: Sendable, Equatable {
+    case reading(Reading)
+    case event(Event)
+}

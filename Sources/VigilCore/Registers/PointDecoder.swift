@@ -1,0 +1,137 @@
+/// What one read request returned.
+public enum BlockResult: Sendable {
+    case registers([UInt16])
+    case bits([Bool])
+    case failed(String)
+}
+
+/// A point's value as it goes out.
+public enum PointValue: Sendable, Equatable {
+    case int(Int64)
+    case uint(UInt64)
+    /// A float32 kept in its own precision, so 23.4 prints as 23.4.
+    case float(Float)
+    case double(Double)
+    case bool(Bool)
+    case string(String)
+}
+
+public struct DecodedPoint: Sendable, Equatable {
+    public var value: PointValue?
+    public var raw: String
+    public var label: String?
+    public var error: String?
+    public var isGood: Bool { error == nil }
+}
+
+/// Turns the results of a device's read blocks into one value per point:
+/// picks each point's words out of its block, decodes, applies `decimals_from`,
+/// `scale` and `offset`. A failed block fails only its own points.
+public struct PointDecoder: Sendable {
+    public let points: [PointSpec]
+    public let blocks: [ReadBlock]
+    /// For each point: its block and its offset in that block.
+    private let placement: [(block: Int, offset: Int)]
+    /// For each point: the index of its `decimals_from` point.
+    private let decimalsSource: [Int?]
+
+    public init(points: [PointSpec], blocks: [ReadBlock]) {
+        self.points = points
+        self.blocks = blocks
+        var placement = [(block: Int, offset: Int)](repeating: (0, 0), count: points.count)
+        for (b, block) in blocks.enumerated() {
+            for i in block.pointIndexes { placement[i] = (b, points[i].address - block.start) }
+        }
+        self.placement = placement
+        self.decimalsSource = points.map { p in p.decimalsFrom.flatMap { id in points.firstIndex { $0.id == id } } }
+    }
+
+    public func decode(_ results: [BlockResult]) -> [DecodedPoint] {
+        let raws = points.indices.map { rawValue(of: $0, results) }
+        return points.indices.map { i in
+            let point = points[i]
+            switch raws[i] {
+            case .failure(let failure):
+                return DecodedPoint(value: nil, raw: "", label: nil, error: failure.message)
+            case .success(let (raw, hex)):
+                var decimals = 0
+                if let source = decimalsSource[i] {
+                    switch raws[source] {
+                    case .failure(let failure):
+                        return DecodedPoint(value: nil, raw: hex, label: nil, error: "decimals_from \(points[source].id): \(failure.message)")
+                    case .success(let (sourceRaw, _)):
+                        guard let d = sourceRaw.asInteger.map(Int.init), (0...9).contains(d) else {
+                            return DecodedPoint(value: nil, raw: hex, label: nil, error: "decimals_from \(points[source].id): \(sourceRaw) is not a decimal count 0…9")
+                        }
+                        decimals = d
+                    }
+                }
+                return finish(point, raw: raw, hex: hex, decimals: decimals)
+            }
+        }
+    }
+
+    private func rawValue(of i: Int, _ results: [BlockResult]) -> Result<(RawValue, String), PointError> {
+        let point = points[i]
+        let (b, offset) = placement[i]
+        switch results[b] {
+        case .failed(let message):
+            return .failure(PointError(message))
+        case .bits(let bits):
+            guard offset < bits.count else { return .failure(PointError("short response")) }
+            return .success((.unsigned(bits[offset] ? 1 : 0), bits[offset] ? "1" : "0"))
+        case .registers(let words):
+            guard offset + point.width <= words.count else { return .failure(PointError("short response")) }
+            let slice = words[offset..<offset + point.width]
+            let hex = RegisterCodec.hex(slice)
+            if point.type == .bool {
+                return .success((.unsigned(UInt64(slice.first! >> UInt16(point.bit ?? 0)) & 1), hex))
+            }
+            return .success((RegisterCodec.decode(slice, type: point.type, order: point.order), hex))
+        }
+    }
+
+    private func finish(_ point: PointSpec, raw: RawValue, hex: String, decimals: Int) -> DecodedPoint {
+        let label = raw.asInteger.flatMap { point.labels[$0] }
+        if point.type == .bool { return DecodedPoint(value: .bool(raw.asInteger == 1), raw: hex, label: label, error: nil) }
+        if case .string(let s) = raw { return DecodedPoint(value: .string(s), raw: hex, label: nil, error: nil) }
+        if raw.asDouble.isNaN || raw.asDouble.isInfinite {
+            return DecodedPoint(value: nil, raw: hex, label: nil, error: "the device sent \(raw.asDouble.isNaN ? "NaN" : "infinity") (sensor fault?)")
+        }
+        let unscaled = point.scale == 1 && point.offset == 0 && decimals == 0
+        if unscaled {
+            switch raw {
+            case .signed(let v): return DecodedPoint(value: .int(v), raw: hex, label: label, error: nil)
+            case .unsigned(let v): return DecodedPoint(value: .uint(v), raw: hex, label: label, error: nil)
+            case .float(let d):
+                return DecodedPoint(value: point.type == .float32 ? .float(Float(d)) : .double(d), raw: hex, label: label, error: nil)
+            case .string: break
+            }
+        }
+        return DecodedPoint(value: .double(Self.scaled(raw.asDouble, scale: point.scale, decimals: decimals) + point.offset),
+                            raw: hex, label: label, error: nil)
+    }
+
+    /// raw × scale × 10^-decimals. Dividing by an exact power of ten (rather
+    /// than multiplying by 0.1) keeps 1234 × 0.1 printing as 123.4.
+    static func scaled(_ raw: Double, scale: Double, decimals: Int) -> Double {
+        var v = raw
+        let inverse = 1 / scale
+        if scale < 1, inverse.rounded() == inverse || abs(inverse - inverse.rounded()) < 1e-9 * inverse {
+            v /= inverse.rounded()
+        } else {
+            v *= scale
+        }
+        if decimals > 0 {
+            var divisor = 1.0
+            for _ in 0..<decimals { divisor *= 10 }
+            v /= divisor
+        }
+        return v
+    }
+}
+
+struct PointError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
