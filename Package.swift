@@ -26,9 +26,11 @@ let package = Package(
         .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilCore"]),
         // Benchmark driver for `make bench` (baseline loops beside the agent's own code).
         .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilModbus", "VigilCore", "CModbus"]),
-        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
-        .testTarget(name: "VigilModbusTests", dependencies: ["VigilModbus", "VigilCore", "CModbus"]),
-        .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgent", "VigilModbus", "VigilCore"]),
+        // Helpers shared by the tests: paths, peer processes (pymodbus, socat), sinks.
+        .target(name: "VigilTestSupport", dependencies: ["VigilAgent", "VigilCore"], path: "Tests/VigilTestSupport"),
+        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),
+        .testTarget(name: "VigilModbusTests", dependencies: ["VigilModbus", "VigilCore", "CModbus", "VigilTestSupport"]),
+        .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgent", "VigilModbus", "VigilCore", "VigilTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

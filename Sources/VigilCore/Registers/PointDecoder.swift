@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What one read request returned.
 public enum BlockResult: Sendable {
     case registers([UInt16])
@@ -108,8 +112,20 @@ public struct PointDecoder: Sendable {
             case .string: break
             }
         }
-        return DecodedPoint(value: .double(Self.scaled(raw.asDouble, scale: point.scale, decimals: decimals) + point.offset),
-                            raw: hex, label: label, error: nil)
+        let value = Self.scaled(raw.asDouble, scale: point.scale, decimals: decimals) + point.offset
+        return DecodedPoint(value: .double(Self.trimmingBinaryNoise(value)), raw: hex, label: label, error: nil)
+    }
+
+    /// Rounds to 12 significant digits, so 65.4 − 40 prints as 25.4 and not
+    /// 25.400000000000006; no register value carries that many digits.
+    static func trimmingBinaryNoise(_ v: Double) -> Double {
+        guard v != 0, v.isFinite else { return v }
+        let magnitude = Int((log10(abs(v))).rounded(.down))
+        let digits = 11 - magnitude
+        guard digits > 0, digits < 300 else { return v }
+        let factor = pow(10.0, Double(digits))
+        let rounded = (v * factor).rounded() / factor
+        return rounded.isFinite ? rounded : v
     }
 
     /// raw × scale × 10^-decimals. Dividing by an exact power of ten (rather

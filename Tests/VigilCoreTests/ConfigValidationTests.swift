@@ -1,0 +1,214 @@
+import XCTest
+@testable import VigilCore
+import VigilTestSupport
+
+/// One test per kind of config error, checking the message an installer sees.
+final class ConfigValidationTests: XCTestCase {
+    let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), machineIDFile: "/nonexistent")
+
+    func errors(_ text: String) -> [String] {
+        switch loader.parse(text, file: "vigil.json5") {
+        case .success: return []
+        case .failure(let e): return e.issues.map(\.description)
+        }
+    }
+
+    func config(_ text: String) throws -> VigilConfig {
+        switch loader.parse(text, file: "vigil.json5") {
+        case .success(let c): return c
+        case .failure(let e): throw e
+        }
+    }
+
+    func wrap(buses: String = "{ id: 'line1', kind: 'tcp', host: '127.0.0.1' }", devices: String) -> String {
+        "{\n  gateway: { id: 'gw1' },\n  buses: [\(buses)],\n  devices: [\n\(devices)\n  ],\n}"
+    }
+
+    func testValidConfigAppliesDefaults() throws {
+        let c = try config(wrap(devices: "{ id: 'd1', bus: 'line1', unit: 1, points: [{ id: 'p', table: 'holding', address: 3 }] }"))
+        XCTAssertEqual(c.gateway.stateDir, "/var/lib/vigil")
+        XCTAssertEqual(c.buses[0].transport, .tcp(host: "127.0.0.1", port: 502))
+        XCTAssertEqual(c.buses[0].maxRegisters, 125)
+        XCTAssertEqual(c.devices[0].intervalMs, 1000)
+        XCTAssertEqual(c.devices[0].maxGap, 8)
+        XCTAssertEqual(c.devices[0].points[0].type, .uint16)
+    }
+
+    func testAddressOutOfRangeNamesFileLinePathAndRange() {
+        let e = errors(wrap(devices: "    { id: 'd1', bus: 'line1', unit: 1, points: [{ id: 'p', table: 'holding', address: 70000 }] }"))
+        XCTAssertEqual(e, ["vigil.json5:5:87: devices[0].points[0].address: 70000 is outside 0…65535"])
+    }
+
+    func testUnknownKeyGetsDidYouMean() {
+        let e = errors(wrap(devices: "{ id: 'd1', bus: 'line1', unit: 1, intervall_ms: 500, points: [{ id: 'p', table: 'holding', address: 1 }] }"))
+        XCTAssertEqual(e.count, 1)
+        XCTAssertTrue(e[0].contains("devices[0].intervall_ms: unknown key; did you mean \"interval_ms\"?"), e[0])
+    }
+
+    func testEveryErrorIsReportedNotJustTheFirst() {
+        let e = errors(wrap(devices: """
+            { id: 'd1', bus: 'nope', unit: 300, points: [{ id: 'p', table: 'holding', address: 1 }] },
+            { id: 'd2', bus: 'line1', unit: 1, points: [{ id: 'p', table: 'holdings', address: 1 }] },
+        """))
+        XCTAssertEqual(e.count, 3, e.joined(separator: "\n"))
+        XCTAssertTrue(e.contains { $0.contains("devices[0].bus: no bus has the id \"nope\"") })
+        XCTAssertTrue(e.contains { $0.contains("devices[0].unit: 300 is outside 1…247") })
+        XCTAssertTrue(e.contains { $0.contains("devices[1].points[0].table: \"holdings\" is not one of coil, discrete, holding, input; did you mean \"holding\"?") })
+    }
+
+    func testDuplicateIDs() {
+        let e = errors(wrap(devices: """
+            { id: 'd1', bus: 'line1', unit: 1, points: [{ id: 'p', table: 'holding', address: 1 }, { id: 'p', table: 'holding', address: 2 }] },
+            { id: 'd1', bus: 'line1', unit: 2, points: [{ id: 'q', table: 'holding', address: 1 }] },
+        """))
+        XCTAssertTrue(e.contains { $0.contains("devices[0].points[1].id: duplicate point id \"p\"") }, e.joined(separator: "\n"))
+        XCTAssertTrue(e.contains { $0.contains("devices[1].id: duplicate device id \"d1\"") }, e.joined(separator: "\n"))
+    }
+
+    func testDeviceOnMissingBusSuggestsTheClosest() {
+        let e = errors(wrap(devices: "{ id: 'd1', bus: 'lin1', unit: 1, points: [{ id: 'p', table: 'holding', address: 1 }] }"))
+        XCTAssertTrue(e[0].hasSuffix("devices[0].bus: no bus has the id \"lin1\"; did you mean \"line1\"?"), e[0])
+    }
+
+    func testUnknownProfile() {
+        let e = errors(wrap(devices: "{ id: 'd1', bus: 'line1', unit: 1, profile: 'honeywell-xnz' }"))
+        XCTAssertEqual(e.count, 1)
+        XCTAssertTrue(e[0].contains("devices[0].profile: unknown profile \"honeywell-xnz\"; did you mean \"honeywell-xnx\"?"), e[0])
+    }
+
+    func testPointWiderThanOneRequest() {
+        let e = errors(wrap(devices: "{ id: 'd1', bus: 'line1', unit: 1, points: [{ id: 's', table: 'holding', address: 0, type: 'string', length: 126 }] }"))
+        XCTAssertTrue(e[0].contains("devices[0].points[0].length: a point 126 registers wide cannot be read in one request (at most 125)"), e[0])
+    }
+
+    func testPointWiderThanTheBusAllows() {
+        let e = errors(wrap(buses: "{ id: 'line1', kind: 'tcp', host: 'h', max_registers: 2 }",
+                            devices: "{ id: 'd1', bus: 'line1', unit: 1, points: [{ id: 'x', table: 'holding', address: 0, type: 'float64' }] }"))
+        XCTAssertTrue(e[0].contains("point \"x\" is 4 registers wide, more than bus \"line1\" allows per request (max_registers 2)"), e[0])
+    }
+
+    func testManualRegisterNumbering() throws {
+        let c = try config(wrap(devices: """
+            { id: 'd1', bus: 'line1', unit: 1, points: [
+              { id: 'h', register: 40003, type: 'float32' }, { id: 'i', register: 30001 },
+              { id: 'd', register: 10005 }, { id: 'c', register: 7 }, { id: 'x', register: 400100 },
+            ] }
+        """))
+        let p = c.devices[0].points
+        XCTAssertEqual(p.map(\.table), [.holding, .input, .discrete, .coil, .holding])
+        XCTAssertEqual(p.map(\.address), [2, 0, 4, 6, 99])
+        XCTAssertEqual(p[2].type, .bool)
+    }
+
+    func testManualRegisterDisagreeingWithTable() {
+        let e = errors(wrap(devices: "{ id: 'd1', bus: 'line1', unit: 1, points: [{ id: 'p', table: 'input', register: 40001 }] }"))
+        XCTAssertTrue(e[0].contains("points[0].table: \"input\" disagrees with register 40001, which is a holding register"), e[0])
+    }
+
+    func testTypeRules() {
+        let e = errors(wrap(devices: """
+            { id: 'd1', bus: 'line1', unit: 1, points: [
+              { id: 'a', table: 'coil', address: 0, type: 'int16' },
+              { id: 'b', table: 'holding', address: 0, type: 'bool' },
+              { id: 'c', table: 'holding', address: 0, type: 'string' },
+              { id: 'd', table: 'holding', address: 0, type: 'uint16', order: 'cdab' },
+              { id: 'e', table: 'holding', address: 0, type: 'int16', bit: 3 },
+            ] }
+        """))
+        let text = e.joined(separator: "\n")
+        XCTAssertTrue(text.contains("points[0].type: a coil is a single bit: the type must be bool"), text)
+        XCTAssertTrue(text.contains("points[1].type: a bool in a holding register needs \"bit\" (0–15)"), text)
+        XCTAssertTrue(text.contains("points[2].length: is required for strings"), text)
+        XCTAssertTrue(text.contains("points[3].order: applies only to values of 2 or 4 registers, not uint16"), text)
+        XCTAssertTrue(text.contains("points[4].bit: \"bit\" needs type bool, not int16"), text)
+    }
+
+    func testDecimalsFromMustNameAnIntegerPoint() {
+        let e = errors(wrap(devices: """
+            { id: 'd1', bus: 'line1', unit: 1, points: [
+              { id: 'level', table: 'holding', address: 4, type: 'int16', decimals_from: 'decimal' },
+              { id: 'decimals', table: 'holding', address: 3 },
+            ] }
+        """))
+        XCTAssertTrue(e[0].contains("points[0].decimals_from: no point has the id \"decimal\"; did you mean \"decimals\"?"), e.joined())
+    }
+
+    func testBusKeysOfTheOtherKindAreErrors() {
+        let e = errors(wrap(buses: "{ id: 'line1', kind: 'tcp', host: 'h', baud: 9600 }",
+                            devices: "{ id: 'd1', bus: 'line1', unit: 1, points: [{ id: 'p', table: 'holding', address: 1 }] }"))
+        XCTAssertTrue(e[0].contains("buses[0].baud: applies only to rtu buses"), e[0])
+    }
+
+    func testRTUDefaultsAndGap() throws {
+        let c = try config(wrap(buses: "{ id: 'line1', kind: 'rtu', device: '/dev/ttyUSB0', baud: 9600, parity: 'even' }",
+                                devices: "{ id: 'd1', bus: 'line1', unit: 1, points: [{ id: 'p', table: 'holding', address: 1 }] }"))
+        guard case .rtu(let s) = c.buses[0].transport else { return XCTFail() }
+        XCTAssertEqual(s.dataBits, 8); XCTAssertEqual(s.stopBits, 1)
+        XCTAssertEqual(s.gapMs, 3.5 * 11 * 1000 / 9600, accuracy: 1e-9) // 11 bits a character with parity
+        XCTAssertEqual(SerialSettings.defaultGapMs(baud: 38400, parity: .none, dataBits: 8, stopBits: 1), 1.75)
+    }
+
+    func testUnitZeroOnlyOnTCP() {
+        let e = errors(wrap(buses: "{ id: 'line1', kind: 'rtu', device: '/dev/ttyS1' }",
+                            devices: "{ id: 'd1', bus: 'line1', unit: 0, points: [{ id: 'p', table: 'holding', address: 1 }] }"))
+        XCTAssertTrue(e[0].contains("devices[0].unit: 0 is outside 1…247"), e[0])
+    }
+
+    func testTwoBusesOnOneSerialLine() {
+        let e = errors(wrap(buses: "{ id: 'a', kind: 'rtu', device: '/dev/ttyS1' }, { id: 'b', kind: 'rtu', device: '/dev/ttyS1' }",
+                            devices: "{ id: 'd1', bus: 'a', unit: 1, points: [{ id: 'p', table: 'holding', address: 1 }] }"))
+        XCTAssertTrue(e[0].contains("buses[1].device: /dev/ttyS1 is already the line of bus \"a\""), e[0])
+    }
+
+    func testTwoDevicesWithOneUnitOnOneBus() {
+        let e = errors(wrap(devices: """
+            { id: 'd1', bus: 'line1', unit: 5, points: [{ id: 'p', table: 'holding', address: 1 }] },
+            { id: 'd2', bus: 'line1', unit: 5, points: [{ id: 'p', table: 'holding', address: 1 }] },
+        """))
+        XCTAssertTrue(e[0].contains("devices[1].unit: unit 5 on bus \"line1\" is already device \"d1\""), e[0])
+    }
+
+    func testMissingRequiredKeysAndWrongKinds() {
+        let e = errors("{ gateway: { id: 'g' }, buses: {}, devices: [{ bus: 'x' }] }")
+        let text = e.joined(separator: "\n")
+        XCTAssertTrue(text.contains("buses: expected an array, found an object"), text)
+        XCTAssertTrue(text.contains("devices[0].id: is required (a string)"), text)
+        XCTAssertTrue(text.contains("devices[0].unit: is required"), text)
+    }
+
+    func testSyntaxErrorIsReportedWithItsPosition() {
+        XCTAssertEqual(errors("{\n  gateway: { id: 'g' }\n  buses: [],\n}"), ["vigil.json5:3:3: expected ',' or '}'"])
+    }
+
+    func testGatewayIDFallsBackToMachineID() throws {
+        let dir = temporaryDirectory()
+        let idFile = "\(dir)/machine-id"
+        try "0123456789abcdef\n".write(toFile: idFile, atomically: true, encoding: .utf8)
+        let loader = ConfigLoader(profiles: self.loader.profiles, machineIDFile: idFile)
+        guard case .success(let c) = loader.parse("{ buses: [], devices: [] }", file: "x.json5") else { return XCTFail() }
+        XCTAssertEqual(c.gateway.id, "0123456789abcdef")
+    }
+
+    func testProfileWithInlineOverride() throws {
+        let c = try config(wrap(devices: """
+            { id: 'gas', bus: 'line1', unit: 1, profile: 'honeywell-xnx', points: [
+              { id: 'gas', register: 40003, type: 'float32', order: 'cdab', unit: 'ppm' },
+            ] }
+        """))
+        let points = c.devices[0].points
+        XCTAssertEqual(points.filter { $0.id == "gas" }.count, 1)
+        XCTAssertEqual(points.first { $0.id == "gas" }?.order, .cdab)
+        XCTAssertTrue(points.contains { $0.id == "alarm1" })
+    }
+
+    func testProfileErrorsNameTheProfileFile() throws {
+        let dir = temporaryDirectory()
+        try "{ model: 'm', manufacturer: 'x', source: 's', kind: 'smoke', primary: 'a', points: [{ id: 'a', register: 40001, type: 'bool' }] }"
+            .write(toFile: "\(dir)/broken.json5", atomically: true, encoding: .utf8)
+        let loader = ConfigLoader(profiles: ProfileLibrary(directories: [dir]), machineIDFile: "/nonexistent")
+        guard case .failure(let e) = loader.parse(wrap(devices: "{ id: 'd1', bus: 'line1', unit: 1, profile: 'broken' }"), file: "vigil.json5") else { return XCTFail() }
+        let text = e.description
+        XCTAssertTrue(text.contains("\(dir)/broken.json5:1:119: points[0].type: a bool in a holding register needs \"bit\""), text)
+        XCTAssertTrue(text.contains("devices[0].profile: profile \"broken\""), text)
+    }
+}
