@@ -33,7 +33,7 @@ demo: build
 	$(BIN) demo --duration $(DEMO_SECONDS)
 
 test: build
-	$(SWIFT) test
+	$(SWIFT) test --disable-swift-testing
 
 bench: deps release
 	bash bench/run.sh

@@ -27,6 +27,7 @@ public enum Repo {
 /// a failure under CI=true (CI must have every peer).
 public struct MissingPeer: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
 }
 
 public func requirePeer(_ name: String, at path: String? = nil) throws -> String {

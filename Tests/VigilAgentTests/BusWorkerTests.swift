@@ -1,0 +1,158 @@
+import Foundation
+import XCTest
+import VigilCore
+@testable import VigilAgent
+import VigilTestSupport
+
+/// The bus worker against pymodbus (a server we did not write).
+final class BusWorkerTests: XCTestCase {
+    nonisolated(unsafe) static let registers: [String: [String: [Any]]] = [
+        // gas float32 23.375, temp int16 -100 (× 0.1), 4 decimals, level 1234 → 0.1234
+        "holding": ["0": [0x41BB, 0x0000, 0xFF9C, 4, 1234]],
+        "input": ["0": [7]],
+        "coil": ["0": [true]],
+        "discrete": ["0": [false]],
+    ]
+
+    static let points: [PointSpec] = {
+        var level = PointSpec(id: "level", table: .holding, address: 4, type: .int16)
+        level.decimalsFrom = "decimals"
+        return [
+            PointSpec(id: "gas", table: .holding, address: 0, type: .float32, unit: "%LEL"),
+            PointSpec(id: "temp", table: .holding, address: 2, type: .int16, scale: 0.1),
+            PointSpec(id: "decimals", table: .holding, address: 3, type: .uint16),
+            level,
+            PointSpec(id: "count", table: .input, address: 0, type: .uint16),
+            PointSpec(id: "relay", table: .coil, address: 0, type: .bool),
+            PointSpec(id: "contact", table: .discrete, address: 0, type: .bool),
+            // Not served: a block of its own (beyond max_gap) that fails with an exception.
+            PointSpec(id: "missing", table: .holding, address: 100, type: .uint16),
+        ]
+    }()
+
+    func worker(_ transport: BusTransport, unit: Int = 1, intervalMs: Int = 100, offlineAfter: Int = 2, timeoutMs: Int = 500, sink: CollectingSink) -> BusWorker {
+        let bus = BusSpec(id: "bus1", transport: transport, timeoutMs: timeoutMs, retries: 0)
+        let device = DeviceSpec(id: "dev1", bus: "bus1", unit: unit, points: Self.points, intervalMs: intervalMs, offlineAfter: offlineAfter)
+        return BusWorker(bus: bus, devices: [device], sink: sink)
+    }
+
+    func assertDecoded(_ sink: CollectingSink, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(sink.latest("dev1", "gas")?.value, .float(23.375), file: file, line: line)
+        XCTAssertEqual(sink.latest("dev1", "gas")?.raw, "41bb 0000", file: file, line: line)
+        XCTAssertEqual(sink.latest("dev1", "gas")?.unit, "%LEL", file: file, line: line)
+        XCTAssertEqual(sink.latest("dev1", "temp")?.value, .double(-10), file: file, line: line)
+        XCTAssertEqual(sink.latest("dev1", "level")?.value, .double(0.1234), file: file, line: line)
+        XCTAssertEqual(sink.latest("dev1", "count")?.value, .uint(7), file: file, line: line)
+        XCTAssertEqual(sink.latest("dev1", "relay")?.value, .bool(true), file: file, line: line)
+        XCTAssertEqual(sink.latest("dev1", "contact")?.value, .bool(false), file: file, line: line)
+        XCTAssertEqual(sink.latest("dev1", "missing")?.quality, .bad, file: file, line: line)
+        XCTAssertEqual(sink.latest("dev1", "missing")?.error, "exception 2 (illegal data address)", file: file, line: line)
+        XCTAssertEqual(sink.latest("dev1", "gas")?.quality, .good, file: file, line: line)
+    }
+
+    func testPollsEveryTableOverTCPAndAFailedBlockFailsOnlyItsPoints() throws {
+        let port = freeTCPPort()
+        let server = try startPymodbus(tcpPort: port, registers: Self.registers)
+        defer { server.stop() }
+        let sink = CollectingSink()
+        let w = worker(.tcp(host: "127.0.0.1", port: port), sink: sink)
+        w.start()
+        defer { w.stop() }
+        XCTAssertTrue(eventually { sink.readings(of: "dev1", point: "missing").count >= 2 })
+        assertDecoded(sink)
+        XCTAssertEqual(sink.events.first?.kind, .deviceOnline, "the device answered (an exception is an answer)")
+        XCTAssertFalse(sink.events.contains { $0.kind == .deviceOffline })
+    }
+
+    func testPollsOverRTUOnASocatLine() throws {
+        let line = try SerialLinePair()
+        let server = try startPymodbus(serial: line.deviceSide, unit: 3, registers: Self.registers)
+        defer { server.stop() }
+        let sink = CollectingSink()
+        let w = worker(.rtu(SerialSettings(device: line.agentSide, baud: 9600)), unit: 3, intervalMs: 200, sink: sink)
+        w.start()
+        defer { w.stop() }
+        XCTAssertTrue(eventually(timeout: 15) { sink.readings(of: "dev1", point: "missing").count >= 2 })
+        assertDecoded(sink)
+        XCTAssertEqual(w.counters.failedRequests, sink.readings(of: "dev1", point: "missing").count, "only the unserved block fails")
+    }
+
+    func testGoesOfflineWhenTheServerStopsAndReconnectsWhenItReturns() throws {
+        let port = freeTCPPort()
+        var server = try startPymodbus(tcpPort: port, registers: Self.registers)
+        let sink = CollectingSink()
+        let w = worker(.tcp(host: "127.0.0.1", port: port), intervalMs: 100, offlineAfter: 2, timeoutMs: 300, sink: sink)
+        w.start()
+        defer { w.stop() }
+        XCTAssertTrue(eventually { sink.readings(of: "dev1", point: "gas").contains { $0.quality == .good } })
+        server.stop()
+        XCTAssertTrue(eventually(timeout: 15) { sink.events.contains { $0.kind == .deviceOffline } }, "\(sink.events)")
+        XCTAssertEqual(sink.latest("dev1", "gas")?.quality, .bad)
+        server = try startPymodbus(tcpPort: port, registers: Self.registers)
+        defer { server.stop() }
+        XCTAssertTrue(eventually(timeout: 20) { sink.events.filter { $0.kind == .deviceOnline }.count == 2 }, "\(sink.events)")
+        XCTAssertTrue(eventually { sink.latest("dev1", "gas")?.quality == .good })
+        XCTAssertGreaterThanOrEqual(w.counters.reconnects, 1)
+        let kinds = sink.events.map(\.kind)
+        XCTAssertEqual(kinds.filter { $0 != .busFailed && $0 != .busRecovered }, [.deviceOnline, .deviceOffline, .deviceOnline])
+    }
+
+    func testGarbageAnswersMarkPointsBadAndTheWorkerGoesOn() throws {
+        let python = try requirePymodbus()
+        let line = try SerialLinePair()
+        let responder = try PeerProcess(python, [Repo.peerScript("garbage_responder.py"), line.deviceSide])
+        defer { responder.stop() }
+        XCTAssertTrue(responder.waitFor("ready"))
+        let sink = CollectingSink()
+        let w = worker(.rtu(SerialSettings(device: line.agentSide, baud: 9600)), intervalMs: 100, timeoutMs: 300, sink: sink)
+        w.start()
+        defer { w.stop() }
+        XCTAssertTrue(eventually(timeout: 15) { sink.readings(of: "dev1", point: "gas").count >= 3 }, "the worker keeps polling")
+        let gas = sink.readings(of: "dev1", point: "gas")
+        XCTAssertTrue(gas.allSatisfy { $0.quality == .bad })
+        XCTAssertTrue(gas.contains { $0.error == "bad CRC" }, "\(gas.map { $0.error ?? "" })")
+    }
+
+    func testSerialGapIsKeptBetweenFrames() throws {
+        let line = try SerialLinePair()
+        let server = try startPymodbus(serial: line.deviceSide, unit: 1, registers: Self.registers)
+        defer { server.stop() }
+        let sink = CollectingSink()
+        // 5 requests a poll (4 tables + the unserved block), 60 ms of silence before each.
+        let bus = BusSpec(id: "bus1", transport: .rtu(SerialSettings(device: line.agentSide, baud: 115200, gapMs: 60)), timeoutMs: 500, retries: 0)
+        let device = DeviceSpec(id: "dev1", bus: "bus1", unit: 1, points: Self.points, intervalMs: 10)
+        let w = BusWorker(bus: bus, devices: [device], sink: sink)
+        let start = Date()
+        w.start()
+        Thread.sleep(forTimeInterval: 2)
+        w.stop()
+        let elapsed = Date().timeIntervalSince(start)
+        let requests = w.counters.requests
+        XCTAssertGreaterThan(requests, 5)
+        XCTAssertLessThanOrEqual(Double(requests - 1) * 0.060, elapsed, "\(requests) requests in \(elapsed) s break a 60 ms gap")
+        XCTAssertGreaterThan(w.counters.overruns, 0, "10 ms polls cannot keep up: overruns are counted, not piled up")
+        XCTAssertLessThan(w.counters.polls, Int(elapsed / 0.3) + 2)
+    }
+
+    func testAMissingSerialPortFailsItsBusWhileAnotherBusPolls() throws {
+        let port = freeTCPPort()
+        let server = try startPymodbus(tcpPort: port, registers: Self.registers)
+        defer { server.stop() }
+        let config = VigilConfig(
+            file: "test", gateway: GatewaySpec(id: "gw", stateDir: "/tmp"),
+            buses: [BusSpec(id: "serial", transport: .rtu(SerialSettings(device: "/dev/ttyNOPE0", baud: 9600)), timeoutMs: 200),
+                    BusSpec(id: "tcp", transport: .tcp(host: "127.0.0.1", port: port))],
+            devices: [DeviceSpec(id: "gone", bus: "serial", unit: 1, points: [Self.points[0]], intervalMs: 100, offlineAfter: 2),
+                      DeviceSpec(id: "dev1", bus: "tcp", unit: 1, points: Self.points, intervalMs: 100)])
+        let sink = CollectingSink()
+        let agent = Agent(config: config, sink: sink)
+        agent.start()
+        defer { agent.stop() }
+        XCTAssertTrue(eventually { sink.events.contains { $0.kind == .deviceOffline && $0.device == "gone" } }, "\(sink.events)")
+        let failed = sink.events.first { $0.kind == .busFailed }
+        XCTAssertEqual(failed?.bus, "serial")
+        XCTAssertTrue(failed?.detail?.contains("/dev/ttyNOPE0") ?? false, "\(String(describing: failed))")
+        XCTAssertTrue(sink.readings(of: "gone", point: "gas").allSatisfy { $0.quality == .bad && $0.error!.hasPrefix("bus serial down") })
+        XCTAssertTrue(eventually { sink.readings(of: "dev1", point: "gas").filter { $0.quality == .good }.count >= 3 })
+    }
+}

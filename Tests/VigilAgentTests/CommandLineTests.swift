@@ -1,0 +1,100 @@
+import Foundation
+import XCTest
+import VigilTestSupport
+
+/// The `vigil` binary as an installer and a service manager use it.
+final class CommandLineTests: XCTestCase {
+    func write(_ text: String, to name: String) throws -> String {
+        let path = "\(temporaryDirectory())/\(name)"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testConfigCheckListsEveryErrorAndExits2() throws {
+        let path = try write("""
+            {
+              gateway: { id: 'gw' },
+              buses: [{ id: 'b', kind: 'tcp', host: 'h' }],
+              devices: [
+                { id: 'd', bus: 'b', unit: 1, points: [{ id: 'p', table: 'holding', address: 70000 }] },
+                { id: 'e', bus: 'c', unit: 1, profile: 'generic-smoke' },
+              ],
+            }
+            """, to: "vigil.json5")
+        let r = try runCommand(Repo.vigil, ["config", "check", path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("\(path):5:82: devices[0].points[0].address: 70000 is outside 0…65535"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("\(path):6:21: devices[1].bus: no bus has the id \"c\"; did you mean \"b\"?"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("2 error(s)"), r.stderr)
+    }
+
+    func testConfigCheckAcceptsTheShippedExamples() throws {
+        let r = try runCommand(Repo.vigil, ["config", "check", Repo.path("Examples/demo.json5")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("ok — gateway demo-gateway, 1 bus(es), 3 device(s)"), r.stdout)
+    }
+
+    func testSyntaxErrorPointsAtLineAndColumn() throws {
+        let path = try write("{\n  gateway: { id: 'gw' }\n  buses: []\n}", to: "broken.json5")
+        let r = try runCommand(Repo.vigil, ["config", "check", path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.hasPrefix("\(path):3:3: expected ',' or '}'"), r.stderr)
+    }
+
+    func testRunEmitsJSONLinesAndStopsCleanlyOnSIGTERM() throws {
+        let port = freeTCPPort()
+        let server = try startPymodbus(tcpPort: port, registers: ["holding": ["0": [0x41BB, 0x0000, 12]]])
+        defer { server.stop() }
+        let config = try write("""
+            { gateway: { id: 'gw-test' },
+              buses: [{ id: 'b', kind: 'tcp', host: '127.0.0.1', port: \(port) }],
+              devices: [{ id: 'd1', bus: 'b', unit: 1, interval_ms: 100, points: [
+                { id: 'gas', register: 40001, type: 'float32', unit: '%LEL' }, { id: 'n', register: 40003 } ] }],
+              uplink: { kind: 'stdout' } }
+            """, to: "run.json5")
+        let agent = try PeerProcess(Repo.vigil, ["run", "--config", config])
+        XCTAssertTrue(eventually { agent.stdout.split(separator: "\n").count >= 9 }, agent.stderr)
+        agent.signal(SIGTERM)
+        XCTAssertTrue(eventually { !agent.process.isRunning })
+        XCTAssertEqual(agent.stop(), 0)
+        let objects = try agent.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(objects.map { $0["seq"] as! Int }, Array(1...objects.count), "seq counts up from 1 with no gap")
+        XCTAssertEqual(objects[0]["event"] as? String, "device_online")
+        let gas = objects.first { $0["point"] as? String == "gas" }!
+        XCTAssertEqual(gas["value"] as? Double, 23.375)
+        XCTAssertEqual(gas["raw"] as? String, "41bb 0000")
+        XCTAssertEqual(gas["unit"] as? String, "%LEL")
+        XCTAssertEqual(gas["quality"] as? String, "good")
+        XCTAssertEqual(gas["device"] as? String, "d1")
+        XCTAssertNotNil(gas["clock_synced"] as? Bool)
+        XCTAssertTrue((gas["ts"] as! String).hasSuffix("Z"))
+        XCTAssertEqual(objects.first { $0["point"] as? String == "n" }?["value"] as? Int, 12)
+    }
+
+    func testRunWithABadConfigStartsNothingAndExits2() throws {
+        let path = try write("{ gateway: { id: 'gw' }, buses: [], devices: [{ id: 'd', bus: 'x', unit: 1, points: [] }] }", to: "bad.json5")
+        let r = try runCommand(Repo.vigil, ["run", "--config", path, "--duration", "1"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("nothing was started"), r.stderr)
+        XCTAssertEqual(r.stdout, "")
+    }
+
+    func testDemoShowsReadingsAndStops() throws {
+        let r = try runCommand(Repo.vigil, ["demo", "--duration", "2.5"], timeout: 30)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for needle in ["gas-1", "level-1", "smoke-1", "device_online", "%LEL"] {
+            XCTAssertTrue(r.stdout.contains(needle), "\(needle) missing from:\n\(r.stdout)")
+        }
+        XCTAssertTrue(r.stdout.contains(" bad), 3 events"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(0 bad)") || r.stdout.contains("0 bad)"), r.stdout)
+    }
+
+    func testUsageErrorsExit2WithTheUsage() throws {
+        let r = try runCommand(Repo.vigil, ["simulate", "--tcp", "nowhere"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("--tcp nowhere: expected HOST:PORT"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("vigil simulate (--tcp HOST:PORT"), r.stderr)
+        XCTAssertEqual(try runCommand(Repo.vigil, ["frobnicate"]).status, 2)
+        XCTAssertEqual(try runCommand(Repo.vigil, ["help", "run"]).status, 0)
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import XCTest
+import VigilCore
+import VigilModbus
+@testable import VigilAgent
+import VigilTestSupport
+
+/// `vigil simulate`, read by the agent, by our client and by mbpoll.
+final class SimulatorTests: XCTestCase {
+    func startSimulate(_ arguments: [String]) throws -> PeerProcess {
+        let sim = try PeerProcess(Repo.vigil, ["simulate"] + arguments)
+        guard sim.waitFor("serving") else {
+            sim.stop()
+            throw MissingPeer(description: "vigil simulate did not start: \(sim.stderr)")
+        }
+        return sim
+    }
+
+    func loadedConfig(_ text: String) throws -> VigilConfig {
+        let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), machineIDFile: "/nonexistent")
+        switch loader.parse(text, file: "test.json5") {
+        case .success(let c): return c
+        case .failure(let e): throw e
+        }
+    }
+
+    func testAgentPollsSimulatedSensorsFromTheirProfiles() throws {
+        let port = freeTCPPort()
+        let sim = try startSimulate(["--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--device", "2:qdy30a-level", "--device", "3:system-sensor-faast"])
+        defer { sim.stop() }
+        let config = try loadedConfig("""
+            { gateway: { id: 'gw' }, buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port) }],
+              devices: [
+                { id: 'gas', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 200 },
+                { id: 'level', bus: 'sim', unit: 2, profile: 'qdy30a-level', interval_ms: 200 },
+                { id: 'smoke', bus: 'sim', unit: 3, profile: 'system-sensor-faast', interval_ms: 200 },
+              ] }
+            """)
+        let sink = CollectingSink()
+        let agent = Agent(config: config, sink: sink)
+        agent.start()
+        defer { agent.stop() }
+        XCTAssertTrue(eventually { sink.readings(of: "smoke", point: "fire1").count >= 3 })
+        XCTAssertTrue(sink.readings.allSatisfy { $0.quality == .good }, "\(sink.readings.filter { $0.quality != .good })")
+        guard case .float(let gas)? = sink.latest("gas", "gas")?.value else { return XCTFail("gas is a float32") }
+        XCTAssertTrue((0.0...60.0).contains(Double(gas)), "\(gas)")
+        XCTAssertEqual(sink.latest("gas", "unit_code")?.label, "%LEL")
+        guard case .double(let level)? = sink.latest("level", "level")?.value else { return XCTFail("level is scaled by its decimals") }
+        XCTAssertTrue((0.29...2.11).contains(level), "\(level)")
+        XCTAssertEqual(sink.latest("level", "decimals")?.value, .uint(2))
+        XCTAssertEqual(sink.latest("level", "unit_code")?.label, "mH2O")
+        XCTAssertEqual(sink.latest("smoke", "operating_mode")?.label, "configuration")
+    }
+
+    func testSimulatedFaults() throws {
+        let port = freeTCPPort()
+        let sim = try startSimulate(["--tcp", "127.0.0.1:\(port)", "--device", "4:generic-smoke:silent", "--device", "5:generic-smoke:exception:6"])
+        defer { sim.stop() }
+        let config = try loadedConfig("""
+            { gateway: { id: 'gw' }, buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port), timeout_ms: 200, retries: 0 }],
+              devices: [
+                { id: 'dead', bus: 'sim', unit: 4, profile: 'generic-smoke', interval_ms: 100, offline_after: 2 },
+                { id: 'busy', bus: 'sim', unit: 5, profile: 'generic-smoke', interval_ms: 100 },
+              ] }
+            """)
+        let sink = CollectingSink()
+        let agent = Agent(config: config, sink: sink)
+        agent.start()
+        defer { agent.stop() }
+        XCTAssertTrue(eventually { sink.events.contains { $0.kind == .deviceOffline && $0.device == "dead" } }, "\(sink.events)")
+        XCTAssertEqual(sink.events.first { $0.device == "dead" }?.detail, "timeout")
+        XCTAssertTrue(eventually { sink.readings(of: "busy", point: "alarm").count >= 3 })
+        XCTAssertTrue(sink.readings(of: "busy", point: "alarm").allSatisfy { $0.error == "exception 6 (server device busy)" })
+        XCTAssertFalse(sink.events.contains { $0.kind == .deviceOffline && $0.device == "busy" }, "a device that answers with exceptions is there")
+    }
+
+    func testMbpollSeesTheSameRegistersAsVigil() throws {
+        let mbpoll = try requirePeer("mbpoll")
+        let port = freeTCPPort()
+        let sim = try startSimulate(["--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--freeze"])
+        defer { sim.stop() }
+        // mbpoll numbers registers from 1; -t 4:hex prints holding registers in hex.
+        let result = try runCommand(mbpoll, ["-m", "tcp", "-p", String(port), "-a", "1", "-r", "1", "-c", "11", "-t", "4:hex", "-1", "127.0.0.1"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let theirs = result.stdout.split(separator: "\n").compactMap { line -> UInt16? in
+            guard line.hasPrefix("["), let hex = line.split(separator: "\t").last, hex.hasPrefix("0x") else { return nil }
+            return UInt16(hex.dropFirst(2), radix: 16)
+        }
+        let client = try ModbusClient(transport: .tcp(host: "127.0.0.1", port: port), timeoutMs: 1000)
+        try client.connect()
+        let ours = try client.readRegisters(unit: 1, table: .holding, address: 0, count: 11)
+        XCTAssertEqual(theirs, ours)
+        XCTAssertEqual(ours[10], 5, "unit code %LEL")
+        XCTAssertEqual(RegisterCodec.decode(ours[2...3], type: .float32, order: .abcd), .float(Double(Float(2.0))), "frozen gas at its t=0 value")
+    }
+
+    func testSimulatesOverRTU() throws {
+        let line = try SerialLinePair()
+        let sim = try startSimulate(["--rtu", line.deviceSide, "--baud", "19200", "--device", "9:qdy30a-level"])
+        defer { sim.stop() }
+        let client = try ModbusClient(transport: .rtu(SerialSettings(device: line.agentSide, baud: 19200)), timeoutMs: 1000)
+        try client.connect()
+        let words = try client.readRegisters(unit: 9, table: .holding, address: 2, count: 3)
+        XCTAssertEqual(words[0], 7, "mH2O")
+        XCTAssertEqual(words[1], 2, "two decimals")
+        XCTAssertTrue((29...211).contains(Int16(bitPattern: words[2])), "\(words)")
+    }
+
+    func testGasCurveCrossesBothAlarmLevelsAndReturns() {
+        let values = stride(from: 0.0, through: 40.0, by: 0.5).map { SensorModel.primaryValue(kind: .combustibleGas, oel: nil, t: $0) }
+        XCTAssertLessThan(values.first!, 5)
+        XCTAssertGreaterThan(values.max()!, 50)
+        XCTAssertLessThan(values.last!, 5)
+        let smoke = stride(from: 0.0, through: 30.0, by: 1).map { SensorModel.primaryValue(kind: .smoke, oel: nil, t: $0) }
+        XCTAssertEqual(Set(smoke), [0, 1])
+    }
+}
