@@ -26,8 +26,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# Products one at a time: a plain release build would also build the test-support library.
 release: deps
-	$(SWIFT) build -c release -Xswiftc -static-stdlib
+	$(SWIFT) build -c release -Xswiftc -static-stdlib --product vigil
+	$(SWIFT) build -c release -Xswiftc -static-stdlib --product vigil-bench
 
 demo: build
 	$(BIN) demo --duration $(DEMO_SECONDS)

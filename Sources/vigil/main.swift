@@ -1,18 +1,15 @@
 import Glibc
 
 /// `vigil`: the agent (`vigil run`) and the technician's tool, one binary.
-nonisolated let commands: [any Command.Type] = [
-    RunCommand.self,
-    ConfigCheckCommand.self,
-    SimulateCommand.self,
-    DemoCommand.self,
-]
+func allCommands() -> [any Command.Type] {
+    [RunCommand.self, ConfigCheckCommand.self, SimulateCommand.self, DemoCommand.self]
+}
 
 let version = "0.1.0"
 
 func printHelp() {
     var text = "vigil \(version) — edge agent for Modbus gas, level and smoke sensors\n\nUsage: vigil COMMAND [OPTIONS]\n\nCommands:\n"
-    for command in commands {
+    for command in allCommands() {
         text += "  \(command.name.padding(14))\(command.summary)\n"
     }
     text += "  \("help COMMAND".padding(14))the options of one command\n"
@@ -25,8 +22,8 @@ extension String {
 
 /// Finds the command named by the first one or two words.
 func lookup(_ words: [String]) -> (any Command.Type, Int)? {
-    if words.count >= 2, let c = commands.first(where: { $0.name == "\(words[0]) \(words[1])" }) { return (c, 2) }
-    if let first = words.first, let c = commands.first(where: { $0.name == first }) { return (c, 1) }
+    if words.count >= 2, let c = allCommands().first(where: { $0.name == "\(words[0]) \(words[1])" }) { return (c, 2) }
+    if let first = words.first, let c = allCommands().first(where: { $0.name == first }) { return (c, 1) }
     return nil
 }
 

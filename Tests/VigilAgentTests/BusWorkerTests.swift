@@ -107,10 +107,35 @@ final class BusWorkerTests: XCTestCase {
         let w = worker(.rtu(SerialSettings(device: line.agentSide, baud: 9600)), intervalMs: 100, timeoutMs: 300, sink: sink)
         w.start()
         defer { w.stop() }
-        XCTAssertTrue(eventually(timeout: 15) { sink.readings(of: "dev1", point: "gas").count >= 3 }, "the worker keeps polling")
+        XCTAssertTrue(eventually(timeout: 20) { sink.readings(of: "dev1", point: "gas").count >= 6 }, "the worker keeps polling")
         let gas = sink.readings(of: "dev1", point: "gas")
-        XCTAssertTrue(gas.allSatisfy { $0.quality == .bad })
-        XCTAssertTrue(gas.contains { $0.error == "bad CRC" }, "\(gas.map { $0.error ?? "" })")
+        XCTAssertTrue(gas.allSatisfy { $0.quality == .bad && $0.value == nil })
+        let errors = Set(gas.compactMap(\.error))
+        XCTAssertTrue(errors.contains("bad CRC"), "\(errors)")
+        XCTAssertTrue(errors.contains("response from the wrong unit id") || errors.contains("timeout"), "\(errors)")
+        XCTAssertGreaterThanOrEqual(errors.count, 2, "each kind of garbage is named: \(errors)")
+    }
+
+    func testAUSBAdapterThatDisappearsAndReturnsIsReopened() throws {
+        var line = try SerialLinePair()
+        var server = try startPymodbus(serial: line.deviceSide, unit: 1, registers: Self.registers)
+        let sink = CollectingSink()
+        let w = worker(.rtu(SerialSettings(device: line.agentSide, baud: 9600)), intervalMs: 100, offlineAfter: 2, timeoutMs: 300, sink: sink)
+        w.start()
+        defer { w.stop() }
+        XCTAssertTrue(eventually { sink.latest("dev1", "gas")?.quality == .good })
+        // Unplug: the pty pair (our adapter) goes away, device node and all.
+        let agentSide = line.agentSide
+        server.stop()
+        line.peer.stop()
+        XCTAssertTrue(eventually(timeout: 15) { sink.events.contains { $0.kind == .deviceOffline } }, "\(sink.events)")
+        // Plug back in under the same name.
+        line = try SerialLinePair(agentSide: agentSide)
+        server = try startPymodbus(serial: line.deviceSide, unit: 1, registers: Self.registers)
+        defer { server.stop() }
+        XCTAssertTrue(eventually(timeout: 40) { sink.events.filter { $0.kind == .deviceOnline }.count == 2 }, "\(sink.events)")
+        XCTAssertTrue(eventually { sink.latest("dev1", "gas")?.quality == .good })
+        XCTAssertGreaterThanOrEqual(w.counters.reconnects, 1)
     }
 
     func testSerialGapIsKeptBetweenFrames() throws {

@@ -78,11 +78,13 @@ public final class SerialLinePair {
     public let agentSide: String
     public let deviceSide: String
 
-    public init() throws {
+    /// `agentSide`: reuse a name (an adapter plugged back in); default a new one.
+    public init(agentSide: String? = nil) throws {
         let socat = try requirePeer("socat")
         let dir = temporaryDirectory()
-        agentSide = "\(dir)/agent"
+        self.agentSide = agentSide ?? "\(dir)/agent"
         deviceSide = "\(dir)/device"
+        let agentSide = self.agentSide
         peer = try PeerProcess(socat, ["-d", "-d", "pty,raw,echo=0,link=\(agentSide)", "pty,raw,echo=0,link=\(deviceSide)"])
         guard eventually(timeout: 10, { FileManager.default.fileExists(atPath: agentSide) && FileManager.default.fileExists(atPath: deviceSide) }) else {
             throw MissingPeer(description: "socat did not create the pty pair: \(peer.stderr)")

@@ -121,7 +121,10 @@ public final class BusWorker: Sendable {
         case nil:
             break
         }
-        records += device.readings(device.decoder.decode(results), at: time)
-        sink.accept(records)
+        // Decoding is left to the sink's side (the record pipeline's thread).
+        let polled = device
+        let events = records
+        let blockResults = results
+        sink.submit { events + polled.readings(polled.decoder.decode(blockResults), at: time) }
     }
 }

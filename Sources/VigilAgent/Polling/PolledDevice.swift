@@ -7,6 +7,9 @@ struct PolledDevice {
     let decoder: PointDecoder
     var schedule: FixedRateSchedule
     var health: DeviceHealth
+    /// Per point, what each reading repeats (kept apart so a poll copies no PointSpec).
+    private let pointIDs: [String]
+    private let units: [String?]
 
     init(spec: DeviceSpec, bus: BusSpec, firstDue: Int64) {
         self.spec = spec
@@ -14,13 +17,16 @@ struct PolledDevice {
         decoder = PointDecoder(points: spec.points, blocks: blocks)
         schedule = FixedRateSchedule(intervalNanos: Int64(spec.intervalMs) * 1_000_000, firstDue: firstDue)
         health = DeviceHealth(offlineAfter: spec.offlineAfter)
+        pointIDs = spec.points.map(\.id)
+        units = spec.points.map(\.unit)
     }
 
     /// One reading per point from the decoded values of one poll.
     func readings(_ decoded: [DecodedPoint], at time: WallTime) -> [Record] {
-        zip(spec.points, decoded).map { point, d in
-            .reading(Reading(timestamp: time, device: spec.id, point: point.id, value: d.value, raw: d.raw,
-                             unit: point.unit, label: d.label, quality: d.isGood ? .good : .bad, error: d.error))
+        decoded.indices.map { i in
+            let d = decoded[i]
+            return .reading(Reading(timestamp: time, device: spec.id, point: pointIDs[i], value: d.value, raw: d.raw,
+                                    unit: units[i], label: d.label, quality: d.isGood ? .good : .bad, error: d.error))
         }
     }
 }

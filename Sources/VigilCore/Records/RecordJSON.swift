@@ -1,67 +1,110 @@
 /// The JSON Lines form of records: one object per line, keys in a fixed order.
-/// Written by hand because it is on the hot path of every poll.
+/// Written by hand into a byte buffer because it runs for every point of every
+/// poll (String appends cost more than the Modbus request itself).
 public enum RecordJSON {
-    public static func line(_ record: Record, seq: UInt64) -> String {
-        var out = "{\"seq\":"
-        out.reserveCapacity(192)
-        out += String(seq)
+    /// Appends one record and its newline.
+    public static func append(_ record: Record, seq: UInt64, to out: inout [UInt8]) {
+        literal(#"{"seq":"#, to: &out)
+        appendInteger(seq, to: &out)
         switch record {
         case .reading(let r):
             appendTime(r.timestamp, to: &out)
-            out += ",\"device\":"; appendString(r.device, to: &out)
-            out += ",\"point\":"; appendString(r.point, to: &out)
-            out += ",\"value\":"; appendValue(r.value, to: &out)
-            out += ",\"raw\":"; appendString(r.raw, to: &out)
-            if let unit = r.unit { out += ",\"unit\":"; appendString(unit, to: &out) }
-            if let label = r.label { out += ",\"label\":"; appendString(label, to: &out) }
-            out += ",\"quality\":\""; out += r.quality.rawValue; out += "\""
-            if let error = r.error { out += ",\"error\":"; appendString(error, to: &out) }
+            literal(#","device":"#, to: &out); appendString(r.device, to: &out)
+            literal(#","point":"#, to: &out); appendString(r.point, to: &out)
+            literal(#","value":"#, to: &out); appendValue(r.value, to: &out)
+            literal(#","raw":"#, to: &out); appendString(r.raw, to: &out)
+            if let unit = r.unit { literal(#","unit":"#, to: &out); appendString(unit, to: &out) }
+            if let label = r.label { literal(#","label":"#, to: &out); appendString(label, to: &out) }
+            literal(#","quality":""#, to: &out); out.append(contentsOf: r.quality.rawValue.utf8); out.append(0x22)
+            if let error = r.error { literal(#","error":"#, to: &out); appendString(error, to: &out) }
         case .event(let e):
             appendTime(e.timestamp, to: &out)
-            out += ",\"event\":\""; out += e.kind.rawValue; out += "\""
-            if let device = e.device { out += ",\"device\":"; appendString(device, to: &out) }
-            if let bus = e.bus { out += ",\"bus\":"; appendString(bus, to: &out) }
-            if let detail = e.detail { out += ",\"detail\":"; appendString(detail, to: &out) }
+            literal(#","event":""#, to: &out); out.append(contentsOf: e.kind.rawValue.utf8); out.append(0x22)
+            if let device = e.device { literal(#","device":"#, to: &out); appendString(device, to: &out) }
+            if let bus = e.bus { literal(#","bus":"#, to: &out); appendString(bus, to: &out) }
+            if let detail = e.detail { literal(#","detail":"#, to: &out); appendString(detail, to: &out) }
         }
-        out += "}"
-        return out
+        literal("}\n", to: &out)
     }
 
-    private static func appendTime(_ t: WallTime, to out: inout String) {
-        out += ",\"ts\":\""; out += t.iso8601; out += "\",\"clock_synced\":"; out += t.clockSynced ? "true" : "false"
+    /// Appends a literal without going through String's generic UTF-8 view.
+    @inline(__always)
+    static func literal(_ text: StaticString, to out: inout [UInt8]) {
+        text.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
-    public static func appendValue(_ value: PointValue?, to out: inout String) {
+    /// One record as a line of text, without the newline.
+    public static func line(_ record: Record, seq: UInt64) -> String {
+        var bytes: [UInt8] = []
+        append(record, seq: seq, to: &bytes)
+        return String(decoding: bytes.dropLast(), as: UTF8.self)
+    }
+
+    private static func appendTime(_ t: WallTime, to out: inout [UInt8]) {
+        literal(#","ts":""#, to: &out)
+        out.append(contentsOf: t.iso8601.utf8)
+        literal(t.clockSynced ? #"","clock_synced":true"# : #"","clock_synced":false"#, to: &out)
+    }
+
+    static func appendInteger<T: BinaryInteger>(_ v: T, to out: inout [UInt8]) {
+        if v < 0 { out.append(0x2D) }
+        var magnitude = UInt64(v.magnitude)
+        // 20 digits hold any UInt64; fill from the end, without an allocation.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var i = 20
+            repeat {
+                i -= 1
+                digits[i] = UInt8(48 + magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i...]))
+        }
+    }
+
+    public static func appendValue(_ value: PointValue?, to out: inout [UInt8]) {
         switch value {
-        case nil: out += "null"
-        case .int(let v): out += String(v)
-        case .uint(let v): out += String(v)
-        case .float(let v): out += v.isFinite ? v.description : "null"
-        case .double(let v): out += v.isFinite ? v.description : "null"
-        case .bool(let v): out += v ? "true" : "false"
+        case nil: out.append(contentsOf: "null".utf8)
+        case .int(let v): appendInteger(v, to: &out)
+        case .uint(let v): appendInteger(v, to: &out)
+        case .float(let v): out.append(contentsOf: (v.isFinite ? v.description : "null").utf8)
+        case .double(let v): out.append(contentsOf: (v.isFinite ? v.description : "null").utf8)
+        case .bool(let v): out.append(contentsOf: (v ? "true" : "false").utf8)
         case .string(let s): appendString(s, to: &out)
         }
     }
 
-    public static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u00"
-                    out += scalar.value < 0x10 ? "0" : "1"
-                    out += String(scalar.value & 0xF, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+    /// The value as JSON text (for people: the demo prints it).
+    public static func valueText(_ value: PointValue?) -> String {
+        var bytes: [UInt8] = []
+        appendValue(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        var s = s
+        let plain: Bool = s.withUTF8 { bytes in
+            // Ids, units and hex need no escaping: copy them whole.
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain { out.append(0x22); return }
+        for byte in s.utf8 {
+            switch byte {
+            case 0x22: literal(#"\""#, to: &out)
+            case 0x5C: literal(#"\\"#, to: &out)
+            case 0x0A: literal(#"\n"#, to: &out)
+            case 0x0D: literal(#"\r"#, to: &out)
+            case 0x09: literal(#"\t"#, to: &out)
+            case ..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                literal(#"\u00"#, to: &out)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            default: out.append(byte)
             }
         }
-        out += "\""
+        out.append(0x22)
     }
 }

@@ -34,32 +34,50 @@ public struct DecodedPoint: Sendable, Equatable {
 public struct PointDecoder: Sendable {
     public let points: [PointSpec]
     public let blocks: [ReadBlock]
-    /// For each point: its block and its offset in that block.
-    private let placement: [(block: Int, offset: Int)]
-    /// For each point: the index of its `decimals_from` point.
-    private let decimalsSource: [Int?]
+    /// What decoding needs of each point, without its strings: this runs for
+    /// every point of every poll, and copying a whole PointSpec costs more.
+    private let plans: [Plan]
+
+    struct Plan {
+        var block: Int
+        var offset: Int
+        var width: Int
+        var type: ValueType
+        var order: WordOrder
+        var bit: Int
+        var scale: Double
+        var offset0: Double
+        var decimalsSource: Int?
+        var hasLabels: Bool
+    }
 
     public init(points: [PointSpec], blocks: [ReadBlock]) {
         self.points = points
         self.blocks = blocks
-        var placement = [(block: Int, offset: Int)](repeating: (0, 0), count: points.count)
-        for (b, block) in blocks.enumerated() {
-            for i in block.pointIndexes { placement[i] = (b, points[i].address - block.start) }
+        var plans = points.map { p in
+            Plan(block: 0, offset: 0, width: p.width, type: p.type, order: p.order, bit: p.bit ?? 0, scale: p.scale,
+                 offset0: p.offset, decimalsSource: p.decimalsFrom.flatMap { id in points.firstIndex { $0.id == id } },
+                 hasLabels: !p.labels.isEmpty)
         }
-        self.placement = placement
-        self.decimalsSource = points.map { p in p.decimalsFrom.flatMap { id in points.firstIndex { $0.id == id } } }
+        for (b, block) in blocks.enumerated() {
+            for i in block.pointIndexes {
+                plans[i].block = b
+                plans[i].offset = points[i].address - block.start
+            }
+        }
+        self.plans = plans
     }
 
     public func decode(_ results: [BlockResult]) -> [DecodedPoint] {
-        let raws = points.indices.map { rawValue(of: $0, results) }
-        return points.indices.map { i in
-            let point = points[i]
+        let raws = plans.indices.map { rawValue(of: $0, results) }
+        return plans.indices.map { i in
+            let plan = plans[i]
             switch raws[i] {
             case .failure(let failure):
                 return DecodedPoint(value: nil, raw: "", label: nil, error: failure.message)
             case .success(let (raw, hex)):
                 var decimals = 0
-                if let source = decimalsSource[i] {
+                if let source = plan.decimalsSource {
                     switch raws[source] {
                     case .failure(let failure):
                         return DecodedPoint(value: nil, raw: hex, label: nil, error: "decimals_from \(points[source].id): \(failure.message)")
@@ -70,49 +88,48 @@ public struct PointDecoder: Sendable {
                         decimals = d
                     }
                 }
-                return finish(point, raw: raw, hex: hex, decimals: decimals)
+                let label = plan.hasLabels ? raw.asInteger.flatMap { points[i].labels[$0] } : nil
+                return finish(plan, raw: raw, hex: hex, label: label, decimals: decimals)
             }
         }
     }
 
     private func rawValue(of i: Int, _ results: [BlockResult]) -> Result<(RawValue, String), PointError> {
-        let point = points[i]
-        let (b, offset) = placement[i]
-        switch results[b] {
+        let plan = plans[i]
+        switch results[plan.block] {
         case .failed(let message):
             return .failure(PointError(message))
         case .bits(let bits):
-            guard offset < bits.count else { return .failure(PointError("short response")) }
-            return .success((.unsigned(bits[offset] ? 1 : 0), bits[offset] ? "1" : "0"))
+            guard plan.offset < bits.count else { return .failure(PointError("short response")) }
+            return .success((.unsigned(bits[plan.offset] ? 1 : 0), bits[plan.offset] ? "1" : "0"))
         case .registers(let words):
-            guard offset + point.width <= words.count else { return .failure(PointError("short response")) }
-            let slice = words[offset..<offset + point.width]
+            guard plan.offset + plan.width <= words.count else { return .failure(PointError("short response")) }
+            let slice = words[plan.offset..<plan.offset + plan.width]
             let hex = RegisterCodec.hex(slice)
-            if point.type == .bool {
-                return .success((.unsigned(UInt64(slice.first! >> UInt16(point.bit ?? 0)) & 1), hex))
+            if plan.type == .bool {
+                return .success((.unsigned(UInt64(slice.first! >> UInt16(plan.bit)) & 1), hex))
             }
-            return .success((RegisterCodec.decode(slice, type: point.type, order: point.order), hex))
+            return .success((RegisterCodec.decode(slice, type: plan.type, order: plan.order), hex))
         }
     }
 
-    private func finish(_ point: PointSpec, raw: RawValue, hex: String, decimals: Int) -> DecodedPoint {
-        let label = raw.asInteger.flatMap { point.labels[$0] }
-        if point.type == .bool { return DecodedPoint(value: .bool(raw.asInteger == 1), raw: hex, label: label, error: nil) }
+    private func finish(_ plan: Plan, raw: RawValue, hex: String, label: String?, decimals: Int) -> DecodedPoint {
+        if plan.type == .bool { return DecodedPoint(value: .bool(raw.asInteger == 1), raw: hex, label: label, error: nil) }
         if case .string(let s) = raw { return DecodedPoint(value: .string(s), raw: hex, label: nil, error: nil) }
         if raw.asDouble.isNaN || raw.asDouble.isInfinite {
             return DecodedPoint(value: nil, raw: hex, label: nil, error: "the device sent \(raw.asDouble.isNaN ? "NaN" : "infinity") (sensor fault?)")
         }
-        let unscaled = point.scale == 1 && point.offset == 0 && decimals == 0
+        let unscaled = plan.scale == 1 && plan.offset0 == 0 && decimals == 0
         if unscaled {
             switch raw {
             case .signed(let v): return DecodedPoint(value: .int(v), raw: hex, label: label, error: nil)
             case .unsigned(let v): return DecodedPoint(value: .uint(v), raw: hex, label: label, error: nil)
             case .float(let d):
-                return DecodedPoint(value: point.type == .float32 ? .float(Float(d)) : .double(d), raw: hex, label: label, error: nil)
+                return DecodedPoint(value: plan.type == .float32 ? .float(Float(d)) : .double(d), raw: hex, label: label, error: nil)
             case .string: break
             }
         }
-        let value = Self.scaled(raw.asDouble, scale: point.scale, decimals: decimals) + point.offset
+        let value = Self.scaled(raw.asDouble, scale: plan.scale, decimals: decimals) + plan.offset0
         return DecodedPoint(value: .double(Self.trimmingBinaryNoise(value)), raw: hex, label: label, error: nil)
     }
 

@@ -33,6 +33,18 @@ public enum RegisterCodec {
         bytes.reduce(0) { $0 << 8 | UInt64($1) }
     }
 
+    /// The same as `unsigned(bytes(words, order:))` without the intermediate
+    /// arrays: this runs for every point of every poll.
+    static func unsigned(_ words: some Collection<UInt16>, order: WordOrder) -> UInt64 {
+        var v: UInt64 = 0
+        func add(_ w: UInt16) {
+            let word = order.swapsBytes ? w.byteSwapped : w
+            v = v << 16 | UInt64(word)
+        }
+        if order.reversesWords { for w in words.reversed() { add(w) } } else { for w in words { add(w) } }
+        return v
+    }
+
     /// Decodes a register value of `type` (not `bool`, which comes from a bit).
     public static func decode(_ words: some Collection<UInt16>, type: ValueType, order: WordOrder) -> RawValue {
         if type == .string {
@@ -42,7 +54,7 @@ public enum RegisterCodec {
             while let last = b.last, last == 0 || last == 0x20 { b.removeLast() }
             return .string(String(decoding: b, as: UTF8.self))
         }
-        let v = unsigned(bytes(words, order: order))
+        let v = unsigned(words, order: order)
         switch type {
         case .bool: return .unsigned(v & 1)
         case .uint16, .uint32, .uint64: return .unsigned(v)
@@ -78,18 +90,22 @@ public enum RegisterCodec {
 
     /// Register words as hex, space separated: "41c8 0000".
     public static func hex(_ words: some Collection<UInt16>) -> String {
-        var out = ""
-        out.reserveCapacity(words.count * 5)
-        for (i, w) in words.enumerated() {
-            if i > 0 { out.append(" ") }
-            out.append(hex4(w))
+        let digits: StaticString = "0123456789abcdef"
+        let count = words.isEmpty ? 0 : words.count * 5 - 1
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            digits.withUTF8Buffer { d in
+                var i = 0
+                for w in words {
+                    if i > 0 { buffer[i] = 0x20; i += 1 }
+                    buffer[i] = d[Int(w >> 12)]
+                    buffer[i + 1] = d[Int((w >> 8) & 0xF)]
+                    buffer[i + 2] = d[Int((w >> 4) & 0xF)]
+                    buffer[i + 3] = d[Int(w & 0xF)]
+                    i += 4
+                }
+                return i
+            }
         }
-        return out
-    }
-
-    static func hex4(_ w: UInt16) -> String {
-        let digits: [Character] = ["0","1","2","3","4","5","6","7","8","9","a","b","c","d","e","f"]
-        return String([digits[Int(w >> 12)], digits[Int((w >> 8) & 0xF)], digits[Int((w >> 4) & 0xF)], digits[Int(w & 0xF)]])
     }
 }
 

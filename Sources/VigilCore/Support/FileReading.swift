@@ -70,18 +70,22 @@ public func trimmed(_ text: String) -> String {
     return String(text[first...last])
 }
 
-/// Writes all of `text`, retrying short writes and EINTR.
-public func writeAll(_ fd: Int32, _ text: String) {
-    var text = text
-    text.withUTF8 { buffer in
+/// Writes all of `bytes`, retrying short writes and EINTR. A closed pipe
+/// (EPIPE) ends the write: nothing more can be written there.
+public func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { buffer in
         var offset = 0
         while offset < buffer.count {
             let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                return // a closed pipe: nothing more can be written
+                return
             }
             offset += n
         }
     }
+}
+
+public func writeAll(_ fd: Int32, _ text: String) {
+    writeAll(fd, Array(text.utf8))
 }

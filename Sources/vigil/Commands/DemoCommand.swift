@@ -78,8 +78,7 @@ final class DemoSink: RecordSink {
                     totals.readings += 1
                     if r.quality == .good { totals.good += 1 }
                     let time = String(r.timestamp.iso8601.dropFirst(11).prefix(12))
-                    var value = ""
-                    RecordJSON.appendValue(r.value, to: &value)
+                    let value = RecordJSON.valueText(r.value)
                     let shown = [value, r.unit ?? "", r.label.map { "(\($0))" } ?? ""].filter { !$0.isEmpty }.joined(separator: " ")
                     text += "\(time)  \(pad(r.device, 10)) \(pad(r.point, 14)) \(pad(shown, 22)) \(r.quality.rawValue)\(r.error.map { ": \($0)" } ?? "")\n"
                 case .event(let e):

@@ -1,0 +1,51 @@
+import Foundation
+import XCTest
+import VigilCore
+@testable import VigilAgent
+import VigilTestSupport
+
+private func event(_ n: Int) -> Record {
+    .event(Event(timestamp: WallTime(milliseconds: Int64(n), clockSynced: true), kind: .deviceOnline, device: "d\(n)"))
+}
+
+final class RecordPipelineTests: XCTestCase {
+
+    func testKeepsSubmissionOrderRunsWorkOffTheCallerAndDrainsOnStop() {
+        let sink = CollectingSink()
+        let pipeline = RecordPipeline(sink: sink, capacity: 16)
+        pipeline.start()
+        let caller = pthread_self()
+        nonisolated(unsafe) var ranOnCaller = false
+        for n in 0..<500 {
+            pipeline.submit {
+                if pthread_equal(pthread_self(), caller) != 0 { ranOnCaller = true }
+                return [event(n)]
+            }
+        }
+        pipeline.stop()
+        XCTAssertEqual(sink.events.map(\.device), (0..<500).map { "d\($0)" }, "every record, in order, none lost at stop")
+        XCTAssertFalse(ranOnCaller, "decoding runs on the pipeline's thread")
+    }
+
+    func testAFullQueueMakesTheProducerWait() {
+        let slow = SlowSink()
+        let pipeline = RecordPipeline(sink: slow, capacity: 4, flushMs: 1)
+        pipeline.start()
+        let start = Date()
+        for n in 0..<12 { pipeline.accept([event(n)]) }
+        let elapsed = Date().timeIntervalSince(start)
+        pipeline.stop()
+        XCTAssertEqual(slow.count, 12)
+        XCTAssertGreaterThan(elapsed, 0.1, "with 4 slots, 12 submits wait for the 50 ms sink at least twice")
+    }
+}
+
+private final class SlowSink: RecordSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    var count: Int { lock.lock(); defer { lock.unlock() }; return n }
+    func accept(_ records: [Record]) {
+        usleep(50_000)
+        lock.lock(); n += records.count; lock.unlock()
+    }
+}
