@@ -1,0 +1,259 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+public struct JournalOptions: Sendable, Equatable {
+    /// Everything on disk, both lanes.
+    public var maxBytes: Int = 256 * 1024 * 1024
+    /// Telemetry older than this is dropped (counted); nil keeps it until the quota.
+    public var maxAgeSeconds: Int?
+    /// Group commit: telemetry is fsynced at most this long after it was appended.
+    public var commitMs: Int = 200
+    public var segmentBytes: Int = 4 * 1024 * 1024
+
+    public init() {}
+
+    /// Space kept for events that telemetry may not take.
+    public var eventReserve: Int { max(maxBytes / 10, 2 * segmentBytes) }
+}
+
+public struct JournalRecoveryReport: Sendable, Equatable {
+    /// Records found intact.
+    public var records: UInt64 = 0
+    /// Frames skipped in the middle of a segment (CRC or length wrong).
+    public var corruptRecords: UInt64 = 0
+    /// Bytes of torn tails cut off.
+    public var truncatedBytes: UInt64 = 0
+    /// Files moved to `corrupt/`, with why.
+    public var movedAside: [String] = []
+    /// The cursor was missing or unreadable (everything unacknowledged is resent).
+    public var cursorProblem: String?
+
+    public var isClean: Bool { corruptRecords == 0 && movedAside.isEmpty && cursorProblem == nil }
+
+    public var summary: String {
+        var parts = ["\(records) records recovered"]
+        if truncatedBytes > 0 { parts.append("\(truncatedBytes) bytes of torn tail cut off") }
+        if corruptRecords > 0 { parts.append("\(corruptRecords) corrupt records skipped") }
+        if !movedAside.isEmpty { parts.append("\(movedAside.count) files moved aside: \(movedAside.joined(separator: "; "))") }
+        if let cursorProblem { parts.append("cursor: \(cursorProblem)") }
+        return parts.joined(separator: ", ")
+    }
+}
+
+public struct JournalStats: Sendable, Equatable {
+    public var bytes: Int
+    public var pending: [JournalLane: UInt64]
+    public var acked: [JournalLane: UInt64]
+    public var dropped: [JournalLane: UInt64]
+    public var corruptRecords: UInt64
+    public var oldestPendingMs: Int64?
+    public var lastSeq: UInt64
+    /// Bytes handed to the disk since start, frames and headers included.
+    public var bytesWritten: UInt64
+}
+
+/// The crash-safe journal (format and invariants: `JournalFormat`). One
+/// writer thread appends and commits; a forwarder thread reads and
+/// acknowledges; both may call from their own thread.
+public final class Journal: Sendable {
+    public let directory: String
+    public let options: JournalOptions
+    public let recovery: JournalRecoveryReport
+
+    private struct State {
+        var lanes: [JournalLane: Lane]
+        var cursor: JournalCursor
+        var nextSeq: UInt64
+        var lastTelemetrySync: Int64
+        var telemetryUnsyncedSince: Int64?
+    }
+    private let state: Mutex<State>
+    private var cursorPath: String { "\(directory)/cursor" }
+
+    /// Opens (creating if needed) and recovers the journal. Only a directory
+    /// that cannot be created or written is an error; bad content is repaired
+    /// and reported in `recovery`.
+    public init(directory: String, options: JournalOptions = JournalOptions()) throws(FileError) {
+        self.directory = directory
+        self.options = options
+        let corrupt = "\(directory)/corrupt"
+        var report = JournalRecoveryReport()
+        var lanes: [JournalLane: Lane] = [:]
+        for lane in JournalLane.allCases {
+            let dir = "\(directory)/\(lane.rawValue)"
+            try FileSystem.makeDirectory(dir)
+            let l = Lane(name: lane, directory: dir, segmentBytes: options.segmentBytes)
+            l.recover(corruptDirectory: corrupt, report: &report)
+            lanes[lane] = l
+        }
+        var cursor = JournalCursor()
+        let cursorPath = "\(directory)/cursor"
+        if fileExists(cursorPath) {
+            do {
+                cursor = try JournalCursor.parse(try readTextFile(cursorPath))
+            } catch {
+                report.cursorProblem = "unreadable (\(error)); every record still in the journal will be sent again"
+                try? FileSystem.rename(cursorPath, to: "\(corrupt)-cursor")
+            }
+        } else if lanes.values.contains(where: { !$0.segments.isEmpty }) {
+            report.cursorProblem = "missing; every record still in the journal will be sent again"
+        }
+        cursor.corruptRecords += report.corruptRecords
+        let highest = max(cursor.seqFloor, lanes.values.map(\.lastSeq).max() ?? 0, cursor.acked.values.max() ?? 0)
+        for (name, lane) in lanes { lane.deleteAcknowledged(through: cursor.acked[name] ?? 0) }
+        self.recovery = report
+        self.state = Mutex(State(lanes: lanes, cursor: cursor, nextSeq: highest + 1, lastTelemetrySync: monotonicNanos(), telemetryUnsyncedSince: nil))
+        if report.corruptRecords > 0 || report.cursorProblem != nil { try writeCursor() }
+    }
+
+    // MARK: Writer side
+
+    /// Gives each record the next seq and writes it. Events are fsynced before
+    /// this returns; telemetry within `commitMs` (call `commitIfDue`).
+    /// Returns the seqs given, in order.
+    @discardableResult
+    public func append(_ records: [Record]) throws(FileError) -> ClosedRange<UInt64>? {
+        guard !records.isEmpty else { return nil }
+        let now = monotonicNanos()
+        let (range, syncEvents, droppedAny) = try state.withLock { (s) throws(FileError) -> (ClosedRange<UInt64>, Bool, Bool) in
+            let first = s.nextSeq
+            var hasEvents = false
+            for record in records {
+                let lane = JournalLane.of(record)
+                if lane == .events { hasEvents = true }
+                let ms = Self.timestampMs(of: record)
+                try s.lanes[lane]!.append(record, seq: s.nextSeq, timestampMs: ms)
+                s.nextSeq += 1
+            }
+            if records.contains(where: { JournalLane.of($0) == .telemetry }) && s.telemetryUnsyncedSince == nil {
+                s.telemetryUnsyncedSince = now
+            }
+            let dropped = enforceQuota(&s)
+            return (first...(s.nextSeq - 1), hasEvents, dropped)
+        }
+        if syncEvents { try state.withLock { (s) throws(FileError) in try s.lanes[.events]!.sync() } }
+        if droppedAny { try writeCursor() }
+        try commitIfDue()
+        return range
+    }
+
+    /// Fsyncs telemetry when its oldest unsynced record is `commitMs` old.
+    public func commitIfDue() throws(FileError) {
+        guard let deadline = nextCommitDeadline, monotonicNanos() >= deadline else { return }
+        try commit()
+    }
+
+    /// When telemetry must next be fsynced, on the monotonic clock; nil when nothing waits.
+    public var nextCommitDeadline: Int64? {
+        state.withLock { s in s.telemetryUnsyncedSince.map { $0 + Int64(options.commitMs) * 1_000_000 } }
+    }
+
+    /// Fsyncs both lanes now.
+    public func commit() throws(FileError) {
+        try state.withLock { (s) throws(FileError) in
+            for lane in s.lanes.values where lane.hasUnsyncedRecords { try lane.sync() }
+            s.telemetryUnsyncedSince = nil
+            s.cursor.seqFloor = max(s.cursor.seqFloor, s.lanes.values.map(\.durableSeq).max() ?? 0)
+        }
+    }
+
+    private static func timestampMs(of record: Record) -> Int64 {
+        switch record {
+        case .reading(let r): return r.timestamp.milliseconds
+        case .event(let e): return e.timestamp.milliseconds
+        }
+    }
+
+    /// Drops telemetry oldest-first while the journal is over its quota (or
+    /// older than `maxAgeSeconds`), then events beyond their reserve. Returns
+    /// whether anything was dropped.
+    private func enforceQuota(_ s: inout State) -> Bool {
+        let telemetry = s.lanes[.telemetry]!, events = s.lanes[.events]!
+        var dropped = false
+        func drop(_ lane: Lane) -> Bool {
+            // Records already acknowledged are not lost: count only the rest.
+            guard let lost = lane.dropOldest(unacknowledgedAfter: s.cursor.acked[lane.name] ?? 0) else { return false }
+            s.cursor.dropped[lane.name, default: 0] += lost
+            dropped = true
+            return true
+        }
+        if let maxAge = options.maxAgeSeconds {
+            let cutoff = Int64(WallTime.nowMilliseconds()) - Int64(maxAge) * 1000
+            while let oldest = telemetry.segments.first, oldest.newestMs < cutoff, drop(telemetry) {}
+        }
+        while telemetry.totalBytes + events.totalBytes > options.maxBytes {
+            let eventsOverReserve = events.totalBytes > options.eventReserve
+            if !drop(telemetry) && !(eventsOverReserve && drop(events)) { break }
+        }
+        return dropped
+    }
+
+    // MARK: Reader side
+
+    /// What a reader may read in a lane: segments, the newest up to its last fsync.
+    func readableSegments(_ lane: JournalLane) -> [(info: SegmentInfo, limit: Int)] {
+        state.withLock { $0.lanes[lane]!.readableSegments() }
+    }
+
+    public var cursor: JournalCursor { state.withLock { $0.cursor } }
+
+    /// Records the upstream's acknowledgement of everything in `lane` up to
+    /// `seq`, durably, then deletes the segments it makes obsolete.
+    public func acknowledge(_ lane: JournalLane, through seq: UInt64) throws(FileError) {
+        state.withLock { s in
+            s.cursor.acked[lane] = max(s.cursor.acked[lane] ?? 0, seq)
+            s.cursor.seqFloor = max(s.cursor.seqFloor, seq)
+            if let range = s.cursor.inFlight[lane], range.upperBound <= seq { s.cursor.inFlight[lane] = nil }
+        }
+        try writeCursor()
+        state.withLock { s in s.lanes[lane]!.deleteAcknowledged(through: seq) }
+    }
+
+    /// Remembers the batch about to be sent, so that after a crash the same
+    /// batch (same seqs, same id) is sent again.
+    public func markInFlight(_ lane: JournalLane, _ range: ClosedRange<UInt64>) throws(FileError) {
+        state.withLock { $0.cursor.inFlight[lane] = range }
+        try writeCursor()
+    }
+
+    private func writeCursor() throws(FileError) {
+        let bytes = state.withLock { $0.cursor.encoded() }
+        try FileSystem.replaceAtomically(cursorPath, with: bytes)
+    }
+
+    public var stats: JournalStats {
+        state.withLock { s in
+            var pending: [JournalLane: UInt64] = [:]
+            var oldest: Int64?
+            for (name, lane) in s.lanes {
+                let acked = s.cursor.acked[name] ?? 0
+                pending[name] = lane.segments.reduce(0) { total, seg in
+                    let unacked = seg.lastSeq <= acked ? 0 : (seg.firstSeq > acked ? UInt64(seg.records) : min(UInt64(seg.records), seg.lastSeq - acked))
+                    return total + unacked
+                }
+                if let first = lane.segments.first(where: { $0.lastSeq > acked }) { oldest = min(oldest ?? first.newestMs, first.newestMs) }
+            }
+            return JournalStats(bytes: s.lanes.values.reduce(0) { $0 + $1.totalBytes }, pending: pending,
+                                acked: s.cursor.acked, dropped: s.cursor.dropped, corruptRecords: s.cursor.corruptRecords,
+                                oldestPendingMs: oldest, lastSeq: s.nextSeq - 1,
+                                bytesWritten: s.lanes.values.reduce(0) { $0 + $1.bytesWritten })
+        }
+    }
+
+    /// Fsyncs everything and writes the cursor: an orderly stop.
+    public func close() throws(FileError) {
+        try commit()
+        try writeCursor()
+        state.withLock { s in s.lanes.values.forEach { $0.close() } }
+    }
+}
+
+extension WallTime {
+    static func nowMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A record read back from the journal.
+public struct StoredRecord: Sendable, Equatable {
+    public var seq: UInt64
+    public var record: Record
+}
+
+/// Streams one lane's fsynced records from disk, in seq order, for the
+/// forwarder. It holds one segment open and a window of it, so memory does
+/// not depend on the backlog. Used by one thread.
+public final class JournalReader {
+    public let journal: Journal
+    public let lane: JournalLane
+    private var segmentFirstSeq: UInt64?
+    private var scanner: SegmentScanner?
+    private var decoder = RecordDecoder()
+    /// The last seq this reader passed, to continue without rescanning.
+    private var position: UInt64 = 0
+    /// Frames that could not be read or decoded (counted, skipped).
+    public private(set) var skippedRecords: UInt64 = 0
+
+    public init(journal: Journal, lane: JournalLane) {
+        self.journal = journal
+        self.lane = lane
+    }
+
+    /// Up to `maxRecords` fsynced records with seq above `after` (and at most
+    /// `through`), in order.
+    public func read(after: UInt64, through: UInt64 = .max, maxRecords: Int) throws(FileError) -> [StoredRecord] {
+        var out: [StoredRecord] = []
+        let segments = journal.readableSegments(lane)
+        if position != after || segmentFirstSeq.map({ first in !segments.contains { $0.info.firstSeq == first } }) ?? true {
+            try seek(after: after, in: segments)
+        }
+        while out.count < maxRecords, scanner != nil {
+            var produced: StoredRecord?
+            var failedDecode = false
+            let step = try scanner!.next(after: position) { seq, body in
+                // Records passed over still need no decoding; dictionary entries always do.
+                if seq != 0 && (seq <= after || seq > through) { return }
+                do throws(RecordDecodeError) {
+                    if let record = try decoder.decode(body), seq != 0 { produced = StoredRecord(seq: seq, record: record) }
+                } catch {
+                    failedDecode = seq != 0
+                }
+            }
+            switch step {
+            case .frame(let seq):
+                if seq == 0 { continue }
+                if seq > through { return out }
+                position = seq
+                if failedDecode { skippedRecords += 1; continue }
+                if let produced, seq > after { out.append(produced) }
+            case .skippedCorrupt:
+                skippedRecords += 1
+            case .tornTail:
+                // Damage inside what was fsynced (the disk itself): skip the rest of this segment.
+                skippedRecords += 1
+                if try !advance(in: journal.readableSegments(lane), allowSameSegment: false) { return out }
+            case .end:
+                if try !advance(in: journal.readableSegments(lane), allowSameSegment: true) { return out }
+            }
+        }
+        return out
+    }
+
+    /// Positions at the first record above `after`.
+    private func seek(after: UInt64, in segments: [(info: SegmentInfo, limit: Int)]) throws(FileError) {
+        scanner = nil
+        segmentFirstSeq = nil
+        position = after
+        // The segment that holds the seq after `after`: the last one starting at or below it.
+        guard let index = segments.lastIndex(where: { $0.info.firstSeq <= after + 1 }) ?? (segments.isEmpty ? nil : 0) else { return }
+        try open(segments[index])
+    }
+
+    private func open(_ segment: (info: SegmentInfo, limit: Int)) throws(FileError) {
+        let file = try POSIXFile(path: segment.info.path, flags: O_RDONLY)
+        scanner = SegmentScanner(file: file, limit: segment.limit)
+        segmentFirstSeq = segment.info.firstSeq
+        decoder.reset()
+    }
+
+    /// At the end of what was readable: goes on in the same segment if it grew,
+    /// else in the next one. Returns false when there is nothing more yet.
+    private func advance(in segments: [(info: SegmentInfo, limit: Int)], allowSameSegment: Bool) throws(FileError) -> Bool {
+        guard let current = scanner, let first = segmentFirstSeq else { return false }
+        if allowSameSegment, let same = segments.first(where: { $0.info.firstSeq == first }), same.limit > current.offset {
+            scanner = SegmentScanner(file: current.file, limit: same.limit, offset: current.offset)
+            return true
+        }
+        guard let next = segments.first(where: { $0.info.firstSeq > first }) else { return false }
+        try open(next)
+        return true
+    }
+}

@@ -1,0 +1,224 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The two lanes: alarms and events go first and are fsynced at once.
+public enum JournalLane: String, Sendable, CaseIterable {
+    case events, telemetry
+
+    static func of(_ record: Record) -> JournalLane {
+        if case .event = record { return .events }
+        return .telemetry
+    }
+}
+
+struct SegmentInfo: Sendable, Equatable {
+    var firstSeq: UInt64
+    var lastSeq: UInt64
+    var records: Int
+    var size: Int
+    var newestMs: Int64
+    var path: String
+}
+
+/// One lane's directory of segments; written by the journal's writer only.
+final class Lane {
+    let name: JournalLane
+    let directory: String
+    let segmentBytes: Int
+    private(set) var segments: [SegmentInfo] = []
+    private var current: POSIXFile?
+    private var encoder = RecordEncoder()
+    private var buffer: [UInt8] = []
+    /// Of the newest segment: bytes and last seq known to be on disk.
+    private(set) var durableSize = 0
+    private(set) var durableSeq: UInt64 = 0
+    private(set) var bytesWritten: UInt64 = 0
+
+    init(name: JournalLane, directory: String, segmentBytes: Int) {
+        self.name = name
+        self.directory = directory
+        self.segmentBytes = segmentBytes
+    }
+
+    var totalBytes: Int { segments.reduce(0) { $0 + $1.size } + buffer.count }
+    var hasUnsyncedRecords: Bool { !buffer.isEmpty || (segments.last.map { $0.size > durableSize } ?? false) }
+    var lastSeq: UInt64 { segments.last?.lastSeq ?? 0 }
+
+    // MARK: Recovery
+
+    /// Reads what is on disk, repairs it, and reports. Recovered segments are
+    /// never appended to: the first new record starts a new segment.
+    func recover(corruptDirectory: String, report: inout JournalRecoveryReport) {
+        let names = directoryEntries(directory).filter { $0.hasSuffix(".seg") || $0.hasSuffix(".tmp") }.sorted()
+        for name in names {
+            let path = "\(directory)/\(name)"
+            guard let firstSeq = JournalFormat.firstSeq(ofSegmentNamed: name) else {
+                moveAside(path, to: corruptDirectory, report: &report, reason: "not a segment name")
+                continue
+            }
+            if let previous = segments.last, firstSeq <= previous.lastSeq {
+                moveAside(path, to: corruptDirectory, report: &report, reason: "overlaps the segment before it")
+                continue
+            }
+            do throws(FileError) {
+                if let info = try recoverSegment(path: path, firstSeq: firstSeq, report: &report) { segments.append(info) }
+            } catch {
+                moveAside(path, to: corruptDirectory, report: &report, reason: error.description)
+            }
+        }
+        durableSize = segments.last?.size ?? 0
+        durableSeq = lastSeq
+    }
+
+    private func recoverSegment(path: String, firstSeq: UInt64, report: inout JournalRecoveryReport) throws(FileError) -> SegmentInfo? {
+        let file = try POSIXFile(path: path, flags: O_RDWR)
+        let size = try file.size()
+        if size < JournalFormat.segmentHeaderSize {
+            // Created, then a power cut before its header reached the disk.
+            try FileSystem.remove(path)
+            report.truncatedBytes += UInt64(size)
+            return nil
+        }
+        var header = [UInt8]()
+        _ = try file.read(at: 0, count: JournalFormat.segmentHeaderSize, into: &header)
+        let headerSeq: UInt64 = header.withUnsafeBytes { JournalFormat.readLE($0, at: 8) }
+        guard Array(header[0..<8]) == JournalFormat.magic, headerSeq == firstSeq else {
+            throw FileError(operation: "bad segment header", path: path, errno: EINVAL)
+        }
+        var info = SegmentInfo(firstSeq: firstSeq, lastSeq: 0, records: 0, size: size, newestMs: 0, path: path)
+        var scanner = SegmentScanner(file: file, limit: size)
+        scanning: while true {
+            var newestMs: Int64 = 0
+            switch try scanner.next(after: info.lastSeq, visit: { seq, body in
+                if seq != 0 { newestMs = Self.timestamp(of: body) ?? 0 }
+            }) {
+            case .frame(let seq):
+                if seq != 0 {
+                    info.lastSeq = seq
+                    info.records += 1
+                    info.newestMs = max(info.newestMs, newestMs)
+                }
+            case .skippedCorrupt:
+                report.corruptRecords += 1
+            case .tornTail(let at):
+                try file.truncate(to: at)
+                try file.dataSync()
+                report.truncatedBytes += UInt64(size - at)
+                info.size = at
+                break scanning
+            case .end:
+                break scanning
+            }
+        }
+        if info.records == 0 {
+            try FileSystem.remove(path)
+            return nil
+        }
+        report.records += UInt64(info.records)
+        return info
+    }
+
+    /// The wall time of a reading or event body (its second field).
+    static func timestamp(of body: UnsafeRawBufferPointer) -> Int64? {
+        var reader = ByteReader(bytes: body)
+        guard let kind = try? reader.byte(), kind != RecordKind.dictionary.rawValue, let ms = try? reader.varint() else { return nil }
+        return Int64(bitPattern: ms)
+    }
+
+    private func moveAside(_ path: String, to corruptDirectory: String, report: inout JournalRecoveryReport, reason: String) {
+        let target = "\(corruptDirectory)/\(name.rawValue)-\(baseName(of: path))"
+        do throws(FileError) {
+            try FileSystem.makeDirectory(corruptDirectory)
+            try FileSystem.rename(path, to: target)
+            report.movedAside.append("\(path): \(reason); moved to \(target)")
+        } catch {
+            report.movedAside.append("\(path): \(reason); could not move it aside: \(error)")
+        }
+    }
+
+    // MARK: Writing
+
+    func append(_ record: Record, seq: UInt64, timestampMs: Int64) throws(FileError) {
+        if current == nil || (segments.last!.size + buffer.count >= segmentBytes) {
+            try startSegment(firstSeq: seq)
+        }
+        let before = buffer.count
+        encoder.appendFrames(record, seq: seq, to: &buffer)
+        segments[segments.count - 1].lastSeq = seq
+        segments[segments.count - 1].records += 1
+        segments[segments.count - 1].newestMs = max(segments[segments.count - 1].newestMs, timestampMs)
+        bytesWritten += UInt64(buffer.count - before)
+    }
+
+    /// Writes what is buffered and fsyncs it: after this, the records count as accepted.
+    func sync() throws(FileError) {
+        guard let current else { return }
+        if !buffer.isEmpty {
+            try current.write(buffer)
+            segments[segments.count - 1].size += buffer.count
+            buffer.removeAll(keepingCapacity: true)
+        }
+        try current.dataSync()
+        durableSize = segments[segments.count - 1].size
+        durableSeq = segments[segments.count - 1].lastSeq
+    }
+
+    private func startSegment(firstSeq: UInt64) throws(FileError) {
+        if current != nil { try sync() }
+        let path = "\(directory)/\(JournalFormat.segmentName(firstSeq: firstSeq))"
+        let file = try POSIXFile(path: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_APPEND)
+        try file.write(JournalFormat.segmentHeader(firstSeq: firstSeq))
+        try file.dataSync()
+        try FileSystem.syncDirectory(directory)
+        current = file
+        encoder.reset()
+        segments.append(SegmentInfo(firstSeq: firstSeq, lastSeq: 0, records: 0, size: JournalFormat.segmentHeaderSize, newestMs: 0, path: path))
+        durableSize = JournalFormat.segmentHeaderSize
+        bytesWritten += UInt64(JournalFormat.segmentHeaderSize)
+    }
+
+    // MARK: Deleting
+
+    /// Deletes segments whose every record is acknowledged (never the one being written).
+    func deleteAcknowledged(through acked: UInt64) {
+        while segments.count > (current == nil ? 0 : 1), let oldest = segments.first, oldest.lastSeq <= acked {
+            try? FileSystem.remove(oldest.path)
+            segments.removeFirst()
+        }
+    }
+
+    /// Deletes the oldest segment (never the one being written); returns how
+    /// many of its records were not acknowledged, or nil when there is none to drop.
+    func dropOldest(unacknowledgedAfter acked: UInt64) -> UInt64? {
+        guard segments.count > (current == nil ? 0 : 1) else { return nil }
+        let oldest = segments.removeFirst()
+        var lost = UInt64(oldest.records)
+        if oldest.lastSeq <= acked {
+            lost = 0
+        } else if oldest.firstSeq <= acked, let file = try? POSIXFile(path: oldest.path, flags: O_RDONLY) {
+            // Partly acknowledged: count exactly (the lanes' seqs interleave).
+            lost = 0
+            var scanner = SegmentScanner(file: file, limit: oldest.size)
+            var last: UInt64 = 0
+            while case .some(let step) = try? scanner.next(after: last, visit: { _, _ in }) {
+                if case .frame(let seq) = step, seq != 0 { last = seq; if seq > acked { lost += 1 } }
+                if case .end = step { break }
+                if case .tornTail = step { break }
+            }
+        }
+        try? FileSystem.remove(oldest.path)
+        return lost
+    }
+
+    /// What a reader may read: every segment, the newest only up to its last fsync.
+    func readableSegments() -> [(info: SegmentInfo, limit: Int)] {
+        segments.enumerated().map { i, info in
+            (info, i == segments.count - 1 && current != nil ? durableSize : info.size)
+        }
+    }
+
+    func close() {
+        current = nil
+    }
+}

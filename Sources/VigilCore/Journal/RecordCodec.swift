@@ -1,0 +1,229 @@
+/// The body of a journal frame: a record in a compact binary form.
+///
+///     dictionary entry:  0x03, id (varint), UTF-8 text
+///     reading:           0x01, ts ms (varint), flags, value tag, device, point,
+///                        [unit], value, raw, [label], [error]
+///     event:             0x02, ts ms (varint), flags, kind, [device], [bus], [detail]
+///
+/// Strings (device, point, unit, label, error, event kind, bus, detail) are
+/// dictionary ids, defined earlier in the same segment. Reading flags: bit 0
+/// clock synced, bits 1–2 quality, bit 3 label, bit 4 error, bit 5 unit.
+/// Event flags: bit 0 clock synced, bit 1 device, bit 2 bus, bit 3 detail.
+/// Value tags: 0 null, 1 int (zigzag varint), 2 uint (varint), 3 float32
+/// (4 bytes), 4 float64 (8 bytes), 5 false, 6 true, 7 string (dictionary id).
+/// Raw: 0 none, 1 register words (count, then 2 bytes each, big-endian),
+/// 2 bit 0, 3 bit 1, 4 other text (dictionary id).
+enum RecordKind: UInt8 {
+    case reading = 1, event = 2, dictionary = 3
+}
+
+struct RecordEncoder {
+    private var ids: [String: UInt64] = [:]
+
+    /// A new segment starts a new dictionary.
+    mutating func reset() { ids.removeAll(keepingCapacity: true) }
+
+    /// Appends the frames for `record`: its new dictionary entries, then itself.
+    mutating func appendFrames(_ record: Record, seq: UInt64, to out: inout [UInt8]) {
+        var body: [UInt8] = []
+        body.reserveCapacity(48)
+        switch record {
+        case .reading(let r):
+            body.append(RecordKind.reading.rawValue)
+            Varint.append(UInt64(bitPattern: r.timestamp.milliseconds), to: &body)
+            var flags: UInt8 = r.timestamp.clockSynced ? 1 : 0
+            flags |= (r.quality == .good ? 0 : r.quality == .bad ? 1 : 2) << 1
+            if r.label != nil { flags |= 1 << 3 }
+            if r.error != nil { flags |= 1 << 4 }
+            if r.unit != nil { flags |= 1 << 5 }
+            body.append(flags)
+            let tagIndex = body.count
+            body.append(0)
+            Varint.append(id(r.device, &out), to: &body)
+            Varint.append(id(r.point, &out), to: &body)
+            if let unit = r.unit { Varint.append(id(unit, &out), to: &body) }
+            switch r.value {
+            case nil: body[tagIndex] = 0
+            case .int(let v): body[tagIndex] = 1; Varint.append(Varint.zigzag(v), to: &body)
+            case .uint(let v): body[tagIndex] = 2; Varint.append(v, to: &body)
+            case .float(let v): body[tagIndex] = 3; JournalFormat.appendLE(v.bitPattern, to: &body)
+            case .double(let v): body[tagIndex] = 4; JournalFormat.appendLE(v.bitPattern, to: &body)
+            case .bool(let v): body[tagIndex] = v ? 6 : 5
+            case .string(let s): body[tagIndex] = 7; Varint.append(id(s, &out), to: &body)
+            }
+            appendRaw(r.raw, to: &body, dictionaryOut: &out)
+            if let label = r.label { Varint.append(id(label, &out), to: &body) }
+            if let error = r.error { Varint.append(id(error, &out), to: &body) }
+        case .event(let e):
+            body.append(RecordKind.event.rawValue)
+            Varint.append(UInt64(bitPattern: e.timestamp.milliseconds), to: &body)
+            var flags: UInt8 = e.timestamp.clockSynced ? 1 : 0
+            if e.device != nil { flags |= 1 << 1 }
+            if e.bus != nil { flags |= 1 << 2 }
+            if e.detail != nil { flags |= 1 << 3 }
+            body.append(flags)
+            Varint.append(id(e.kind.rawValue, &out), to: &body)
+            if let device = e.device { Varint.append(id(device, &out), to: &body) }
+            if let bus = e.bus { Varint.append(id(bus, &out), to: &body) }
+            if let detail = e.detail { Varint.append(id(detail, &out), to: &body) }
+        }
+        JournalFormat.appendFrame(seq: seq, body: body, to: &out)
+    }
+
+    /// The id of `text`, defining it (a frame of its own) the first time.
+    private mutating func id(_ text: String, _ out: inout [UInt8]) -> UInt64 {
+        if let known = ids[text] { return known }
+        let new = UInt64(ids.count)
+        ids[text] = new
+        var body: [UInt8] = [RecordKind.dictionary.rawValue]
+        Varint.append(new, to: &body)
+        body.append(contentsOf: text.utf8)
+        JournalFormat.appendFrame(seq: 0, body: body, to: &out)
+        return new
+    }
+
+    private mutating func appendRaw(_ raw: String, to body: inout [UInt8], dictionaryOut out: inout [UInt8]) {
+        if raw.isEmpty { body.append(0); return }
+        if raw == "0" { body.append(2); return }
+        if raw == "1" { body.append(3); return }
+        let words = raw.split(separator: " ").map { UInt16($0, radix: 16) }
+        if !words.isEmpty, words.allSatisfy({ $0 != nil }), raw.count == words.count * 5 - 1 {
+            body.append(1)
+            Varint.append(UInt64(words.count), to: &body)
+            for w in words { body.append(UInt8(w! >> 8)); body.append(UInt8(w! & 0xFF)) }
+            return
+        }
+        body.append(4)
+        Varint.append(id(raw, &out), to: &body)
+    }
+}
+
+struct RecordDecodeError: Error {
+    var reason: String
+}
+
+struct RecordDecoder {
+    /// By id: a dictionary entry lost to corruption leaves a hole, and only the
+    /// records that use it become unreadable.
+    private var strings: [UInt64: String] = [:]
+
+    mutating func reset() { strings.removeAll(keepingCapacity: true) }
+
+    /// The record in `body`, or nil for a dictionary entry (which it learns).
+    mutating func decode(_ body: UnsafeRawBufferPointer) throws(RecordDecodeError) -> Record? {
+        var r = ByteReader(bytes: body)
+        guard let kind = RecordKind(rawValue: try r.byte()) else { throw RecordDecodeError(reason: "unknown record kind") }
+        switch kind {
+        case .dictionary:
+            let id = try r.varint()
+            strings[id] = String(decoding: r.rest(), as: UTF8.self)
+            return nil
+        case .reading:
+            let ms = Int64(bitPattern: try r.varint())
+            let flags = try r.byte()
+            let tag = try r.byte()
+            let device = try string(&r), point = try string(&r)
+            let unit = flags & (1 << 5) != 0 ? try string(&r) : nil
+            let value: PointValue?
+            switch tag {
+            case 0: value = nil
+            case 1: value = .int(Varint.unzigzag(try r.varint()))
+            case 2: value = .uint(try r.varint())
+            case 3: value = .float(Float(bitPattern: try r.le(UInt32.self)))
+            case 4: value = .double(Double(bitPattern: try r.le(UInt64.self)))
+            case 5: value = .bool(false)
+            case 6: value = .bool(true)
+            case 7: value = .string(try string(&r))
+            default: throw RecordDecodeError(reason: "unknown value tag \(tag)")
+            }
+            let raw = try readRaw(&r)
+            let label = flags & (1 << 3) != 0 ? try string(&r) : nil
+            let error = flags & (1 << 4) != 0 ? try string(&r) : nil
+            let quality: Quality = switch (flags >> 1) & 3 { case 0: .good; case 1: .bad; default: .stale }
+            return .reading(Reading(timestamp: WallTime(milliseconds: ms, clockSynced: flags & 1 != 0), device: device, point: point,
+                                    value: value, raw: raw, unit: unit, label: label, quality: quality, error: error))
+        case .event:
+            let ms = Int64(bitPattern: try r.varint())
+            let flags = try r.byte()
+            let kindName = try string(&r)
+            guard let eventKind = Event.Kind(rawValue: kindName) else { throw RecordDecodeError(reason: "unknown event \(kindName)") }
+            let device = flags & (1 << 1) != 0 ? try string(&r) : nil
+            let bus = flags & (1 << 2) != 0 ? try string(&r) : nil
+            let detail = flags & (1 << 3) != 0 ? try string(&r) : nil
+            return .event(Event(timestamp: WallTime(milliseconds: ms, clockSynced: flags & 1 != 0), kind: eventKind,
+                                device: device, bus: bus, detail: detail))
+        }
+    }
+
+    private func string(_ r: inout ByteReader) throws(RecordDecodeError) -> String {
+        let id = try r.varint()
+        guard let text = strings[id] else { throw RecordDecodeError(reason: "dictionary id \(id) not defined in this segment") }
+        return text
+    }
+
+    private func readRaw(_ r: inout ByteReader) throws(RecordDecodeError) -> String {
+        switch try r.byte() {
+        case 0: return ""
+        case 1:
+            let count = Int(try r.varint())
+            guard count <= 125 else { throw RecordDecodeError(reason: "raw of \(count) words") }
+            var words: [UInt16] = []
+            for _ in 0..<count { words.append(UInt16(try r.byte()) << 8 | UInt16(try r.byte())) }
+            return RegisterCodec.hex(words)
+        case 2: return "0"
+        case 3: return "1"
+        case 4: return try string(&r)
+        default: throw RecordDecodeError(reason: "unknown raw kind")
+        }
+    }
+}
+
+/// LEB128 varints, with zigzag for signed values.
+enum Varint {
+    static func append(_ value: UInt64, to out: inout [UInt8]) {
+        var v = value
+        while v >= 0x80 {
+            out.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(v))
+    }
+
+    static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
+    static func unzigzag(_ v: UInt64) -> Int64 { Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1) }
+}
+
+struct ByteReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
+
+    mutating func byte() throws(RecordDecodeError) -> UInt8 {
+        guard offset < bytes.count else { throw RecordDecodeError(reason: "record ends early") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func varint() throws(RecordDecodeError) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let b = try byte()
+            guard shift < 64 else { throw RecordDecodeError(reason: "varint too long") }
+            value |= UInt64(b & 0x7F) << shift
+            if b & 0x80 == 0 { return value }
+            shift += 7
+        }
+    }
+
+    mutating func le<T: FixedWidthInteger>(_: T.Type) throws(RecordDecodeError) -> T {
+        let size = MemoryLayout<T>.size
+        guard offset + size <= bytes.count else { throw RecordDecodeError(reason: "record ends early") }
+        defer { offset += size }
+        return JournalFormat.readLE(bytes, at: offset)
+    }
+
+    mutating func rest() -> UnsafeRawBufferPointer {
+        defer { offset = bytes.count }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset...])
+    }
+}
