@@ -6,11 +6,11 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 VENV       := .venv
 PYTHON     := $(VENV)/bin/python
-APT_DEPS   := libmodbus-dev pkg-config socat mbpoll
+APT_DEPS   := libmodbus-dev libcurl4-openssl-dev zlib1g-dev pkg-config socat mbpoll
 DEMO_SECONDS ?= 30
 BIN        := .build/debug/vigil
 
-.PHONY: deps build release demo test bench install clean
+.PHONY: deps build release demo test soak bench install clean
 
 deps:
 	@missing=""; \
@@ -36,6 +36,10 @@ demo: build
 
 test: build
 	$(SWIFT) test --disable-swift-testing
+
+# Crash safety at length: 500 SIGKILLs and 500 power cuts instead of 50 each.
+soak: build
+	VIGIL_CRASH_CYCLES=500 $(SWIFT) test --disable-swift-testing --filter CrashTests
 
 bench: deps release
 	bash bench/run.sh

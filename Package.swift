@@ -14,23 +14,29 @@ let package = Package(
             pkgConfig: "libmodbus",
             providers: [.apt(["libmodbus-dev"])]
         ),
+        // libcurl (apt: libcurl4-openssl-dev) for the HTTP(S) uplink; the shim wraps its variadic calls.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // zlib (apt: zlib1g-dev) for gzip bodies.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Small C helpers for Linux calls Swift's Glibc module does not import.
         .target(name: "CLinuxShims"),
         // Pure Swift: config, profiles, decoding, planning, scheduling. No C, no hardware.
         .target(name: "VigilCore"),
         // Typed wrapper over libmodbus (client and server).
         .target(name: "VigilModbus", dependencies: ["VigilCore", "CModbus"]),
+        // HTTP(S) uplink client (libcurl) and gzip (zlib).
+        .target(name: "VigilUplink", dependencies: ["VigilCore", "CCurl", "CZlib"]),
         // The running daemon: bus workers, sinks, the simulator.
-        .target(name: "VigilAgent", dependencies: ["VigilCore", "VigilModbus", "CLinuxShims"]),
+        .target(name: "VigilAgent", dependencies: ["VigilCore", "VigilModbus", "VigilUplink", "CLinuxShims"]),
         // The executable: command dispatch only.
-        .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilCore"]),
+        .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilUplink", "VigilCore"]),
         // Benchmark driver for `make bench` (baseline loops beside the agent's own code).
         .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilModbus", "VigilCore", "CModbus"]),
         // Helpers shared by the tests: paths, peer processes (pymodbus, socat), sinks.
         .target(name: "VigilTestSupport", dependencies: ["VigilAgent", "VigilCore"], path: "Tests/VigilTestSupport"),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),
         .testTarget(name: "VigilModbusTests", dependencies: ["VigilModbus", "VigilCore", "CModbus", "VigilTestSupport"]),
-        .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgent", "VigilModbus", "VigilCore", "VigilTestSupport"]),
+        .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilCore", "VigilTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,7 +2,7 @@ import Glibc
 
 /// `vigil`: the agent (`vigil run`) and the technician's tool, one binary.
 func allCommands() -> [any Command.Type] {
-    [RunCommand.self, ConfigCheckCommand.self, SimulateCommand.self, DemoCommand.self]
+    [RunCommand.self, ConfigCheckCommand.self, SimulateCommand.self, ReceiveCommand.self, DemoCommand.self]
 }
 
 let version = "0.1.0"

@@ -46,7 +46,7 @@ final class CommandLineTests: XCTestCase {
         let server = try startPymodbus(tcpPort: port, registers: ["holding": ["0": [0x41BB, 0x0000, 12]]])
         defer { server.stop() }
         let config = try write("""
-            { gateway: { id: 'gw-test' },
+            { gateway: { id: 'gw-test', state_dir: '\(temporaryDirectory())' },
               buses: [{ id: 'b', kind: 'tcp', host: '127.0.0.1', port: \(port) }],
               devices: [{ id: 'd1', bus: 'b', unit: 1, interval_ms: 100, points: [
                 { id: 'gas', register: 40001, type: 'float32', unit: '%LEL' }, { id: 'n', register: 40003 } ] }],
@@ -58,8 +58,9 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(eventually { !agent.process.isRunning })
         XCTAssertEqual(agent.stop(), 0)
         let objects = try agent.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
-        XCTAssertEqual(objects.map { $0["seq"] as! Int }, Array(1...objects.count), "seq counts up from 1 with no gap")
-        XCTAssertEqual(objects[0]["event"] as? String, "device_online")
+        XCTAssertEqual(objects.map { $0["seq"] as! Int }.sorted(), Array(1...objects.count), "seqs from 1 with no gap and no repeat")
+        XCTAssertEqual(objects[0]["event"] as? String, "device_online", "events go first")
+        XCTAssertEqual(objects[0]["seq"] as? Int, 1)
         let gas = objects.first { $0["point"] as? String == "gas" }!
         XCTAssertEqual(gas["value"] as? Double, 23.375)
         XCTAssertEqual(gas["raw"] as? String, "41bb 0000")

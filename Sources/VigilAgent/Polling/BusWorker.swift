@@ -12,6 +12,8 @@ public struct BusCounters: Sendable, Equatable {
     public var reconnects = 0
     public var connected = false
     public var lastError: String?
+    /// Each device's state: unknown, online or offline.
+    public var deviceStates: [String: DeviceHealth.State] = [:]
 }
 
 /// Owns one bus (a serial line or a TCP endpoint) on a thread of its own:
@@ -68,9 +70,11 @@ public final class BusWorker: Sendable {
             let before = polled[next].schedule.overruns
             polled[next].schedule.advance(now: monotonicNanos())
             let skipped = polled[next].schedule.overruns - before
+            let deviceID = polled[next].spec.id, deviceState = polled[next].health.state
             countersState.withLock { c in
                 c.polls += 1
                 c.overruns += skipped
+                c.deviceStates[deviceID] = deviceState
                 c.connected = link.isConnected
                 c.reconnects = link.reconnects
             }

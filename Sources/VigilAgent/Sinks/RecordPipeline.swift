@@ -60,7 +60,16 @@ public final class RecordPipeline: RecordSink {
 
     private func run() {
         while true {
-            wake.wait()
+            // Sleep until work comes or the sink's commit falls due.
+            if let deadline = sink.flushDeadline {
+                let wait = max(0, deadline - monotonicNanos())
+                if wake.wait(timeout: .now() + .nanoseconds(Int(wait))) == .timedOut {
+                    sink.flush()
+                    continue
+                }
+            } else {
+                wake.wait()
+            }
             if !state.withLock({ $0.stopping }) { usleep(useconds_t(flushMs * 1000)) }
             let (batch, stopping) = state.withLock { s in
                 defer { s.work.removeAll(keepingCapacity: true) }
@@ -71,7 +80,10 @@ public final class RecordPipeline: RecordSink {
                 for _ in batch { room.signal() }
                 sink.accept(batches: produced)
             }
-            if stopping && batch.isEmpty { return }
+            if stopping && batch.isEmpty {
+                sink.flush()
+                return
+            }
         }
     }
 }

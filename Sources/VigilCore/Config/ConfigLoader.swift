@@ -47,17 +47,19 @@ private struct Validation {
         self.loader = loader; self.file = file; self.diagnostics = diagnostics
     }
 
-    static let topKeys = ["gateway", "buses", "devices", "uplink"]
+    static let topKeys = ["gateway", "buses", "devices", "uplink", "journal"]
     static let gatewayKeys = ["id", "state_dir"]
     static let busKeys = ["id", "kind", "device", "baud", "parity", "data_bits", "stop_bits", "rs485", "gap_ms",
                           "host", "port", "timeout_ms", "retries", "max_registers"]
     static let rtuOnlyKeys = ["device", "baud", "parity", "data_bits", "stop_bits", "rs485", "gap_ms"]
     static let tcpOnlyKeys = ["host", "port"]
     static let deviceKeys = ["id", "bus", "unit", "profile", "points", "interval_ms", "enabled", "max_gap", "offline_after"]
-    static let uplinkKeys = ["kind"]
+    static let uplinkKeys = ["kind", "url", "token_file", "ca_file", "client_cert", "client_key", "insecure", "batch_max_records",
+                             "batch_max_bytes", "flush_ms", "gzip", "timeout_ms", "heartbeat_s"]
+    static let journalKeys = ["max_bytes", "max_age_s", "commit_ms", "segment_bytes"]
 
     enum BusKind: String, CaseIterable { case rtu, tcp }
-    enum UplinkKind: String, CaseIterable { case stdout }
+    enum UplinkKind: String, CaseIterable { case stdout, http }
 
     mutating func run(_ root: JSONNode) -> VigilConfig? {
         guard let r = ObjectReader(root, path: "", diagnostics: diagnostics, keys: Self.topKeys) else { return nil }
@@ -72,8 +74,9 @@ private struct Validation {
         checkUnique(devices.map(\.id), items: r.array("devices") ?? [], what: "device")
         checkUnits(devices, items: r.array("devices") ?? [])
         let uplink = parseUplink(r.object("uplink", keys: Self.uplinkKeys))
+        let journal = parseJournal(r.object("journal", keys: Self.journalKeys))
         guard let gateway else { return nil }
-        return VigilConfig(file: file, gateway: gateway, buses: buses, devices: devices, uplink: uplink)
+        return VigilConfig(file: file, gateway: gateway, buses: buses, devices: devices, uplink: uplink, journal: journal)
     }
 
     private func parseGateway(_ r: ObjectReader?) -> GatewaySpec? {
@@ -197,8 +200,49 @@ private struct Validation {
     private func parseUplink(_ r: ObjectReader?) -> UplinkSpec {
         guard let r else { return .stdout }
         switch r.choice("kind", required: true, as: UplinkKind.self) {
-        case .stdout, nil: return .stdout
+        case .stdout, nil:
+            for key in Self.uplinkKeys where key != "kind" && r.has(key) { r.report(key, "applies only to http uplinks") }
+            return .stdout
+        case .http:
+            guard let url = r.string("url", required: true) else { return .stdout }
+            if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                r.report("url", "\"\(url)\" must start with https:// (or http:// on a trusted network)")
+            }
+            var spec = HTTPUplinkSpec(url: url)
+            spec.tokenFile = r.string("token_file")
+            spec.caFile = r.string("ca_file")
+            spec.clientCert = r.string("client_cert")
+            spec.clientKey = r.string("client_key")
+            spec.insecure = r.bool("insecure") ?? false
+            spec.batchMaxRecords = r.integer("batch_max_records", range: 1...100_000) ?? spec.batchMaxRecords
+            spec.batchMaxBytes = r.integer("batch_max_bytes", range: 1024...64 * 1024 * 1024) ?? spec.batchMaxBytes
+            spec.flushMs = r.integer("flush_ms", range: 10...3_600_000) ?? spec.flushMs
+            spec.gzip = r.bool("gzip") ?? spec.gzip
+            spec.timeoutMs = r.integer("timeout_ms", range: 100...600_000) ?? spec.timeoutMs
+            spec.heartbeatSeconds = r.integer("heartbeat_s", range: 1...86_400) ?? spec.heartbeatSeconds
+            if spec.clientCert != nil && spec.clientKey == nil { r.report("client_key", "is required with client_cert") }
+            for key in ["token_file", "ca_file", "client_cert", "client_key"] {
+                guard let path = r.string(key) else { continue }
+                if !fileExists(path) { r.report(key, "\(path) does not exist") }
+            }
+            if let token = spec.tokenFile, let mode = fileMode(token), mode & 0o004 != 0 {
+                r.report("token_file", "\(token) is readable by every user (mode \(String(mode & 0o777, radix: 8))); run: chmod 600 \(token)")
+            }
+            return .http(spec)
         }
+    }
+
+    private func parseJournal(_ r: ObjectReader?) -> JournalOptions {
+        var options = JournalOptions()
+        guard let r else { return options }
+        options.maxBytes = r.integer("max_bytes", range: 1024 * 1024...1 << 40) ?? options.maxBytes
+        options.maxAgeSeconds = r.integer("max_age_s", range: 60...10 * 365 * 86_400)
+        options.commitMs = r.integer("commit_ms", range: 1...10_000) ?? options.commitMs
+        options.segmentBytes = r.integer("segment_bytes", range: 64 * 1024...256 * 1024 * 1024) ?? options.segmentBytes
+        if options.segmentBytes * 4 > options.maxBytes {
+            r.report("segment_bytes", "\(options.segmentBytes) leaves fewer than 4 segments in max_bytes \(options.maxBytes)")
+        }
+        return options
     }
 
     private func checkedID(_ r: ObjectReader) -> String? {

@@ -168,6 +168,26 @@ public struct GatewaySpec: Sendable, Equatable {
 public enum UplinkSpec: Sendable, Equatable {
     /// JSON Lines on standard output.
     case stdout
+    /// JSON batches POSTed to an upstream (docs/uplink-protocol.md).
+    case http(HTTPUplinkSpec)
+}
+
+public struct HTTPUplinkSpec: Sendable, Equatable {
+    public var url: String
+    public var tokenFile: String?
+    public var caFile: String?
+    public var clientCert: String?
+    public var clientKey: String?
+    /// TLS verification off: for a lab only, warned about at every start.
+    public var insecure = false
+    public var batchMaxRecords = 500
+    public var batchMaxBytes = 256 * 1024
+    public var flushMs = 1000
+    public var gzip = true
+    public var timeoutMs = 10_000
+    public var heartbeatSeconds = 60
+
+    public init(url: String) { self.url = url }
 }
 
 public struct VigilConfig: Sendable, Equatable {
@@ -176,10 +196,16 @@ public struct VigilConfig: Sendable, Equatable {
     public var buses: [BusSpec]
     public var devices: [DeviceSpec]
     public var uplink: UplinkSpec
+    public var journal: JournalOptions
 
-    public init(file: String, gateway: GatewaySpec, buses: [BusSpec], devices: [DeviceSpec], uplink: UplinkSpec = .stdout) {
+    public init(file: String, gateway: GatewaySpec, buses: [BusSpec], devices: [DeviceSpec], uplink: UplinkSpec = .stdout,
+                journal: JournalOptions = JournalOptions()) {
         self.file = file; self.gateway = gateway; self.buses = buses; self.devices = devices; self.uplink = uplink
+        self.journal = journal
     }
+
+    /// Where the journal lives: `state_dir/journal`.
+    public var journalDirectory: String { "\(gateway.stateDir)/journal" }
 
     public func devices(on bus: String) -> [DeviceSpec] { devices.filter { $0.bus == bus && $0.enabled } }
 }

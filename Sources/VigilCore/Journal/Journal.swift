@@ -11,6 +11,10 @@ public struct JournalOptions: Sendable, Equatable {
     /// Group commit: telemetry is fsynced at most this long after it was appended.
     public var commitMs: Int = 200
     public var segmentBytes: Int = 4 * 1024 * 1024
+    /// Test hook (`VIGIL_JOURNAL_TRACE`): after every fsync of a segment, a
+    /// line `lane path size durable_seq records` is appended here, so a crash
+    /// test knows what was accepted and can cut files back as a power cut would.
+    public var traceFile: String?
 
     public init() {}
 
@@ -81,10 +85,11 @@ public final class Journal: Sendable {
         let corrupt = "\(directory)/corrupt"
         var report = JournalRecoveryReport()
         var lanes: [JournalLane: Lane] = [:]
+        let trace = try options.traceFile.map { (path) throws(FileError) in try POSIXFile(path: path, flags: O_WRONLY | O_CREAT | O_APPEND) }
         for lane in JournalLane.allCases {
             let dir = "\(directory)/\(lane.rawValue)"
             try FileSystem.makeDirectory(dir)
-            let l = Lane(name: lane, directory: dir, segmentBytes: options.segmentBytes)
+            let l = Lane(name: lane, directory: dir, segmentBytes: options.segmentBytes, trace: trace)
             l.recover(corruptDirectory: corrupt, report: &report)
             lanes[lane] = l
         }
@@ -105,7 +110,8 @@ public final class Journal: Sendable {
         for (name, lane) in lanes { lane.deleteAcknowledged(through: cursor.acked[name] ?? 0) }
         self.recovery = report
         self.state = Mutex(State(lanes: lanes, cursor: cursor, nextSeq: highest + 1, lastTelemetrySync: monotonicNanos(), telemetryUnsyncedSince: nil))
-        if report.corruptRecords > 0 || report.cursorProblem != nil { try writeCursor() }
+        // A new journal gets its cursor at once, so a missing one later means damage.
+        if report.corruptRecords > 0 || report.cursorProblem != nil || !fileExists(cursorPath) { try writeCursor() }
     }
 
     // MARK: Writer side
@@ -198,6 +204,9 @@ public final class Journal: Sendable {
     }
 
     public var cursor: JournalCursor { state.withLock { $0.cursor } }
+
+    /// The highest seq on disk in either lane: it moves when records become accepted.
+    public var durableSeq: UInt64 { state.withLock { s in s.lanes.values.map(\.durableSeq).max() ?? 0 } }
 
     /// Records the upstream's acknowledgement of everything in `lane` up to
     /// `seq`, durably, then deletes the segments it makes obsolete.

@@ -38,6 +38,7 @@ public final class JournalReader {
         while out.count < maxRecords, scanner != nil {
             var produced: StoredRecord?
             var failedDecode = false
+            let before = scanner
             let step = try scanner!.next(after: position) { seq, body in
                 // Records passed over still need no decoding; dictionary entries always do.
                 if seq != 0 && (seq <= after || seq > through) { return }
@@ -50,7 +51,10 @@ public final class JournalReader {
             switch step {
             case .frame(let seq):
                 if seq == 0 { continue }
-                if seq > through { return out }
+                if seq > through {
+                    scanner = before // leave that record for the next read
+                    return out
+                }
                 position = seq
                 if failedDecode { skippedRecords += 1; continue }
                 if let produced, seq > after { out.append(produced) }

@@ -34,11 +34,20 @@ final class Lane {
     private(set) var durableSize = 0
     private(set) var durableSeq: UInt64 = 0
     private(set) var bytesWritten: UInt64 = 0
+    private let trace: POSIXFile?
 
-    init(name: JournalLane, directory: String, segmentBytes: Int) {
+    init(name: JournalLane, directory: String, segmentBytes: Int, trace: POSIXFile? = nil) {
         self.name = name
         self.directory = directory
         self.segmentBytes = segmentBytes
+        self.trace = trace
+    }
+
+    /// Records, for a crash test, what is on disk now (see `JournalOptions.traceFile`).
+    private func traceDurable() {
+        guard let trace, let segment = segments.last else { return }
+        let records = segments.reduce(0) { $0 + $1.records }
+        try? trace.write(Array("\(name.rawValue) \(segment.path) \(durableSize) \(durableSeq) \(records)\n".utf8))
     }
 
     var totalBytes: Int { segments.reduce(0) { $0 + $1.size } + buffer.count }
@@ -115,6 +124,9 @@ final class Lane {
             try FileSystem.remove(path)
             return nil
         }
+        // What survived a kill may still sit only in the page cache: make it
+        // durable before any of it counts as accepted or is sent.
+        try file.dataSync()
         report.records += UInt64(info.records)
         return info
     }
@@ -162,6 +174,7 @@ final class Lane {
         try current.dataSync()
         durableSize = segments[segments.count - 1].size
         durableSeq = segments[segments.count - 1].lastSeq
+        traceDurable()
     }
 
     private func startSegment(firstSeq: UInt64) throws(FileError) {
@@ -176,6 +189,7 @@ final class Lane {
         segments.append(SegmentInfo(firstSeq: firstSeq, lastSeq: 0, records: 0, size: JournalFormat.segmentHeaderSize, newestMs: 0, path: path))
         durableSize = JournalFormat.segmentHeaderSize
         bytesWritten += UInt64(JournalFormat.segmentHeaderSize)
+        traceDurable()
     }
 
     // MARK: Deleting

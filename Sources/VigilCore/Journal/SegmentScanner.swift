@@ -61,9 +61,9 @@ struct SegmentScanner {
             offset += end
             window.withUnsafeBytes { visit(seq, UnsafeRawBufferPointer(rebasing: $0[(base + body.lowerBound)..<(base + body.upperBound)])) }
             return .frame(seq: seq)
-        case .truncated:
-            return .tornTail(at: offset)
-        case .corrupt:
+        case .truncated, .corrupt:
+            // A frame cut short at the end is a torn tail; a bad frame with good
+            // ones after it (a damaged length, a flipped bit) is corruption.
             let bad = offset
             if let resume = try resync(from: bad + 1, after: lastSeq) {
                 offset = resume

@@ -28,6 +28,8 @@ public struct Event: Sendable, Equatable {
         case deviceOffline = "device_offline"
         case busFailed = "bus_failed"
         case busRecovered = "bus_recovered"
+        /// The journal found damage at start (torn tail, corrupt records, files set aside).
+        case journalRecovered = "journal_recovered"
     }
     public var timestamp: WallTime
     public var kind: Kind

@@ -29,7 +29,7 @@ public enum RecordJSON {
 
     /// Appends a literal without going through String's generic UTF-8 view.
     @inline(__always)
-    static func literal(_ text: StaticString, to out: inout [UInt8]) {
+    public static func literal(_ text: StaticString, to out: inout [UInt8]) {
         text.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
@@ -46,7 +46,7 @@ public enum RecordJSON {
         literal(t.clockSynced ? #"","clock_synced":true"# : #"","clock_synced":false"#, to: &out)
     }
 
-    static func appendInteger<T: BinaryInteger>(_ v: T, to out: inout [UInt8]) {
+    public static func appendInteger<T: BinaryInteger>(_ v: T, to out: inout [UInt8]) {
         if v < 0 { out.append(0x2D) }
         var magnitude = UInt64(v.magnitude)
         // 20 digits hold any UInt64; fill from the end, without an allocation.

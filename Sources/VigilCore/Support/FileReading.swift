@@ -33,6 +33,12 @@ public func fileExists(_ path: String) -> Bool {
     return stat(path, &st) == 0
 }
 
+/// The permission bits of a file, or nil when it cannot be stat'ed.
+public func fileMode(_ path: String) -> UInt32? {
+    var st = stat()
+    return stat(path, &st) == 0 ? UInt32(st.st_mode) : nil
+}
+
 public func isDirectory(_ path: String) -> Bool {
     var st = stat()
     return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
@@ -63,11 +69,12 @@ public func baseName(of path: String) -> String {
     return String(path[path.index(after: slash)...])
 }
 
-/// The text without leading and trailing white space.
+/// The text without leading and trailing white space (spaces, tabs, CR, LF).
 public func trimmed(_ text: String) -> String {
-    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
-    guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
-    return String(text[first...last])
+    let scalars = text.unicodeScalars
+    let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
+    guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
+    return String(scalars[first...last])
 }
 
 /// Writes all of `bytes`, retrying short writes and EINTR. A closed pipe

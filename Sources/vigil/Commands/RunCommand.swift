@@ -1,6 +1,7 @@
 import Glibc
 import VigilAgent
 import VigilCore
+import VigilUplink
 
 struct RunCommand: Command {
     static let name = "run"
@@ -11,8 +12,10 @@ struct RunCommand: Command {
           --config FILE       the config (default \(ConfigLoader.defaultPath))
           --duration SECONDS  stop after this long (default: until SIGTERM or SIGINT)
 
-        Readings and events go to the uplink; with `uplink: { kind: "stdout" }`
-        they are JSON Lines on standard output. Errors and notices go to stderr.
+        Every reading and event is written to the journal in state_dir/journal
+        first, then forwarded to the uplink: JSON Lines on standard output with
+        `uplink: { kind: "stdout" }`, batches POSTed with `kind: "http"`.
+        Log lines go to stderr with systemd priority prefixes.
         """
 
     var configPath: String
@@ -24,13 +27,32 @@ struct RunCommand: Command {
     }
 
     func run() -> Int32 {
-        guard let config = loadConfig(configPath) else { return ExitCode.usage }
+        guard var config = loadConfig(configPath) else { return ExitCode.usage }
+        config.journal.traceFile = getenv("VIGIL_JOURNAL_TRACE").map { String(cString: $0) }
+        let log = Logger()
         Signals.blockTermination()
-        let agent = Agent(config: config, sink: JSONLinesSink())
-        agent.start()
-        printError("vigil: polling \(config.devices.filter(\.enabled).count) device(s) on \(agent.workers.count) bus(es)")
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(config: config, uplink: try makeUplink(config, log: log), log: log)
+        } catch {
+            log.error("vigil: cannot start: \(error)")
+            return ExitCode.failed
+        }
+        daemon.start()
+        log.info("vigil: polling \(config.devices.filter(\.enabled).count) device(s) on \(daemon.agent.workers.count) bus(es), forwarding to \(daemon.forwarder.uplink.name)")
         _ = Signals.wait(upToSeconds: duration)
-        agent.stop()
+        daemon.stop()
         return ExitCode.ok
+    }
+}
+
+/// The uplink the config names.
+func makeUplink(_ config: VigilConfig, log: Logger) throws -> any Uplink {
+    switch config.uplink {
+    case .stdout:
+        return StdoutUplink()
+    case .http(let spec):
+        if spec.insecure { log.warning("uplink \(spec.url): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
+        return try HTTPUplink(spec: spec, gateway: config.gateway.id)
     }
 }

@@ -61,8 +61,9 @@ struct SimulateCommand: Command {
         duration = try Arguments.number(arguments.option("--duration"), "--duration")
     }
 
-    static func parseTCP(_ endpoint: String) throws(UsageError) -> BusTransport {
-        guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...]), (1...65535).contains(port) else {
+    static func parseTCP(_ endpoint: String, allowPortZero: Bool = false) throws(UsageError) -> BusTransport {
+        guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...]),
+              ((allowPortZero ? 0 : 1)...65535).contains(port) else {
             throw UsageError("--tcp \(endpoint): expected HOST:PORT")
         }
         return .tcp(host: String(endpoint[..<colon]), port: port)

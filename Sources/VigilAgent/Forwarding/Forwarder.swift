@@ -1,0 +1,197 @@
+import Glibc
+import Synchronization
+import VigilCore
+
+/// Counters the forwarder keeps, for status, heartbeats and tests.
+public struct ForwarderCounters: Sendable, Equatable {
+    public var batchesDelivered = 0
+    public var recordsDelivered = 0
+    public var failures = 0
+    public var deadLetters = 0
+    public var lastError: String?
+    public var backoffMs = 0
+}
+
+/// Reads the journal from disk and sends it upstream in batches, alarms and
+/// events first; acknowledges what the upstream accepted. Runs on a thread of
+/// its own (the uplink blocks in libcurl). Retries with exponential backoff and
+/// full jitter, capped at 5 minutes, honouring Retry-After; a batch the
+/// upstream refuses for good goes to the dead-letter directory.
+public final class Forwarder: Sendable {
+    public let journal: Journal
+    public let uplink: any Uplink
+    private let gateway: String
+    private let batchMaxRecords: Int
+    private let batchMaxBytes: Int
+    private let flushMs: Int
+    private let heartbeatSeconds: Int?
+    private let deadLetterDirectory: String
+    private let log: Logger
+    private let statusProvider: @Sendable () -> [(id: String, state: String)]
+    private let wakeSignal = WakeSignal()
+    private let stopRequested = Atomic<Bool>(false)
+    private let countersState = Mutex(ForwarderCounters())
+    private let thread = Mutex<DedicatedThread?>(nil)
+    private let startedAt = monotonicNanos()
+
+    public init(journal: Journal, uplink: any Uplink, gateway: String, batchMaxRecords: Int = 500, batchMaxBytes: Int = 256 * 1024,
+                flushMs: Int = 1000, heartbeatSeconds: Int? = nil, deadLetterDirectory: String, log: Logger,
+                deviceStates: @escaping @Sendable () -> [(id: String, state: String)] = { [] }) {
+        self.journal = journal
+        self.uplink = uplink
+        self.gateway = gateway
+        self.batchMaxRecords = batchMaxRecords
+        self.batchMaxBytes = batchMaxBytes
+        self.flushMs = flushMs
+        self.heartbeatSeconds = heartbeatSeconds
+        self.deadLetterDirectory = deadLetterDirectory
+        self.log = log
+        self.statusProvider = deviceStates
+    }
+
+    public var counters: ForwarderCounters { countersState.withLock { $0 } }
+
+    /// Something new is durable: look now rather than at the next tick.
+    public func wake() { wakeSignal.wake() }
+
+    public func start() {
+        let t = DedicatedThread(name: "forwarder") { [self] in run() }
+        thread.withLock { $0 = t }
+        t.start()
+    }
+
+    /// Stops after the batch in flight (bounded by the uplink's timeout).
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        wakeSignal.wake()
+        let t = thread.withLock { t in defer { t = nil }; return t }
+        t?.join()
+    }
+
+    private var stopping: Bool { stopRequested.load(ordering: .acquiring) }
+
+    public func status() -> GatewayStatus {
+        let stats = journal.stats
+        return GatewayStatus(uptimeSeconds: (monotonicNanos() - startedAt) / 1_000_000_000, pending: stats.pending,
+                             oldestPendingMs: stats.oldestPendingMs, dropped: stats.dropped, corruptRecords: stats.corruptRecords,
+                             deadLetters: counters.deadLetters, devices: statusProvider())
+    }
+
+    private func run() {
+        let readers = Dictionary(uniqueKeysWithValues: JournalLane.allCases.map { ($0, JournalReader(journal: journal, lane: $0)) })
+        var backoff = RetryBackoff()
+        var lastSend = monotonicNanos()
+        var lastTelemetrySend: Int64 = 0
+        while !stopping {
+            var sent = false
+            var failed: Int64?
+            // Events first, always; telemetry when a batch is full or flush_ms passed.
+            for lane in JournalLane.allCases where !stopping {
+                let now = monotonicNanos()
+                let telemetryDue = now - lastTelemetrySend >= Int64(flushMs) * 1_000_000
+                guard let batch = nextBatch(lane, reader: readers[lane]!, requireFull: lane == .telemetry && !telemetryDue) else { continue }
+                switch deliver(batch) {
+                case .delivered:
+                    backoff.reset()
+                    sent = true
+                    lastSend = monotonicNanos()
+                    if lane == .telemetry { lastTelemetrySend = lastSend }
+                case .retry(let afterMs, let reason):
+                    let delay = backoff.next(serverAskedMs: afterMs)
+                    countersState.withLock { $0.failures += 1; $0.lastError = reason; $0.backoffMs = Int(delay / 1_000_000) }
+                    log.warning("uplink \(uplink.name): \(reason); retrying batch \(batch.id) in \(delay / 1_000_000) ms")
+                    failed = delay
+                }
+                break
+            }
+            if let delay = failed {
+                wakeSignal.sleep(untilMonotonic: monotonicNanos() + delay, now: monotonicNanos())
+                continue
+            }
+            if sent { continue } // more may be waiting: alarms first again
+            if let heartbeat = heartbeatSeconds, monotonicNanos() - lastSend >= Int64(heartbeat) * 1_000_000_000 {
+                lastSend = monotonicNanos()
+                if case .retry(_, let reason)? = uplink.sendHeartbeat(status()) { log.warning("uplink \(uplink.name): heartbeat failed: \(reason)") }
+            }
+            let tick = min(Int64(flushMs), Int64(heartbeatSeconds ?? 3600) * 1000) * 1_000_000
+            wakeSignal.sleep(untilMonotonic: monotonicNanos() + tick, now: monotonicNanos())
+        }
+    }
+
+    /// The next batch of a lane: the one in flight when the agent stopped (so
+    /// it is resent whole, with its id), else the next records after the ack.
+    private func nextBatch(_ lane: JournalLane, reader: JournalReader, requireFull: Bool) -> UplinkBatch? {
+        let cursor = journal.cursor
+        let acked = cursor.acked[lane] ?? 0
+        let inFlight = cursor.inFlight[lane].flatMap { $0.lowerBound > acked ? $0 : nil }
+        do {
+            var records = try reader.read(after: acked, through: inFlight?.upperBound ?? .max, maxRecords: batchMaxRecords)
+            if records.isEmpty { return nil }
+            if let inFlight {
+                return UplinkBatch(gateway: gateway, lane: lane, firstSeq: inFlight.lowerBound, lastSeq: inFlight.upperBound, records: records)
+            }
+            if requireFull && records.count < batchMaxRecords { return nil }
+            // Keep the batch under batch_max_bytes of JSON (about 200 bytes a record).
+            let maxByBytes = max(1, batchMaxBytes / 200)
+            if records.count > maxByBytes { records.removeLast(records.count - maxByBytes) }
+            let batch = UplinkBatch(gateway: gateway, lane: lane, firstSeq: records.first!.seq, lastSeq: records.last!.seq, records: records)
+            try journal.markInFlight(lane, batch.firstSeq...batch.lastSeq)
+            return batch
+        } catch {
+            log.error("journal: cannot read the \(lane.rawValue) lane: \(error)")
+            return nil
+        }
+    }
+
+    private enum Delivery { case delivered, retry(afterMs: Int?, reason: String) }
+
+    private func deliver(_ batch: UplinkBatch) -> Delivery {
+        let outcome = uplink.send(batch, status: status())
+        switch outcome {
+        case .delivered:
+            acknowledge(batch)
+            countersState.withLock { $0.batchesDelivered += 1; $0.recordsDelivered += batch.records.count }
+            return .delivered
+        case .retry(let afterMs, let reason):
+            return .retry(afterMs: afterMs, reason: reason)
+        case .rejected(let reason):
+            // Kept, counted and visible, and forwarding goes on.
+            let path = "\(deadLetterDirectory)/\(batch.id).json"
+            do {
+                try FileSystem.makeDirectory(deadLetterDirectory)
+                try FileSystem.replaceAtomically(path, with: batch.json(sentAt: SystemClock.shared.now(), status: nil))
+                log.error("uplink \(uplink.name): batch \(batch.id) refused (\(reason)); kept in \(path)")
+            } catch {
+                log.error("uplink \(uplink.name): batch \(batch.id) refused (\(reason)) and cannot be kept: \(error); it stays in the journal")
+                return .retry(afterMs: 60_000, reason: "dead-letter directory not writable")
+            }
+            acknowledge(batch)
+            countersState.withLock { $0.deadLetters += 1; $0.lastError = reason }
+            return .delivered
+        }
+    }
+
+    private func acknowledge(_ batch: UplinkBatch) {
+        do { try journal.acknowledge(batch.lane, through: batch.lastSeq) } catch {
+            log.error("journal: cannot record the acknowledgement of \(batch.id): \(error); it will be sent again")
+        }
+    }
+}
+
+/// Exponential backoff with full jitter (a random delay up to the current
+/// cap), from 1 s to 5 minutes; a Retry-After from the server wins when longer.
+struct RetryBackoff {
+    static let initialMs: Int64 = 1000
+    static let capMs: Int64 = 300_000
+    private var ceilingMs = initialMs
+
+    mutating func reset() { ceilingMs = Self.initialMs }
+
+    /// Nanoseconds to wait.
+    mutating func next(serverAskedMs: Int?) -> Int64 {
+        let jittered = Int64.random(in: 0...ceilingMs)
+        ceilingMs = min(Self.capMs, ceilingMs * 2)
+        let ms = max(jittered, Int64(serverAskedMs ?? 0))
+        return min(ms, Self.capMs) * 1_000_000
+    }
+}

@@ -1,0 +1,189 @@
+import Glibc
+import Synchronization
+import VigilCore
+import VigilUplink
+
+/// `vigil receive`: a reference upstream. Accepts batches over HTTP, checks
+/// gzip and JSON, drops batches whose Idempotency-Key it has seen, appends
+/// readings and events as JSON Lines, answers 200. It can inject faults (500s,
+/// 429s with Retry-After, delays, dropped connections) to rehearse outages.
+public final class Receiver: Sendable {
+    public struct Options: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        /// JSON Lines go here (appended); standard output when nil.
+        public var outPath: String?
+        public var failRate = 0.0
+        public var rateLimitRate = 0.0
+        public var retryAfterSeconds = 1
+        public var delayMs = 0
+        public var dropRate = 0.0
+        /// When set, requests must carry `Authorization: Bearer <token>`.
+        public var token: String?
+        public init() {}
+    }
+
+    public struct Counters: Sendable, Equatable {
+        public var batches = 0
+        public var duplicates = 0
+        public var readings = 0
+        public var events = 0
+        public var heartbeats = 0
+        public var injectedFailures = 0
+        public var rejected = 0
+    }
+
+    public let options: Options
+    public let port: Int
+    private let listenFD: Int32
+    private let outFD: Int32
+    private let state = Mutex<(seen: Set<String>, counters: Counters)>(([], Counters()))
+    private let writeLock = Mutex<Void>(())
+    private let stopRequested = Atomic<Bool>(false)
+    private let acceptThread = Mutex<DedicatedThread?>(nil)
+    private let randomState = Mutex<UInt64>(0x9E37_79B9_7F4A_7C15)
+
+    public struct StartError: Error, CustomStringConvertible { public var description: String }
+
+    public init(options: Options) throws(StartError) {
+        self.options = options
+        if let path = options.outPath {
+            outFD = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            if outFD < 0 { throw StartError(description: "\(path): \(String(cString: strerror(errno)))") }
+        } else {
+            outFD = STDOUT_FILENO
+        }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(options.port).bigEndian)
+        guard inet_pton(AF_INET, options.host, &addr.sin_addr) == 1 else {
+            close(fd)
+            throw StartError(description: "\(options.host): not an IPv4 address")
+        }
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(fd, 64) == 0 else {
+            let e = errno
+            close(fd)
+            throw StartError(description: "\(options.host):\(options.port): \(String(cString: strerror(e)))")
+        }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+        listenFD = fd
+    }
+
+    deinit {
+        close(listenFD)
+        if options.outPath != nil { close(outFD) }
+    }
+
+    public var counters: Counters { state.withLock { $0.counters } }
+
+    public func start() {
+        let t = DedicatedThread(name: "receive") { [self] in acceptLoop() }
+        acceptThread.withLock { $0 = t }
+        t.start()
+    }
+
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        shutdown(listenFD, Int32(SHUT_RDWR))
+        let t = acceptThread.withLock { t in defer { t = nil }; return t }
+        t?.join()
+    }
+
+    private func acceptLoop() {
+        while !stopRequested.load(ordering: .acquiring) {
+            let client = accept(listenFD, nil, nil)
+            if client < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            DedicatedThread(name: "receive-conn") { [self] in serve(client) }.start()
+        }
+    }
+
+    private func chance(_ rate: Double) -> Bool {
+        guard rate > 0 else { return false }
+        let r = randomState.withLock { s -> UInt64 in
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17
+            return s
+        }
+        return Double(r % 1_000_000) / 1_000_000 < rate
+    }
+
+    /// One connection: requests until the client closes (keep-alive).
+    private func serve(_ fd: Int32) {
+        defer { close(fd) }
+        var connection = HTTPConnection(fd: fd)
+        while !stopRequested.load(ordering: .acquiring) {
+            guard let request = connection.readRequest() else { return }
+            if chance(options.dropRate) {
+                state.withLock { $0.counters.injectedFailures += 1 }
+                return // the connection drops with no answer
+            }
+            if options.delayMs > 0 { usleep(useconds_t(options.delayMs * 1000)) }
+            let response = handle(request)
+            guard connection.write(response) else { return }
+            if request.header("connection")?.lowercased() == "close" { return }
+        }
+    }
+
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
+        guard request.method == "POST" else { return HTTPResponse(status: 405, body: "POST batches here\n") }
+        if let token = options.token, request.header("authorization") != "Bearer \(token)" {
+            state.withLock { $0.counters.rejected += 1 }
+            return HTTPResponse(status: 401, body: "missing or wrong bearer token\n")
+        }
+        if chance(options.failRate) {
+            state.withLock { $0.counters.injectedFailures += 1 }
+            return HTTPResponse(status: 500, body: "injected failure\n")
+        }
+        if chance(options.rateLimitRate) {
+            state.withLock { $0.counters.injectedFailures += 1 }
+            return HTTPResponse(status: 429, headers: ["Retry-After: \(options.retryAfterSeconds)"], body: "slow down\n")
+        }
+        let key = request.header("idempotency-key")
+        if let key, state.withLock({ $0.seen.contains(key) }) {
+            state.withLock { $0.counters.duplicates += 1 }
+            return HTTPResponse(status: 200, body: "{\"duplicate\":true}\n")
+        }
+        var body = request.body
+        if request.header("content-encoding")?.lowercased() == "gzip" {
+            do { body = try Gzip.decompress(body) } catch {
+                state.withLock { $0.counters.rejected += 1 }
+                return HTTPResponse(status: 400, body: "bad gzip: \(error)\n")
+            }
+        }
+        let root: JSONNode
+        do { root = try JSON5Reader.parse(String(decoding: body, as: UTF8.self)) } catch {
+            state.withLock { $0.counters.rejected += 1 }
+            return HTTPResponse(status: 400, body: "bad JSON at \(error)\n")
+        }
+        if case .bool(true)? = root["heartbeat"]?.value {
+            state.withLock { $0.counters.heartbeats += 1 }
+            return HTTPResponse(status: 200, body: "{\"ok\":true}\n")
+        }
+        guard case .array(let readings)? = root["readings"]?.value, case .array(let events)? = root["events"]?.value else {
+            state.withLock { $0.counters.rejected += 1 }
+            return HTTPResponse(status: 400, body: "expected a batch with readings and events arrays\n")
+        }
+        var lines: [UInt8] = []
+        for item in events + readings {
+            JSONWriter.append(item, to: &lines)
+            lines.append(0x0A)
+        }
+        // One writer at a time, and the key counts as seen only once written.
+        writeLock.withLock { _ in writeAll(outFD, lines) }
+        state.withLock { s in
+            if let key { s.seen.insert(key) }
+            s.counters.batches += 1
+            s.counters.readings += readings.count
+            s.counters.events += events.count
+        }
+        return HTTPResponse(status: 200, body: "{\"ok\":true}\n")
+    }
+}

@@ -1,0 +1,74 @@
+import Glibc
+import Synchronization
+import VigilCore
+
+/// `vigil run`: the agent polling into the journal, and the forwarder sending
+/// the journal upstream.
+public final class Daemon: Sendable {
+    public let config: VigilConfig
+    public let journal: Journal
+    public let agent: Agent
+    public let forwarder: Forwarder
+    private let log: Logger
+
+    /// Opens and recovers the journal (reporting damage upstream as an event),
+    /// and builds the parts; nothing runs until `start()`.
+    public init(config: VigilConfig, uplink: any Uplink, log: Logger) throws(FileError) {
+        self.config = config
+        self.log = log
+        let journal = try Journal(directory: config.journalDirectory, options: config.journal)
+        self.journal = journal
+        let recovery = journal.recovery
+        if !recovery.isClean {
+            log.warning("journal \(config.journalDirectory): \(recovery.summary)")
+            try journal.append([.event(Event(timestamp: SystemClock.shared.now(), kind: .journalRecovered, detail: recovery.summary))])
+        } else {
+            log.info("journal \(config.journalDirectory): \(recovery.summary)")
+        }
+        var batchMaxRecords = 500, batchMaxBytes = 256 * 1024, flushMs = 1000
+        var heartbeat: Int?
+        if case .http(let spec) = config.uplink {
+            batchMaxRecords = spec.batchMaxRecords; batchMaxBytes = spec.batchMaxBytes; flushMs = spec.flushMs
+            heartbeat = spec.heartbeatSeconds
+        }
+        // The agent is created after the forwarder, whose wake it calls.
+        let holder = AgentHolder()
+        let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: config.gateway.id, batchMaxRecords: batchMaxRecords,
+                                  batchMaxBytes: batchMaxBytes, flushMs: flushMs, heartbeatSeconds: heartbeat,
+                                  deadLetterDirectory: "\(config.gateway.stateDir)/dead-letter", log: log,
+                                  deviceStates: { holder.deviceStates() })
+        self.forwarder = forwarder
+        let sink = JournalSink(journal: journal, log: log, onDurable: { forwarder.wake() })
+        agent = Agent(config: config, sink: sink)
+        holder.set(agent)
+    }
+
+    public func start() {
+        forwarder.start()
+        agent.start()
+    }
+
+    /// An orderly stop: polling stops, everything polled is committed, the
+    /// forwarder gets `drainSeconds` to deliver what is pending, the cursor is written.
+    public func stop(drainSeconds: Double = 1.5) {
+        agent.stop()
+        do { try journal.commit() } catch { log.error("journal: final commit failed: \(error)") }
+        forwarder.wake()
+        let deadline = monotonicNanos() + Int64(drainSeconds * 1e9)
+        while monotonicNanos() < deadline, journal.stats.pending.values.reduce(0, +) > 0, forwarder.counters.lastError == nil {
+            usleep(10_000)
+        }
+        forwarder.stop()
+        do { try journal.close() } catch { log.error("journal: close failed: \(error)") }
+    }
+}
+
+/// Lets the forwarder ask for device states of an agent built after it.
+private final class AgentHolder: Sendable {
+    private let agent = Mutex<Agent?>(nil)
+    func set(_ agent: Agent) { self.agent.withLock { $0 = agent } }
+    func deviceStates() -> [(id: String, state: String)] {
+        guard let agent = agent.withLock({ $0 }) else { return [] }
+        return agent.workers.flatMap { $0.counters.deviceStates.map { (id: $0.key, state: $0.value.rawValue) } }.sorted { $0.id < $1.id }
+    }
+}

@@ -1,0 +1,131 @@
+import CCurl
+import Glibc
+import VigilCore
+
+/// POSTs batches to the upstream over HTTP(S) with libcurl: gzip body, bearer
+/// token, Idempotency-Key, TLS verification on unless `insecure`. One curl
+/// handle, reused (keep-alive), used from the forwarder's thread only.
+public final class HTTPUplink: Uplink, @unchecked Sendable {
+    public let name: String
+    public let spec: HTTPUplinkSpec
+    private let gateway: String
+    private let token: String?
+    private let handle: UnsafeMutableRawPointer
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public struct SetupError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(spec: HTTPUplinkSpec, gateway: String) throws(SetupError) {
+        _ = Self.globalInit
+        self.spec = spec
+        self.gateway = gateway
+        self.name = spec.url
+        if let file = spec.tokenFile {
+            do { token = trimmed(try readTextFile(file)) } catch { throw SetupError(description: "uplink.token_file: \(error)") }
+            if token!.isEmpty { throw SetupError(description: "uplink.token_file: \(file) is empty") }
+        } else {
+            token = nil
+        }
+        guard let h = curl_easy_init() else { throw SetupError(description: "curl_easy_init failed") }
+        handle = h
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    public func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
+        post(batch.json(sentAt: WallTime.now(kernelSynchronised: true), status: status), idempotencyKey: batch.id).outcome
+    }
+
+    public func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome? {
+        let now = WallTime.now(kernelSynchronised: true)
+        return post(status.heartbeatJSON(gateway: gateway, sentAt: now), idempotencyKey: "\(gateway)-heartbeat-\(now.milliseconds)").outcome
+    }
+
+    /// What one request did, for `vigil uplink test` as well as the forwarder.
+    public struct Exchange: Sendable {
+        public var outcome: UplinkOutcome
+        public var httpStatus: Int?
+        public var seconds: Double
+        public var nameLookupSeconds: Double
+        public var connectSeconds: Double
+        public var tlsSeconds: Double
+        public var error: String?
+    }
+
+    /// Collects the response's body and its Retry-After header.
+    private final class Response {
+        var body: [UInt8] = []
+        var retryAfter: String?
+    }
+
+    public func post(_ json: [UInt8], idempotencyKey: String) -> Exchange {
+        let body = spec.gzip ? Gzip.compress(json) : json
+        var headers: UnsafeMutablePointer<curl_slist>?
+        for header in ["Content-Type: application/json", "Idempotency-Key: \(idempotencyKey)", "Expect:"]
+            + (spec.gzip ? ["Content-Encoding: gzip"] : []) + (token.map { ["Authorization: Bearer \($0)"] } ?? []) {
+            headers = curl_slist_append(headers, header)
+        }
+        defer { curl_slist_free_all(headers) }
+        let response = Response()
+        let box = Unmanaged.passRetained(response)
+        defer { box.release() }
+
+        curl_easy_reset(handle)
+        _ = CCurl_setopt_string(handle, CURLOPT_URL, spec.url)
+        _ = CCurl_setopt_long(handle, CURLOPT_POST, 1)
+        _ = CCurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1) // threads: no SIGALRM for timeouts
+        _ = CCurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, spec.timeoutMs)
+        _ = CCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(spec.timeoutMs, 10_000))
+        _ = CCurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
+        _ = CCurl_setopt_string(handle, CURLOPT_USERAGENT, "vigil")
+        if let ca = spec.caFile { _ = CCurl_setopt_string(handle, CURLOPT_CAINFO, ca) }
+        if let cert = spec.clientCert { _ = CCurl_setopt_string(handle, CURLOPT_SSLCERT, cert) }
+        if let key = spec.clientKey { _ = CCurl_setopt_string(handle, CURLOPT_SSLKEY, key) }
+        if spec.insecure {
+            _ = CCurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0)
+            _ = CCurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0)
+        }
+        _ = CCurl_setopt_pointer(handle, CURLOPT_WRITEDATA, box.toOpaque())
+        _ = CCurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, user in
+            let response = Unmanaged<Response>.fromOpaque(user!).takeUnretainedValue()
+            let n = size * count
+            if response.body.count < 4096, let data {
+                response.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: min(n, 4096 - response.body.count)))
+            }
+            return n
+        }
+        _ = CCurl_setopt_pointer(handle, CURLOPT_HEADERDATA, box.toOpaque())
+        _ = CCurl_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, user in
+            let response = Unmanaged<Response>.fromOpaque(user!).takeUnretainedValue()
+            let n = size * count
+            if let data {
+                let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
+                if line.lowercased().hasPrefix("retry-after:") { response.retryAfter = String(line.dropFirst(12)) }
+            }
+            return n
+        }
+        let code: CURLcode = body.withUnsafeBytes { buffer in
+            _ = CCurl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+            _ = CCurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(buffer.count))
+            return curl_easy_perform(handle)
+        }
+        var total = 0.0, lookup = 0.0, connect = 0.0, tls = 0.0
+        _ = CCurl_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
+        _ = CCurl_getinfo_double(handle, CURLINFO_NAMELOOKUP_TIME, &lookup)
+        _ = CCurl_getinfo_double(handle, CURLINFO_CONNECT_TIME, &connect)
+        _ = CCurl_getinfo_double(handle, CURLINFO_APPCONNECT_TIME, &tls)
+        guard code == CURLE_OK else {
+            let reason = String(cString: curl_easy_strerror(code))
+            return Exchange(outcome: .retry(afterMs: nil, reason: reason), httpStatus: nil, seconds: total,
+                            nameLookupSeconds: lookup, connectSeconds: connect, tlsSeconds: tls, error: reason)
+        }
+        var status = 0
+        _ = CCurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        let outcome = UplinkOutcome.forHTTP(status: status, retryAfter: response.retryAfter, body: String(decoding: response.body, as: UTF8.self))
+        return Exchange(outcome: outcome, httpStatus: status, seconds: total, nameLookupSeconds: lookup,
+                        connectSeconds: connect, tlsSeconds: tls, error: nil)
+    }
+}

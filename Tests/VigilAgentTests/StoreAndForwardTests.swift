@@ -1,0 +1,134 @@
+import Foundation
+import XCTest
+import VigilCore
+@testable import VigilAgent
+import VigilUplink
+import VigilTestSupport
+
+/// Agent → journal → HTTP uplink → `vigil receive`, with a hostile network.
+final class StoreAndForwardTests: XCTestCase {
+    func lines(_ path: String) -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    func config(simPort: Int, receiverPort: Int, state: String, extraDevice: String = "") -> String {
+        """
+        { gateway: { id: 'gw-sf', state_dir: '\(state)' },
+          buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(simPort), timeout_ms: 200, retries: 0 }],
+          devices: [{ id: 'gas', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 50 },
+                    { id: 'level', bus: 'sim', unit: 2, profile: 'qdy30a-level', interval_ms: 50 } \(extraDevice)],
+          uplink: { kind: 'http', url: 'http://127.0.0.1:\(receiverPort)/ingest', flush_ms: 100, timeout_ms: 2000 } }
+        """
+    }
+
+    func startSimulator(port: Int) throws -> PeerProcess {
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--device", "2:qdy30a-level", "--device", "3:generic-smoke:silent"])
+        XCTAssertTrue(sim.waitFor("serving"))
+        return sim
+    }
+
+    func testEveryReadingArrivesOnceThroughFailuresRateLimitsAndDroppedConnections() throws {
+        let simPort = freeTCPPort(), receiverPort = freeTCPPort()
+        let sim = try startSimulator(port: simPort)
+        defer { sim.stop() }
+        let dir = temporaryDirectory()
+        let receiver = try PeerProcess(Repo.vigil, ["receive", "--listen", "127.0.0.1:\(receiverPort)", "--out", "\(dir)/out.jsonl",
+                                                     "--fail-rate", "0.3", "--rate-limit-rate", "0.1", "--drop-rate", "0.05"])
+        XCTAssertTrue(receiver.waitFor("listening"))
+        defer { receiver.stop() }
+        let configPath = "\(dir)/vigil.json5"
+        try config(simPort: simPort, receiverPort: receiverPort, state: "\(dir)/state").write(toFile: configPath, atomically: true, encoding: .utf8)
+        let agent = try PeerProcess(Repo.vigil, ["run", "--config", configPath])
+        Thread.sleep(forTimeInterval: 4)
+        agent.signal(SIGTERM)
+        XCTAssertEqual(agent.stop(timeout: 10), 0, agent.stderr)
+        // Whatever the agent accepted is in its journal; all of it must arrive.
+        let journal = try Journal(directory: "\(dir)/state/journal")
+        let accepted = journal.stats.lastSeq
+        XCTAssertGreaterThan(accepted, 200)
+        // Restart the agent against a healthy path until the backlog is gone (the receiver keeps injecting faults).
+        let agent2 = try PeerProcess(Repo.vigil, ["run", "--config", configPath])
+        XCTAssertTrue(eventually(timeout: 60) { Set(self.lines("\(dir)/out.jsonl").compactMap { $0["seq"] as? Int }).isSuperset(of: 1...Int(accepted)) },
+                      "missing: \(Set(1...Int(accepted)).subtracting(lines("\(dir)/out.jsonl").compactMap { $0["seq"] as? Int }).sorted().prefix(20))")
+        agent2.signal(SIGTERM)
+        agent2.stop(timeout: 10)
+        let seqs = lines("\(dir)/out.jsonl").compactMap { $0["seq"] as? Int }
+        XCTAssertEqual(seqs.count, Set(seqs).count, "no reading twice: resent batches carry their id and the receiver drops them")
+        XCTAssertTrue(agent.stderr.contains("injected failure") || agent2.stderr.contains("injected failure"), "faults were really injected")
+    }
+
+    func testABacklogFromAnOutageDrainsInOrderAlarmsFirst() throws {
+        let simPort = freeTCPPort(), receiverPort = freeTCPPort()
+        let sim = try startSimulator(port: simPort)
+        defer { sim.stop() }
+        let dir = temporaryDirectory()
+        let configPath = "\(dir)/vigil.json5"
+        try config(simPort: simPort, receiverPort: receiverPort, state: "\(dir)/state",
+                   extraDevice: ", { id: 'smoke', bus: 'sim', unit: 3, profile: 'generic-smoke', interval_ms: 50, offline_after: 2 }")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        // The upstream is down from the start: everything piles up in the journal.
+        let agent = try PeerProcess(Repo.vigil, ["run", "--config", configPath])
+        defer { agent.stop() }
+        Thread.sleep(forTimeInterval: 2.5)
+        let receiver = try PeerProcess(Repo.vigil, ["receive", "--listen", "127.0.0.1:\(receiverPort)", "--out", "\(dir)/out.jsonl"])
+        defer { receiver.stop() }
+        XCTAssertTrue(receiver.waitFor("listening"))
+        XCTAssertTrue(eventually(timeout: 30) { self.lines("\(dir)/out.jsonl").count > 300 })
+        Thread.sleep(forTimeInterval: 1)
+        let out = lines("\(dir)/out.jsonl")
+        let firstTelemetry = out.firstIndex { $0["event"] == nil }!
+        let events = out.enumerated().filter { $0.element["event"] != nil }
+        XCTAssertTrue(events.contains { $0.element["event"] as? String == "device_offline" && $0.element["device"] as? String == "smoke" },
+                      "\(events.map(\.element)) \(agent.stderr)")
+        let backlogEvents = events.filter { ($0.element["seq"] as! Int) < (out[firstTelemetry]["seq"] as! Int) + 100 }
+        XCTAssertTrue(backlogEvents.allSatisfy { $0.offset < firstTelemetry }, "the events of the outage come before its telemetry")
+        let telemetrySeqs = out.filter { $0["event"] == nil }.map { $0["seq"] as! Int }
+        XCTAssertEqual(telemetrySeqs, telemetrySeqs.sorted(), "telemetry drains in seq order")
+    }
+
+    func testARefusedBatchGoesToDeadLettersAndForwardingGoesOn() throws {
+        let dir = temporaryDirectory()
+        let tokenFile = "\(dir)/token"
+        try "right-token\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        var options = Receiver.Options()
+        options.port = 0
+        options.outPath = "\(dir)/out.jsonl"
+        options.token = "right-token"
+        let receiver = try Receiver(options: options)
+        receiver.start()
+        defer { receiver.stop() }
+        var spec = HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/")
+        let journal = try Journal(directory: "\(dir)/journal")
+        try journal.append((1...10).map { reading($0) })
+        try journal.commit()
+        // No token: 401, refused for good.
+        let forwarder = Forwarder(journal: journal, uplink: try HTTPUplink(spec: spec, gateway: "gw"), gateway: "gw", flushMs: 50,
+                                  deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
+        forwarder.start()
+        XCTAssertTrue(eventually { forwarder.counters.deadLetters == 1 })
+        forwarder.stop()
+        XCTAssertEqual(directoryEntries("\(dir)/dead-letter"), ["gw-1-10.json"])
+        XCTAssertEqual(journal.cursor.acked[.telemetry], 10, "forwarding goes on past it")
+        // With the token, the next records go through.
+        spec.tokenFile = tokenFile
+        try journal.append((11...20).map { reading($0) })
+        try journal.commit()
+        let second = Forwarder(journal: journal, uplink: try HTTPUplink(spec: spec, gateway: "gw"), gateway: "gw", flushMs: 50,
+                               deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
+        second.start()
+        XCTAssertTrue(eventually { receiver.counters.readings == 10 })
+        second.stop()
+        XCTAssertEqual(receiver.counters.rejected, 1)
+    }
+
+    func testGzipRoundTripAndCorruptInput() throws {
+        let text = Array(String(repeating: "{\"seq\":1,\"value\":23.4}\n", count: 500).utf8)
+        let packed = Gzip.compress(text)
+        XCTAssertLessThan(packed.count, text.count / 10)
+        XCTAssertEqual(Array(packed.prefix(2)), [0x1F, 0x8B], "a gzip header, as Content-Encoding: gzip says")
+        XCTAssertEqual(try Gzip.decompress(packed), text)
+        XCTAssertThrowsError(try Gzip.decompress(Array(packed.prefix(packed.count / 2))))
+        XCTAssertThrowsError(try Gzip.decompress(Array("not gzip at all".utf8)))
+    }
+}

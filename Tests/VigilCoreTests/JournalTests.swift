@@ -1,0 +1,262 @@
+import Foundation
+import XCTest
+@testable import VigilCore
+import VigilTestSupport
+
+/// Everything readable in a lane, from the start.
+func readAll(_ journal: Journal, _ lane: JournalLane, after: UInt64 = 0) throws -> [StoredRecord] {
+    let reader = JournalReader(journal: journal, lane: lane)
+    var out: [StoredRecord] = []
+    var last = after
+    while true {
+        let batch = try reader.read(after: last, maxRecords: 1000)
+        if batch.isEmpty { return out }
+        out += batch
+        last = batch.last!.seq
+    }
+}
+
+final class JournalTests: XCTestCase {
+    var dir: String!
+    override func setUp() { dir = temporaryDirectory() + "/journal" }
+
+    func testRoundTripKeepsEveryFieldAndSplitsTheLanes() throws {
+        let journal = try Journal(directory: dir)
+        let records: [Record] = [
+            reading(1), event(2),
+            reading(3, value: .int(-42)), reading(4, value: .uint(UInt64.max)), reading(5, value: .double(123.456)),
+            reading(6, value: .bool(true)), reading(7, value: .string("XNX \"quoted\"")), reading(8, quality: .bad),
+            .reading(Reading(timestamp: WallTime(milliseconds: 0, clockSynced: false), device: "d", point: "c", value: .bool(false),
+                             raw: "1", unit: nil, label: "closed", quality: .good, error: nil)),
+        ]
+        XCTAssertEqual(try journal.append(records), 1...9)
+        try journal.commit()
+        let telemetry = try readAll(journal, .telemetry)
+        let events = try readAll(journal, .events)
+        XCTAssertEqual(events.map(\.seq), [2])
+        XCTAssertEqual(events.map(\.record), [records[1]])
+        XCTAssertEqual(telemetry.map(\.seq), [1, 3, 4, 5, 6, 7, 8, 9])
+        XCTAssertEqual(telemetry.map(\.record), records.enumerated().filter { $0.offset != 1 }.map(\.element))
+    }
+
+    func testSeqContinuesAcrossRestartsAndAcknowledgedDeletions() throws {
+        var options = JournalOptions()
+        options.segmentBytes = 4096
+        do {
+            let journal = try Journal(directory: dir, options: options)
+            try journal.append((1...300).map { reading($0) })
+            try journal.commit()
+            try journal.acknowledge(.telemetry, through: 300)
+            try journal.close()
+        }
+        let files = directoryEntries("\(dir!)/telemetry")
+        XCTAssertLessThanOrEqual(files.count, 1, "acknowledged segments are deleted: \(files)")
+        let reopened = try Journal(directory: dir, options: options)
+        XCTAssertTrue(reopened.recovery.isClean, reopened.recovery.summary)
+        XCTAssertEqual(try reopened.append([reading(1)]), 301...301, "seq never goes back, even with nothing left on disk")
+    }
+
+    func testRecordsSpanManySegmentsAndEachDecodesOnItsOwn() throws {
+        var options = JournalOptions()
+        options.segmentBytes = 2048
+        let journal = try Journal(directory: dir, options: options)
+        for chunk in 0..<10 { try journal.append((1...50).map { reading(chunk * 50 + $0, device: "dev-\($0 % 7)") }) }
+        try journal.commit()
+        XCTAssertGreaterThan(directoryEntries("\(dir!)/telemetry").count, 5)
+        let all = try readAll(journal, .telemetry)
+        XCTAssertEqual(all.map(\.seq), Array(1...500))
+        // Reading from the middle of a segment needs that segment's dictionary.
+        let tail = try readAll(journal, .telemetry, after: 437)
+        XCTAssertEqual(tail.first?.seq, 438)
+        XCTAssertEqual(tail.first?.record, reading(8 * 50 + 38, device: "dev-\(38 % 7)"))
+    }
+
+    func testOnlyFsyncedRecordsAreReadable() throws {
+        var options = JournalOptions()
+        options.commitMs = 60_000
+        let journal = try Journal(directory: dir, options: options)
+        try journal.append((1...10).map { reading($0) })
+        XCTAssertEqual(try readAll(journal, .telemetry).count, 0, "not fsynced yet: not accepted, not sent")
+        try journal.append([event(11)])
+        XCTAssertEqual(try readAll(journal, .events).map(\.seq), [11], "events are fsynced at once")
+        try journal.commit()
+        XCTAssertEqual(try readAll(journal, .telemetry).count, 10)
+    }
+
+    func testBytesOnDiskPerReading() throws {
+        let journal = try Journal(directory: dir)
+        try journal.append((1...10_000).map { reading($0, device: "gas-\($0 % 50)") })
+        try journal.commit()
+        let perReading = Double(journal.stats.bytesWritten) / 10_000
+        XCTAssertLessThanOrEqual(perReading, 64, "flash wear: \(perReading) bytes a reading")
+    }
+
+    func testQuotaDropsOldestTelemetryKeepsEventsAndCounts() throws {
+        var options = JournalOptions()
+        options.segmentBytes = 4096
+        options.maxBytes = 64 * 1024
+        let journal = try Journal(directory: dir, options: options)
+        for n in stride(from: 1, through: 20_000, by: 100) {
+            try journal.append((n..<n + 99).map { reading($0) } + [event(n + 99)])
+        }
+        try journal.commit()
+        let stats = journal.stats
+        XCTAssertLessThanOrEqual(stats.bytes, options.maxBytes + options.segmentBytes, "quota holds (within one segment being written)")
+        let events = try readAll(journal, .events)
+        XCTAssertEqual(events.count, 200, "no event is dropped for telemetry")
+        let telemetry = try readAll(journal, .telemetry)
+        let dropped = stats.dropped[.telemetry] ?? 0
+        XCTAssertGreaterThan(dropped, 0)
+        XCTAssertEqual(UInt64(telemetry.count) + dropped, 19_800, "every reading is delivered or counted as dropped")
+        XCTAssertEqual(telemetry.last?.seq, 19_999, "the newest stay")
+        XCTAssertEqual(telemetry.map(\.seq), telemetry.map(\.seq).sorted())
+        // The counts survive a restart.
+        try journal.close()
+        XCTAssertEqual(try Journal(directory: dir, options: options).cursor.dropped[.telemetry], dropped)
+    }
+
+    func testCursorInFlightAndAcksSurviveRestart() throws {
+        do {
+            let journal = try Journal(directory: dir)
+            try journal.append((1...20).map { reading($0) })
+            try journal.commit()
+            try journal.acknowledge(.telemetry, through: 5)
+            try journal.markInFlight(.telemetry, 6...12)
+        }
+        let journal = try Journal(directory: dir)
+        XCTAssertEqual(journal.cursor.acked[.telemetry], 5)
+        XCTAssertEqual(journal.cursor.inFlight[.telemetry], 6...12)
+        XCTAssertEqual(try readAll(journal, .telemetry, after: 5).first?.seq, 6)
+    }
+}
+
+/// Damage on disk, table-driven: what survives, exactly.
+final class JournalCorruptionTests: XCTestCase {
+    var dir: String!
+    let count = 20
+
+    /// A journal with `count` readings in one telemetry segment; returns the segment's path and frame offsets.
+    func makeJournal() throws -> (path: String, frames: [Range<Int>]) {
+        dir = temporaryDirectory() + "/journal"
+        let journal = try Journal(directory: dir)
+        try journal.append((1...count).map { reading($0) })
+        try journal.close()
+        let name = directoryEntries("\(dir!)/telemetry").first!
+        let path = "\(dir!)/telemetry/\(name)"
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        var frames: [Range<Int>] = []
+        var offset = JournalFormat.segmentHeaderSize
+        while offset < bytes.count {
+            let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16
+            let seq = bytes[(offset + 8)..<(offset + 16)].reversed().reduce(0) { $0 << 8 | Int($1) }
+            if seq != 0 { frames.append(offset..<(offset + 16 + length)) } // reading frames only
+            offset += 16 + length
+        }
+        XCTAssertEqual(frames.count, count)
+        return (path, frames)
+    }
+
+    func survivors() throws -> (seqs: [UInt64], report: JournalRecoveryReport) {
+        let journal = try Journal(directory: dir)
+        let seqs = try readAll(journal, .telemetry).map(\.seq)
+        // The journal is usable after recovery: the next seq is past everything seen.
+        let next = try journal.append([reading(99)])!.lowerBound
+        XCTAssertGreaterThan(next, seqs.last ?? 0)
+        return (seqs, journal.recovery)
+    }
+
+    func testTruncatingTheLastRecordAtEveryOffsetLosesOnlyIt() throws {
+        let probe = try makeJournal()
+        let last = probe.frames.last!
+        for cut in last.lowerBound..<last.upperBound {
+            let (path, _) = try makeJournal()
+            truncate(path, off_t(cut))
+            let (seqs, report) = try survivors()
+            XCTAssertEqual(seqs, Array(1...UInt64(count - 1)), "cut at \(cut)")
+            XCTAssertEqual(report.truncatedBytes, UInt64(cut - last.lowerBound), "cut at \(cut)")
+            XCTAssertEqual(report.corruptRecords, 0)
+        }
+    }
+
+    func testAFlippedByteInAMiddleRecordLosesOnlyThatRecord() throws {
+        let probe = try makeJournal()
+        let middle = probe.frames[count / 2]
+        // Every byte of the frame: length, CRC, seq and body.
+        for position in middle {
+            let (path, _) = try makeJournal()
+            let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+            try file.seek(toOffset: UInt64(position))
+            let byte = try file.read(upToCount: 1)![0]
+            try file.seek(toOffset: UInt64(position))
+            file.write(Data([byte ^ 0x5A]))
+            try file.close()
+            let (seqs, report) = try survivors()
+            XCTAssertEqual(seqs, (1...UInt64(count)).filter { $0 != UInt64(count / 2 + 1) }, "flip at \(position - middle.lowerBound)")
+            XCTAssertEqual(report.corruptRecords, 1, "flip at \(position - middle.lowerBound)")
+        }
+    }
+
+    func testAZeroFilledTailIsCutOff() throws {
+        let (path, _) = try makeJournal()
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try file.seekToEnd()
+        file.write(Data(count: 8192))
+        try file.close()
+        let (seqs, report) = try survivors()
+        XCTAssertEqual(seqs, Array(1...UInt64(count)))
+        XCTAssertEqual(report.truncatedBytes, 8192)
+    }
+
+    func testAMissingCursorResendsEverythingStillThere() throws {
+        _ = try makeJournal()
+        let journal = try Journal(directory: dir)
+        try journal.acknowledge(.telemetry, through: 7)
+        try FileManager.default.removeItem(atPath: "\(dir!)/cursor")
+        let (seqs, report) = try survivors()
+        XCTAssertEqual(seqs, Array(1...UInt64(count)), "acknowledged records still on disk are sent again, none lost")
+        XCTAssertTrue(report.cursorProblem?.contains("missing") ?? false)
+    }
+
+    func testACorruptCursorIsSetAsideAndEverythingIsResent() throws {
+        _ = try makeJournal()
+        let journal = try Journal(directory: dir)
+        try journal.acknowledge(.telemetry, through: 7)
+        try "vigil-journal-cursor 1\nacked.telemetry 9999\ncrc 12345\n".write(toFile: "\(dir!)/cursor", atomically: true, encoding: .utf8)
+        let (seqs, report) = try survivors()
+        XCTAssertEqual(seqs, Array(1...UInt64(count)))
+        XCTAssertTrue(report.cursorProblem?.contains("unreadable") ?? false, "\(String(describing: report.cursorProblem))")
+    }
+
+    func testAnUnreadableSegmentIsMovedAsideAndTheRestKept() throws {
+        _ = try makeJournal()
+        try Data("this is not a journal segment at all, just text".utf8).write(to: URL(fileURLWithPath: "\(dir!)/telemetry/00000000000000000000.seg"))
+        let (seqs, report) = try survivors()
+        XCTAssertEqual(seqs, Array(1...UInt64(count)))
+        XCTAssertEqual(report.movedAside.count, 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir!)/corrupt/telemetry-00000000000000000000.seg"))
+    }
+
+    func testAnEmptySegmentFromAPowerCutAtCreationIsRemoved() throws {
+        _ = try makeJournal()
+        FileManager.default.createFile(atPath: "\(dir!)/telemetry/00000000000000000021.seg", contents: Data())
+        let (seqs, report) = try survivors()
+        XCTAssertEqual(seqs, Array(1...UInt64(count)))
+        XCTAssertTrue(report.movedAside.isEmpty)
+    }
+}
+
+final class JournalReaderTests: XCTestCase {
+    func testReadingThroughASeqLeavesTheNextRecordForTheNextRead() throws {
+        let journal = try Journal(directory: temporaryDirectory() + "/journal")
+        try journal.append((1...10).map { reading($0) })
+        try journal.commit()
+        let reader = JournalReader(journal: journal, lane: .telemetry)
+        XCTAssertEqual(try reader.read(after: 0, through: 4, maxRecords: 100).map(\.seq), [1, 2, 3, 4])
+        XCTAssertEqual(try reader.read(after: 4, maxRecords: 3).map(\.seq), [5, 6, 7])
+        XCTAssertEqual(try reader.read(after: 7, maxRecords: 100).map(\.seq), [8, 9, 10])
+        try journal.append((11...12).map { reading($0) })
+        try journal.commit()
+        XCTAssertEqual(try reader.read(after: 10, maxRecords: 100).map(\.seq), [11, 12], "records appended later to the same segment")
+        XCTAssertEqual(try reader.read(after: 2, maxRecords: 2).map(\.seq), [3, 4], "a reader can go back (a batch resent)")
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import XCTest
+@testable import VigilCore
+import VigilTestSupport
+
+final class UplinkFormatTests: XCTestCase {
+    func testHTTPStatusesMapToOutcomes() {
+        XCTAssertEqual(UplinkOutcome.forHTTP(status: 200, retryAfter: nil, body: ""), .delivered)
+        XCTAssertEqual(UplinkOutcome.forHTTP(status: 204, retryAfter: nil, body: ""), .delivered)
+        XCTAssertEqual(UplinkOutcome.forHTTP(status: 429, retryAfter: " 7\r\n", body: "slow down\n"), .retry(afterMs: 7000, reason: "HTTP 429: slow down"))
+        XCTAssertEqual(UplinkOutcome.forHTTP(status: 503, retryAfter: "Wed, 21 Oct 2026 07:28:00 GMT", body: ""), .retry(afterMs: nil, reason: "HTTP 503"))
+        XCTAssertEqual(UplinkOutcome.forHTTP(status: 408, retryAfter: nil, body: ""), .retry(afterMs: nil, reason: "HTTP 408"))
+        XCTAssertEqual(UplinkOutcome.forHTTP(status: 400, retryAfter: nil, body: "bad field"), .rejected(reason: "HTTP 400: bad field"))
+        XCTAssertEqual(UplinkOutcome.forHTTP(status: 401, retryAfter: nil, body: ""), .rejected(reason: "HTTP 401"))
+    }
+
+    func testBatchJSONIsTheDocumentedContract() throws {
+        let records = [StoredRecord(seq: 7, record: reading(7)), StoredRecord(seq: 9, record: event(9))]
+        let batch = UplinkBatch(gateway: "gw-1", lane: .telemetry, firstSeq: 7, lastSeq: 9, records: records)
+        XCTAssertEqual(batch.id, "gw-1-7-9")
+        let status = GatewayStatus(uptimeSeconds: 12, pending: [.telemetry: 3], oldestPendingMs: nil, dropped: [.telemetry: 2],
+                                   corruptRecords: 0, deadLetters: 1, devices: [(id: "gas-1", state: "online")])
+        let json = try JSONSerialization.jsonObject(with: Data(batch.json(sentAt: WallTime(milliseconds: 0, clockSynced: true), status: status))) as! [String: Any]
+        XCTAssertEqual(json["gateway"] as? String, "gw-1")
+        XCTAssertEqual(json["batch_id"] as? String, "gw-1-7-9")
+        XCTAssertEqual(json["first_seq"] as? Int, 7)
+        XCTAssertEqual(json["last_seq"] as? Int, 9)
+        XCTAssertEqual(json["sent_at"] as? String, "1970-01-01T00:00:00.000Z")
+        XCTAssertEqual((json["readings"] as? [[String: Any]])?.map { $0["seq"] as? Int }, [7])
+        XCTAssertEqual((json["events"] as? [[String: Any]])?.map { $0["event"] as? String }, ["device_offline"])
+        let s = json["status"] as! [String: Any]
+        XCTAssertEqual((s["dropped"] as? [String: Int])?["telemetry"], 2)
+        XCTAssertEqual((s["devices"] as? [String: String])?["gas-1"], "online")
+        XCTAssertEqual(s["dead_letters"] as? Int, 1)
+    }
+}
