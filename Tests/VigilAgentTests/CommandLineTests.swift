@@ -80,14 +80,22 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(r.stdout, "")
     }
 
-    func testDemoShowsReadingsAndStops() throws {
-        let r = try runCommand(Repo.vigil, ["demo", "--duration", "2.5"], timeout: 30)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        for needle in ["gas-1", "level-1", "smoke-1", "device_online", "%LEL"] {
+    func testDemoDeliversEverythingThroughAnOutage() throws {
+        let r = try runCommand(Repo.vigil, ["demo", "--duration", "6", "--outage", "2"], timeout: 60)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        for needle in ["device_online gas-1", "device_online level-1", "device_online smoke-1", "%LEL", "*** uplink cut", "*** uplink back"] {
             XCTAssertTrue(r.stdout.contains(needle), "\(needle) missing from:\n\(r.stdout)")
         }
-        XCTAssertTrue(r.stdout.contains(" bad), 3 events"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("(0 bad)") || r.stdout.contains("0 bad)"), r.stdout)
+        let summary = r.stdout.split(separator: "\n").last { $0.hasPrefix("vigil demo: readings and events accepted") }
+        XCTAssertNotNil(summary, r.stdout)
+        XCTAssertTrue(summary?.hasSuffix(", lost 0") ?? false, String(summary ?? ""))
+        // During the outage the backlog grew, and afterwards it drained to zero.
+        let waiting = r.stdout.split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: "waiting in the journal ") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        XCTAssertGreaterThan(waiting.max() ?? 0, 0)
+        XCTAssertEqual(waiting.last, 0)
     }
 
     func testUsageErrorsExit2WithTheUsage() throws {

@@ -30,6 +30,7 @@ public final class Forwarder: Sendable {
     private let statusProvider: @Sendable () -> [(id: String, state: String)]
     private let wakeSignal = WakeSignal()
     private let stopRequested = Atomic<Bool>(false)
+    private let draining = Atomic<Bool>(false)
     private let countersState = Mutex(ForwarderCounters())
     private let thread = Mutex<DedicatedThread?>(nil)
     private let startedAt = monotonicNanos()
@@ -53,6 +54,12 @@ public final class Forwarder: Sendable {
 
     /// Something new is durable: look now rather than at the next tick.
     public func wake() { wakeSignal.wake() }
+
+    /// Send what is pending now, without waiting for flush_ms (an orderly stop).
+    public func drainNow() {
+        draining.store(true, ordering: .releasing)
+        wakeSignal.wake()
+    }
 
     public func start() {
         let t = DedicatedThread(name: "forwarder") { [self] in run() }
@@ -88,7 +95,7 @@ public final class Forwarder: Sendable {
             // Events first, always; telemetry when a batch is full or flush_ms passed.
             for lane in JournalLane.allCases where !stopping {
                 let now = monotonicNanos()
-                let telemetryDue = now - lastTelemetrySend >= Int64(flushMs) * 1_000_000
+                let telemetryDue = now - lastTelemetrySend >= Int64(flushMs) * 1_000_000 || draining.load(ordering: .acquiring)
                 guard let batch = nextBatch(lane, reader: readers[lane]!, requireFull: lane == .telemetry && !telemetryDue) else { continue }
                 switch deliver(batch) {
                 case .delivered:

@@ -42,11 +42,15 @@ public final class Receiver: Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let acceptThread = Mutex<DedicatedThread?>(nil)
     private let randomState = Mutex<UInt64>(0x9E37_79B9_7F4A_7C15)
+    private let outage = Atomic<Bool>(false)
+    private let onBatch: (@Sendable (_ readings: [JSONNode], _ events: [JSONNode]) -> Void)?
 
     public struct StartError: Error, CustomStringConvertible { public var description: String }
 
-    public init(options: Options) throws(StartError) {
+    /// `onBatch` sees every batch accepted (the demo prints them).
+    public init(options: Options, onBatch: (@Sendable (_ readings: [JSONNode], _ events: [JSONNode]) -> Void)? = nil) throws(StartError) {
         self.options = options
+        self.onBatch = onBatch
         if let path = options.outPath {
             outFD = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             if outFD < 0 { throw StartError(description: "\(path): \(String(cString: strerror(errno)))") }
@@ -81,6 +85,9 @@ public final class Receiver: Sendable {
     }
 
     public var counters: Counters { state.withLock { $0.counters } }
+
+    /// While on, every connection is dropped unanswered: the uplink is cut.
+    public func setOutage(_ on: Bool) { outage.store(on, ordering: .releasing) }
 
     public func start() {
         let t = DedicatedThread(name: "receive") { [self] in acceptLoop() }
@@ -121,6 +128,7 @@ public final class Receiver: Sendable {
         var connection = HTTPConnection(fd: fd)
         while !stopRequested.load(ordering: .acquiring) {
             guard let request = connection.readRequest() else { return }
+            if outage.load(ordering: .acquiring) { return }
             if chance(options.dropRate) {
                 state.withLock { $0.counters.injectedFailures += 1 }
                 return // the connection drops with no answer
@@ -178,6 +186,7 @@ public final class Receiver: Sendable {
         }
         // One writer at a time, and the key counts as seen only once written.
         writeLock.withLock { _ in writeAll(outFD, lines) }
+        onBatch?(readings, events)
         state.withLock { s in
             if let key { s.seen.insert(key) }
             s.counters.batches += 1

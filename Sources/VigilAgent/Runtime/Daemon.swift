@@ -53,10 +53,11 @@ public final class Daemon: Sendable {
     public func stop(drainSeconds: Double = 1.5) {
         agent.stop()
         do { try journal.commit() } catch { log.error("journal: final commit failed: \(error)") }
-        forwarder.wake()
+        forwarder.drainNow()
         let deadline = monotonicNanos() + Int64(drainSeconds * 1e9)
-        while monotonicNanos() < deadline, journal.stats.pending.values.reduce(0, +) > 0, forwarder.counters.lastError == nil {
-            usleep(10_000)
+        while monotonicNanos() < deadline, journal.stats.pending.values.reduce(0, +) > 0 {
+            forwarder.drainNow()
+            usleep(20_000)
         }
         forwarder.stop()
         do { try journal.close() } catch { log.error("journal: close failed: \(error)") }

@@ -136,6 +136,8 @@ public final class Journal: Sendable {
             if records.contains(where: { JournalLane.of($0) == .telemetry }) && s.telemetryUnsyncedSince == nil {
                 s.telemetryUnsyncedSince = now
             }
+            // Into the page cache now, onto the disk at the group commit.
+            try s.lanes[.telemetry]!.writeBuffered()
             let dropped = enforceQuota(&s)
             return (first...(s.nextSeq - 1), hasEvents, dropped)
         }

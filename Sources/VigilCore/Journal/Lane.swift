@@ -163,14 +163,18 @@ final class Lane {
         bytesWritten += UInt64(buffer.count - before)
     }
 
+    /// Hands what is buffered to the kernel (no fsync: not yet accepted).
+    func writeBuffered() throws(FileError) {
+        guard let current, !buffer.isEmpty else { return }
+        try current.write(buffer)
+        segments[segments.count - 1].size += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+    }
+
     /// Writes what is buffered and fsyncs it: after this, the records count as accepted.
     func sync() throws(FileError) {
         guard let current else { return }
-        if !buffer.isEmpty {
-            try current.write(buffer)
-            segments[segments.count - 1].size += buffer.count
-            buffer.removeAll(keepingCapacity: true)
-        }
+        try writeBuffered()
         try current.dataSync()
         durableSize = segments[segments.count - 1].size
         durableSeq = segments[segments.count - 1].lastSeq

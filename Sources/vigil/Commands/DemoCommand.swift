@@ -2,26 +2,34 @@ import Glibc
 import Synchronization
 import VigilAgent
 import VigilCore
+import VigilUplink
 
 struct DemoCommand: Command {
     static let name = "demo"
-    static let summary = "simulated gas, level and smoke sensors polled by the agent"
+    static let summary = "simulated sensors → agent → journal → vigil receive, with an outage"
     static let usage = """
-        vigil demo [--duration SECONDS] [--config FILE]
+        vigil demo [--duration SECONDS] [--outage SECONDS] [--config FILE]
 
-          --duration SECONDS  stop after this long (default: until Ctrl-C)
+          --duration SECONDS  run this long (default 30; Ctrl-C stops earlier)
+          --outage SECONDS    how long the uplink is cut, a third of the way in (default 5)
           --config FILE       the demo config (default: the shipped Examples/demo.json5)
 
-        Starts `vigil simulate` with the devices of the demo config on its TCP
-        bus, runs the agent against it, and prints readings as they arrive.
+        Starts `vigil simulate` with the devices of the demo config, a reference
+        upstream (`vigil receive`) and the agent polling into its journal and
+        forwarding to that upstream. It cuts the uplink for a while, shows the
+        backlog building up and draining, and ends with the counts: readings
+        accepted, delivered, and lost (zero).
         """
 
-    var duration: Double?
+    var duration: Double
+    var outage: Double
     var configPath: String?
 
     init(_ arguments: inout Arguments) throws(UsageError) {
-        duration = try Arguments.number(arguments.option("--duration"), "--duration")
+        duration = try Arguments.number(arguments.option("--duration"), "--duration") ?? 30
+        outage = try Arguments.number(arguments.option("--outage"), "--outage") ?? 5
         configPath = try arguments.option("--config")
+        guard duration > 0, outage >= 0 else { throw UsageError("--duration and --outage must be positive") }
     }
 
     func run() -> Int32 {
@@ -29,18 +37,24 @@ struct DemoCommand: Command {
             printError("vigil demo: Examples/demo.json5 not found (set VIGIL_SHARE_DIR to the directory holding Profiles/ and Examples/)")
             return ExitCode.failed
         }
-        guard let config = loadConfig(path) else { return ExitCode.usage }
+        guard var config = loadConfig(path) else { return ExitCode.usage }
         guard let bus = config.buses.first, case .tcp = bus.transport else {
             printError("vigil demo: \(path) needs a tcp bus for the simulator")
             return ExitCode.usage
         }
-        var simulated: [SimulatedDevice] = []
         let library = Resources.profileLibrary()
-        for device in config.devices(on: bus.id) {
+        let simulated = config.devices(on: bus.id).compactMap { device -> SimulatedDevice? in
             guard let name = device.profile, let file = library.resolve(name, relativeTo: directoryName(of: path)),
-                  case .success(let profile) = library.load(file: file) else { continue }
-            simulated.append(SimulatedDevice(unit: device.unit, profile: profile))
+                  case .success(let profile) = library.load(file: file) else { return nil }
+            return SimulatedDevice(unit: device.unit, profile: profile)
         }
+        // A journal of its own for every demo run.
+        var template = Array("/tmp/vigil-demo-XXXXXX".utf8CString)
+        guard let stateDir = mkdtemp(&template).map({ String(cString: $0) }) else {
+            printError("vigil demo: cannot create a state directory in /tmp")
+            return ExitCode.failed
+        }
+        config.gateway.stateDir = stateDir
 
         Signals.blockTermination()
         let simulator = Simulator(transport: bus.transport, devices: simulated)
@@ -48,49 +62,70 @@ struct DemoCommand: Command {
             printError("vigil demo: cannot start the simulator on \(bus.transport.endpointName): \(error)")
             return ExitCode.failed
         }
-        let sink = DemoSink()
-        let agent = Agent(config: config, sink: sink)
-        say("vigil demo: simulator on \(bus.transport.endpointName) serving \(simulated.map(\.profile.name).joined(separator: ", ")); polling with \(path)")
-        say("Ctrl-C to stop.\n")
-        agent.start()
-        _ = Signals.wait(upToSeconds: duration)
-        agent.stop()
-        simulator.stop()
-        let totals = sink.totals
-        say("\nvigil demo: \(totals.readings) readings (\(totals.good) good, \(totals.readings - totals.good) bad), \(totals.events) events")
-        return ExitCode.ok
-    }
-}
-
-/// Prints readings as short aligned lines, for people watching the demo.
-final class DemoSink: RecordSink {
-    struct Totals { var readings = 0, good = 0, events = 0 }
-    private let state = Mutex(Totals())
-
-    var totals: Totals { state.withLock { $0 } }
-
-    func accept(_ records: [Record]) {
-        state.withLock { totals in
-            var text = ""
-            for record in records {
-                switch record {
-                case .reading(let r):
-                    totals.readings += 1
-                    if r.quality == .good { totals.good += 1 }
-                    let time = String(r.timestamp.iso8601.dropFirst(11).prefix(12))
-                    let value = RecordJSON.valueText(r.value)
-                    let shown = [value, r.unit ?? "", r.label.map { "(\($0))" } ?? ""].filter { !$0.isEmpty }.joined(separator: " ")
-                    text += "\(time)  \(pad(r.device, 10)) \(pad(r.point, 14)) \(pad(shown, 22)) \(r.quality.rawValue)\(r.error.map { ": \($0)" } ?? "")\n"
-                case .event(let e):
-                    totals.events += 1
-                    text += "\(String(e.timestamp.iso8601.dropFirst(11).prefix(12)))  ** \(e.kind.rawValue) \(e.device ?? e.bus ?? "")\(e.detail.map { ": \($0)" } ?? "")\n"
-                }
-            }
-            say(text, terminator: "")
+        defer { simulator.stop() }
+        var receiverOptions = Receiver.Options()
+        receiverOptions.port = 0
+        receiverOptions.outPath = "\(stateDir)/received.jsonl"
+        let receiver: Receiver
+        do { receiver = try Receiver(options: receiverOptions, onBatch: Self.show) } catch {
+            printError("vigil demo: cannot start the receiver: \(error)")
+            return ExitCode.failed
         }
+        receiver.start()
+        defer { receiver.stop() }
+        var uplinkSpec = HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/ingest")
+        uplinkSpec.flushMs = 500
+        uplinkSpec.timeoutMs = 1000
+        config.uplink = .http(uplinkSpec)
+        let log = Logger(threshold: .error)
+        let daemon: Daemon
+        do { daemon = try Daemon(config: config, uplink: try HTTPUplink(spec: uplinkSpec, gateway: config.gateway.id), log: log) } catch {
+            printError("vigil demo: cannot start the agent: \(error)")
+            return ExitCode.failed
+        }
+        say("vigil demo: simulator on \(bus.transport.endpointName) (\(simulated.map(\.profile.name).joined(separator: ", ")))")
+        say("            agent polling with \(path), journal in \(stateDir)/journal")
+        say("            upstream: vigil receive on 127.0.0.1:\(receiver.port), writing \(receiverOptions.outPath!)")
+        say("Ctrl-C to stop.\n")
+        daemon.start()
+
+        let outageStart = duration / 3, outageEnd = duration / 3 + outage
+        var elapsed = 0.0
+        var interrupted = false
+        while elapsed < duration && !interrupted {
+            if outage > 0 && elapsed >= outageStart && elapsed < outageStart + 1 {
+                receiver.setOutage(true)
+                say("*** uplink cut for \(Int(outage)) s: readings pile up in the journal")
+            }
+            if outage > 0 && elapsed >= outageEnd && elapsed < outageEnd + 1 {
+                receiver.setOutage(false)
+                say("*** uplink back: the backlog drains, events first")
+            }
+            interrupted = Signals.wait(upToSeconds: min(1, duration - elapsed)) != nil
+            elapsed += 1
+            let stats = daemon.journal.stats
+            let waiting = stats.pending.values.reduce(0, +)
+            let delivered = receiver.counters.readings + receiver.counters.events
+            say("[\(Int(elapsed)) s] accepted \(stats.lastSeq), waiting in the journal \(waiting), delivered \(delivered)")
+        }
+        receiver.setOutage(false)
+        daemon.stop(drainSeconds: 10)
+        let accepted = Int(daemon.journal.stats.lastSeq)
+        let delivered = receiver.counters.readings + receiver.counters.events
+        say("\nvigil demo: readings and events accepted \(accepted), delivered \(delivered), lost \(accepted - delivered)")
+        return accepted == delivered ? ExitCode.ok : ExitCode.failed
     }
 
-    private func pad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    /// One line a batch, with its events and a gas value to watch.
+    @Sendable static func show(_ readings: [JSONNode], _ events: [JSONNode]) {
+        var line = "    received \(readings.count) readings, \(events.count) events"
+        for e in events {
+            if case .string(let kind)? = e["event"]?.value, case .string(let device)? = e["device"]?.value { line += "  [\(kind) \(device)]" }
+        }
+        if let gas = readings.last(where: { if case .string("gas")? = $0["point"]?.value { true } else { false } }),
+           case .number(let v)? = gas["value"]?.value {
+            line += "  gas \((v * 10).rounded() / 10) %LEL"
+        }
+        say(line)
     }
 }
