@@ -31,7 +31,7 @@ let package = Package(
         // The executable: command dispatch only.
         .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilUplink", "VigilCore"]),
         // Benchmark driver for `make bench` (baseline loops beside the agent's own code).
-        .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilModbus", "VigilCore", "CModbus"]),
+        .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilCore", "CModbus"]),
         // Helpers shared by the tests: paths, peer processes (pymodbus, socat), sinks.
         .target(name: "VigilTestSupport", dependencies: ["VigilAgent", "VigilCore"], path: "Tests/VigilTestSupport"),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),

@@ -65,3 +65,32 @@ awk -v t0=$t0 -v t1=$t1 -v tck=$ticks -v s=$RUN_SECONDS -v rss=$rss -v hwm=$hwm 
   printf "   %d records written (%d bad)\n", lines, bad
   printf "   RSS %.1f MB (peak %.1f MB; target: at most 16 MB)\n", rss / 1024, hwm / 1024
   printf "   CPU %.2f %% of one core over %d s (target: at most 1 %%)\n", 100 * (t1 - t0) / tck / s, s }'
+
+echo
+echo "== 3. Journal: accepted (fsynced) readings per second with group commit, against the disk's raw limit"
+J="$OUT/journal-bench"; mkdir -p "$J"
+journal=$($BIN/vigil-bench journal-append "$J/j" $SECONDS_PER_RUN)
+raw=$($BIN/vigil-bench raw-fdatasync "$J" $SECONDS_PER_RUN)
+rm -rf "$J"
+awk -v j="$journal" -v r="$raw" 'BEGIN { split(j, x, " "); split(r, y, " ");
+  equivalent = y[4] / x[5]
+  printf "   journal: %.0f readings/s accepted (target: at least 200 000), %.1f bytes on disk a reading (target: at most 64)\n", x[4], x[5]
+  printf "   raw disk: %.1f MB/s in 4 MiB writes + fdatasync = %.0f readings/s at that size\n", y[4] / 1e6, equivalent
+  printf "   journal/raw: %.1f %% (target: at least 50 %%)\n", 100 * x[4] / equivalent }'
+
+echo
+echo "== 4. Draining a 1 000 000-reading backlog to vigil receive on loopback; memory with and without a backlog"
+D="$OUT/drain"; mkdir -p "$D"
+$BIN/vigil-bench fill "$D/full" 1000000 >/dev/null
+$BIN/vigil-bench fill "$D/small" 1000 >/dev/null
+port=$(free_port)
+$BIN/vigil receive --listen 127.0.0.1:$port --out /dev/null 2>"$OUT/recv.log" &
+recv=$!
+wait_for "$OUT/recv.log" listening
+small=$($BIN/vigil-bench drain "$D/small" http://127.0.0.1:$port/small)
+full=$($BIN/vigil-bench drain "$D/full" http://127.0.0.1:$port/full)
+kill $recv; wait $recv 2>/dev/null || true
+rm -rf "$D"
+awk -v s="$small" -v f="$full" 'BEGIN { split(s, a, " "); split(f, b, " ");
+  printf "   %d readings in %.1f s: %.0f readings/s (target: at least 100 000)\n", b[2], b[3], b[4]
+  printf "   peak RSS %.1f MB draining 1 000 000, %.1f MB draining 1 000: +%.2f MB (target: at most +2 MB)\n", b[6] / 1024, a[6] / 1024, (b[6] - a[6]) / 1024 }'

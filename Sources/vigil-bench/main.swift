@@ -2,13 +2,18 @@ import CModbus
 import Glibc
 import VigilAgent
 import VigilCore
+import VigilUplink
 
 /// Benchmark driver for `make bench` (see bench/run.sh): the agent's own
 /// polling loop and a plain libmodbus loop, against the same server.
 ///
 ///   vigil-bench baseline-loop PORT SECONDS   modbus_read_registers(0, 11) as fast as possible
 ///   vigil-bench agent-loop PORT SECONDS      a BusWorker polling an XNX profile back to back
-/// Both print one line: "<name> <requests> <seconds> <requests per second>".
+///   vigil-bench journal-append DIR SECONDS   readings appended and fsynced by group commit
+///   vigil-bench raw-fdatasync DIR SECONDS    the disk's limit: 4 MiB writes, each followed by fdatasync
+///   vigil-bench fill DIR N                   a journal with N readings, none acknowledged
+///   vigil-bench drain DIR URL                forward a journal to an upstream until nothing is pending
+/// Each prints one line of numbers (see bench/run.sh).
 
 func fail(_ message: String) -> Never {
     writeAll(STDERR_FILENO, "vigil-bench: \(message)\n")
@@ -58,12 +63,86 @@ func agentLoop(port: Int, duration: Double) {
     print("agent \(counters.requests) \(elapsed) \(Double(counters.requests) / elapsed)")
 }
 
-let args = CommandLine.arguments
-guard args.count == 4, let port = Int(args[2]), let duration = Double(args[3]) else {
-    fail("usage: vigil-bench baseline-loop|agent-loop PORT SECONDS")
+/// A typical reading: a float32 gas value with its raw words.
+func benchReading(_ n: Int) -> Record {
+    .reading(Reading(timestamp: WallTime(milliseconds: 1_795_900_000_000 + Int64(n / 8), clockSynced: true), device: "gas-\(n % 50)",
+                     point: "gas", value: .float(Float(n % 1000) / 10), raw: "41bb 0000", unit: "%LEL", label: nil, quality: .good, error: nil))
 }
+
+func journalAppend(dir: String, duration: Double) {
+    let journal = try! Journal(directory: dir)
+    let batch = (0..<1000).map(benchReading)
+    var appended = 0
+    let start = monotonicNanos()
+    while seconds(start) < duration {
+        do { try journal.append(batch) } catch { fail("append: \(error)") }
+        appended += batch.count
+    }
+    try! journal.commit()
+    let elapsed = seconds(start)
+    let stats = journal.stats
+    print("journal \(appended) \(elapsed) \(Double(appended) / elapsed) \(Double(stats.bytesWritten) / Double(appended))")
+}
+
+func rawFdatasync(dir: String, duration: Double) {
+    let file = try! POSIXFile(path: "\(dir)/raw", flags: O_WRONLY | O_CREAT | O_TRUNC)
+    let chunk = [UInt8](repeating: 0x5A, count: 4 * 1024 * 1024)
+    var bytes = 0
+    let start = monotonicNanos()
+    while seconds(start) < duration {
+        try! file.write(chunk)
+        try! file.dataSync()
+        bytes += chunk.count
+    }
+    let elapsed = seconds(start)
+    print("raw \(bytes) \(elapsed) \(Double(bytes) / elapsed)")
+}
+
+func fill(dir: String, count: Int) {
+    let journal = try! Journal(directory: dir)
+    var n = 0
+    while n < count {
+        let size = min(10_000, count - n)
+        try! journal.append((n..<n + size).map(benchReading))
+        n += size
+    }
+    try! journal.close()
+    print("filled \(count) \(journal.stats.bytes)")
+}
+
+func rssKB(_ field: String) -> Int {
+    let status = (try? readTextFile("/proc/self/status")) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix(field) } ?? ""
+    return Int(line.split(separator: " ").dropFirst().first { !$0.isEmpty }.map(String.init) ?? "") ?? 0
+}
+
+func drain(dir: String, url: String) {
+    let journal = try! Journal(directory: dir)
+    let total = journal.stats.pending.values.reduce(0, +)
+    var spec = HTTPUplinkSpec(url: url)
+    spec.flushMs = 10
+    // A gateway name of its own per journal, so the receiver's de-duplication keeps them apart.
+    let gateway = "bench-\(baseName(of: dir))"
+    let uplink = try! HTTPUplink(spec: spec, gateway: gateway)
+    let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: gateway, flushMs: 10,
+                              deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
+    let rssBefore = rssKB("VmRSS:")
+    let start = monotonicNanos()
+    forwarder.start()
+    while journal.stats.pending.values.reduce(0, +) > 0 { usleep(20_000) }
+    let elapsed = seconds(start)
+    forwarder.stop()
+    print("drain \(total) \(elapsed) \(Double(total) / elapsed) \(rssBefore) \(rssKB("VmHWM:"))")
+}
+
+let args = CommandLine.arguments
+guard args.count == 4 else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
 switch args[1] {
-case "baseline-loop": baselineLoop(port: port, duration: duration)
-case "agent-loop": agentLoop(port: port, duration: duration)
+case "baseline-loop": baselineLoop(port: Int(args[2])!, duration: Double(args[3])!)
+case "agent-loop": agentLoop(port: Int(args[2])!, duration: Double(args[3])!)
+case "journal-append": journalAppend(dir: args[2], duration: Double(args[3])!)
+case "raw-fdatasync": rawFdatasync(dir: args[2], duration: Double(args[3])!)
+case "fill": fill(dir: args[2], count: Int(args[3])!)
+case "drain": drain(dir: args[2], url: args[3])
 default: fail("unknown benchmark \(args[1])")
 }

@@ -260,3 +260,39 @@ final class JournalReaderTests: XCTestCase {
         XCTAssertEqual(try reader.read(after: 2, maxRecords: 2).map(\.seq), [3, 4], "a reader can go back (a batch resent)")
     }
 }
+
+final class JournalPiecesTests: XCTestCase {
+    func testCRC32CKnownAnswers() {
+        XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
+        XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)
+        let text = Array("The quick brown fox jumps over the lazy dog, then again and again".utf8)
+        // Chained over two pieces = over the whole.
+        let split = text.withUnsafeBytes { b in CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[13...]), seed: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[..<13]))) }
+        XCTAssertEqual(split, CRC32C.checksum(text))
+    }
+
+    func testATornCursorSlotFallsBackToThePreviousCursor() throws {
+        let dir = temporaryDirectory() + "/journal"
+        do {
+            let journal = try Journal(directory: dir)
+            try journal.append((1...10).map { reading($0) })
+            try journal.commit()
+            try journal.acknowledge(.telemetry, through: 4)
+            try journal.acknowledge(.telemetry, through: 8)
+        }
+        // Tear the newest slot: which one holds ack 8 depends on its generation.
+        let path = "\(dir)/cursor"
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let slots = [0, 4096].filter { bytes[$0..<($0 + 4096)].starts(with: Array("vigil".utf8)) }
+        let newest = slots.max { String(decoding: bytes[$0..<($0 + 200)], as: UTF8.self) < String(decoding: bytes[$1..<($1 + 200)], as: UTF8.self) }!
+        let withAck8 = slots.first { String(decoding: bytes[$0..<($0 + 4096)], as: UTF8.self).contains("acked.telemetry 8") }!
+        XCTAssertEqual(newest, withAck8)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: UInt64(withAck8 + 40))
+        handle.write(Data([0xFF, 0xFF, 0xFF]))
+        try handle.close()
+        let journal = try Journal(directory: dir)
+        XCTAssertEqual(journal.cursor.acked[.telemetry], 4, "the slot before survives a torn write")
+        XCTAssertNil(journal.recovery.cursorProblem)
+    }
+}

@@ -139,10 +139,13 @@ public final class Forwarder: Sendable {
             }
             if requireFull && records.count < batchMaxRecords { return nil }
             // Keep the batch under batch_max_bytes of JSON (about 200 bytes a record).
-            let maxByBytes = max(1, batchMaxBytes / 200)
-            if records.count > maxByBytes { records.removeLast(records.count - maxByBytes) }
+            let fullSize = min(batchMaxRecords, max(1, batchMaxBytes / 200))
+            if records.count > fullSize { records.removeLast(records.count - fullSize) }
             let batch = UplinkBatch(gateway: gateway, lane: lane, firstSeq: records.first!.seq, lastSeq: records.last!.seq, records: records)
-            try journal.markInFlight(lane, batch.firstSeq...batch.lastSeq)
+            // A full batch is formed the same way again after a crash (the next
+            // `fullSize` records after the ack); only a short one, cut by the
+            // journal's end, must be remembered to keep its id.
+            if records.count < fullSize { try journal.markInFlight(lane, batch.firstSeq...batch.lastSeq) }
             return batch
         } catch {
             log.error("journal: cannot read the \(lane.rawValue) lane: \(error)")

@@ -74,7 +74,8 @@ public final class Journal: Sendable {
         var telemetryUnsyncedSince: Int64?
     }
     private let state: Mutex<State>
-    private var cursorPath: String { "\(directory)/cursor" }
+    /// The cursor file, one writer at a time: the forwarder (acks) and the writer (drops) both update it.
+    private let cursorFile: Mutex<CursorFile>
 
     /// Opens (creating if needed) and recovers the journal. Only a directory
     /// that cannot be created or written is an error; bad content is repaired
@@ -94,13 +95,14 @@ public final class Journal: Sendable {
             lanes[lane] = l
         }
         var cursor = JournalCursor()
-        let cursorPath = "\(directory)/cursor"
-        if fileExists(cursorPath) {
-            do {
-                cursor = try JournalCursor.parse(try readTextFile(cursorPath))
-            } catch {
+        let cursorFile = CursorFile(path: "\(directory)/cursor")
+        if cursorFile.exists {
+            switch cursorFile.load() {
+            case .success(let loaded): cursor = loaded
+            case .failure(let error):
                 report.cursorProblem = "unreadable (\(error)); every record still in the journal will be sent again"
-                try? FileSystem.rename(cursorPath, to: "\(corrupt)-cursor")
+                try FileSystem.makeDirectory(corrupt)
+                cursorFile.moveAside(to: "\(corrupt)/cursor")
             }
         } else if lanes.values.contains(where: { !$0.segments.isEmpty }) {
             report.cursorProblem = "missing; every record still in the journal will be sent again"
@@ -109,9 +111,11 @@ public final class Journal: Sendable {
         let highest = max(cursor.seqFloor, lanes.values.map(\.lastSeq).max() ?? 0, cursor.acked.values.max() ?? 0)
         for (name, lane) in lanes { lane.deleteAcknowledged(through: cursor.acked[name] ?? 0) }
         self.recovery = report
+        let cursorMissing = !cursorFile.exists
+        self.cursorFile = Mutex(cursorFile)
         self.state = Mutex(State(lanes: lanes, cursor: cursor, nextSeq: highest + 1, lastTelemetrySync: monotonicNanos(), telemetryUnsyncedSince: nil))
         // A new journal gets its cursor at once, so a missing one later means damage.
-        if report.corruptRecords > 0 || report.cursorProblem != nil || !fileExists(cursorPath) { try writeCursor() }
+        if report.corruptRecords > 0 || report.cursorProblem != nil || cursorMissing { try writeCursor() }
     }
 
     // MARK: Writer side
@@ -230,8 +234,13 @@ public final class Journal: Sendable {
     }
 
     private func writeCursor() throws(FileError) {
-        let bytes = state.withLock { $0.cursor.encoded() }
-        try FileSystem.replaceAtomically(cursorPath, with: bytes)
+        try cursorFile.withLock { (file) throws(FileError) in
+            let cursor = state.withLock { s in
+                s.cursor.generation += 1
+                return s.cursor
+            }
+            try file.store(cursor)
+        }
     }
 
     public var stats: JournalStats {

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What survives in `journal/cursor`: the upstream's acknowledgements, the
 /// batch in flight (so a batch resent after a crash is the same batch, with
 /// the same id), and the counts the upstream must hear about.
@@ -9,6 +13,8 @@ public struct JournalCursor: Sendable, Equatable {
     /// The highest seq ever issued and fsynced, so seqs never go back even when
     /// every segment holding them was acknowledged and deleted.
     public var seqFloor: UInt64 = 0
+    /// Counts the updates: of the two slots on disk, the higher one is current.
+    var generation: UInt64 = 0
 
     public init() {}
 
@@ -16,7 +22,7 @@ public struct JournalCursor: Sendable, Equatable {
 
     /// Text, one `key value` per line, and a CRC-32C of the lines above the last.
     func encoded() -> [UInt8] {
-        var lines = [Self.header, "seq_floor \(seqFloor)", "corrupt_records \(corruptRecords)"]
+        var lines = [Self.header, "generation \(generation)", "seq_floor \(seqFloor)", "corrupt_records \(corruptRecords)"]
         for lane in JournalLane.allCases {
             lines.append("acked.\(lane.rawValue) \(acked[lane] ?? 0)")
             lines.append("dropped.\(lane.rawValue) \(dropped[lane] ?? 0)")
@@ -42,6 +48,7 @@ public struct JournalCursor: Sendable, Equatable {
             let parts = line.split(separator: " ").map(String.init)
             guard parts.count >= 2, let value = UInt64(parts[1]) else { throw .corrupt("bad line \(line)") }
             let key = parts[0]
+            if key == "generation" { cursor.generation = value; continue }
             if key == "seq_floor" { cursor.seqFloor = value; continue }
             if key == "corrupt_records" { cursor.corruptRecords = value; continue }
             let keyParts = key.split(separator: ".").map(String.init)
@@ -56,5 +63,58 @@ public struct JournalCursor: Sendable, Equatable {
             }
         }
         return cursor
+    }
+}
+
+/// The cursor file: two 4 KiB slots written in turn, each a whole cursor with
+/// its generation and CRC. A write torn by a power cut spoils at most the slot
+/// being written, and the other still holds the previous cursor; so one
+/// fdatasync makes an update durable, with no rename and no directory fsync.
+/// It runs once a delivered batch.
+final class CursorFile {
+    static let slotSize = 4096
+    let path: String
+    private var file: POSIXFile?
+
+    init(path: String) { self.path = path }
+
+    var exists: Bool { fileExists(path) }
+
+    /// The current cursor, or why there is none usable.
+    func load() -> Result<JournalCursor, JournalCursor.ParseError> {
+        do {
+            let file = try POSIXFile(path: path, flags: O_RDONLY)
+            var best: JournalCursor?
+            var buffer: [UInt8] = []
+            for slot in 0..<2 {
+                let n = try file.read(at: slot * Self.slotSize, count: Self.slotSize, into: &buffer)
+                let text = String(decoding: buffer[0..<n].prefix { $0 != 0 }, as: UTF8.self)
+                if let cursor = try? JournalCursor.parse(text), cursor.generation >= (best?.generation ?? 0) { best = cursor }
+            }
+            if let best { return .success(best) }
+            return .failure(.corrupt("neither slot holds a valid cursor"))
+        } catch {
+            return .failure(.corrupt("\(error)"))
+        }
+    }
+
+    /// Writes `cursor` into the slot its generation picks, and fsyncs.
+    func store(_ cursor: JournalCursor) throws(FileError) {
+        if file == nil {
+            let created = !fileExists(path)
+            file = try POSIXFile(path: path, flags: O_RDWR | O_CREAT)
+            if created { try FileSystem.syncDirectory(directoryName(of: path)) }
+        }
+        var bytes = cursor.encoded()
+        guard bytes.count < Self.slotSize else { throw FileError(operation: "cursor larger than its slot", path: path, errno: EOVERFLOW) }
+        bytes += [UInt8](repeating: 0, count: Self.slotSize - bytes.count)
+        try file!.write(bytes, at: Int(cursor.generation % 2) * Self.slotSize)
+        try file!.dataSync()
+    }
+
+    /// Sets a damaged cursor file aside (kept for a look, never reused).
+    func moveAside(to target: String) {
+        file = nil
+        try? FileSystem.rename(path, to: target)
     }
 }

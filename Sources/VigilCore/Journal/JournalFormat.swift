@@ -78,15 +78,19 @@ enum JournalFormat {
         return T(littleEndian: v)
     }
 
-    /// Appends one frame.
-    static func appendFrame(seq: UInt64, body: [UInt8], to out: inout [UInt8]) {
-        var seqBytes: [UInt8] = []
-        appendLE(seq, to: &seqBytes)
-        let crc = body.withUnsafeBytes { CRC32C.checksum($0, seed: CRC32C.checksum(seqBytes)) }
-        appendLE(UInt32(body.count), to: &out)
-        appendLE(crc, to: &out)
-        out.append(contentsOf: seqBytes)
-        out.append(contentsOf: body)
+    /// Appends one frame whose body `writeBody` appends (no copy of the body).
+    static func appendFrame(seq: UInt64, to out: inout [UInt8], writeBody: (inout [UInt8]) -> Void) {
+        let start = out.count
+        appendLE(UInt32(0), to: &out) // length, filled in below
+        appendLE(UInt32(0), to: &out) // CRC, filled in below
+        appendLE(seq, to: &out)
+        writeBody(&out)
+        let length = UInt32(out.count - start - frameHeaderSize)
+        out.withUnsafeMutableBytes { bytes in
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(start + 8)...]))
+            bytes.storeBytes(of: length.littleEndian, toByteOffset: start, as: UInt32.self)
+            bytes.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
+        }
     }
 
     enum FrameCheck {

@@ -25,49 +25,71 @@ struct RecordEncoder {
 
     /// Appends the frames for `record`: its new dictionary entries, then itself.
     mutating func appendFrames(_ record: Record, seq: UInt64, to out: inout [UInt8]) {
-        var body: [UInt8] = []
-        body.reserveCapacity(48)
+        // Dictionary entries go first, so ids are known before the body is written.
         switch record {
         case .reading(let r):
-            body.append(RecordKind.reading.rawValue)
-            Varint.append(UInt64(bitPattern: r.timestamp.milliseconds), to: &body)
-            var flags: UInt8 = r.timestamp.clockSynced ? 1 : 0
-            flags |= (r.quality == .good ? 0 : r.quality == .bad ? 1 : 2) << 1
-            if r.label != nil { flags |= 1 << 3 }
-            if r.error != nil { flags |= 1 << 4 }
-            if r.unit != nil { flags |= 1 << 5 }
-            body.append(flags)
-            let tagIndex = body.count
-            body.append(0)
-            Varint.append(id(r.device, &out), to: &body)
-            Varint.append(id(r.point, &out), to: &body)
-            if let unit = r.unit { Varint.append(id(unit, &out), to: &body) }
-            switch r.value {
-            case nil: body[tagIndex] = 0
-            case .int(let v): body[tagIndex] = 1; Varint.append(Varint.zigzag(v), to: &body)
-            case .uint(let v): body[tagIndex] = 2; Varint.append(v, to: &body)
-            case .float(let v): body[tagIndex] = 3; JournalFormat.appendLE(v.bitPattern, to: &body)
-            case .double(let v): body[tagIndex] = 4; JournalFormat.appendLE(v.bitPattern, to: &body)
-            case .bool(let v): body[tagIndex] = v ? 6 : 5
-            case .string(let s): body[tagIndex] = 7; Varint.append(id(s, &out), to: &body)
+            let device = id(r.device, &out), point = id(r.point, &out)
+            let unit = r.unit.map { id($0, &out) }
+            let stringValue: UInt64? = if case .string(let s) = r.value { id(s, &out) } else { nil }
+            let rawWords = Self.registerWords(r.raw)
+            let rawText = rawWords == nil && !["", "0", "1"].contains(r.raw) ? id(r.raw, &out) : nil
+            let label = r.label.map { id($0, &out) }
+            let error = r.error.map { id($0, &out) }
+            JournalFormat.appendFrame(seq: seq, to: &out) { body in
+                body.append(RecordKind.reading.rawValue)
+                Varint.append(UInt64(bitPattern: r.timestamp.milliseconds), to: &body)
+                var flags: UInt8 = r.timestamp.clockSynced ? 1 : 0
+                flags |= (r.quality == .good ? 0 : r.quality == .bad ? 1 : 2) << 1
+                if label != nil { flags |= 1 << 3 }
+                if error != nil { flags |= 1 << 4 }
+                if unit != nil { flags |= 1 << 5 }
+                body.append(flags)
+                let tag: UInt8 = switch r.value {
+                case nil: 0; case .int: 1; case .uint: 2; case .float: 3; case .double: 4
+                case .bool(let b): b ? 6 : 5; case .string: 7
+                }
+                body.append(tag)
+                Varint.append(device, to: &body)
+                Varint.append(point, to: &body)
+                if let unit { Varint.append(unit, to: &body) }
+                switch r.value {
+                case .int(let v): Varint.append(Varint.zigzag(v), to: &body)
+                case .uint(let v): Varint.append(v, to: &body)
+                case .float(let v): JournalFormat.appendLE(v.bitPattern, to: &body)
+                case .double(let v): JournalFormat.appendLE(v.bitPattern, to: &body)
+                case .string: Varint.append(stringValue!, to: &body)
+                case nil, .bool: break
+                }
+                if let words = rawWords {
+                    body.append(1)
+                    Varint.append(UInt64(words.count), to: &body)
+                    for w in words { body.append(UInt8(w >> 8)); body.append(UInt8(w & 0xFF)) }
+                } else if let rawText {
+                    body.append(4)
+                    Varint.append(rawText, to: &body)
+                } else {
+                    body.append(r.raw.isEmpty ? 0 : r.raw == "0" ? 2 : 3)
+                }
+                if let label { Varint.append(label, to: &body) }
+                if let error { Varint.append(error, to: &body) }
             }
-            appendRaw(r.raw, to: &body, dictionaryOut: &out)
-            if let label = r.label { Varint.append(id(label, &out), to: &body) }
-            if let error = r.error { Varint.append(id(error, &out), to: &body) }
         case .event(let e):
-            body.append(RecordKind.event.rawValue)
-            Varint.append(UInt64(bitPattern: e.timestamp.milliseconds), to: &body)
-            var flags: UInt8 = e.timestamp.clockSynced ? 1 : 0
-            if e.device != nil { flags |= 1 << 1 }
-            if e.bus != nil { flags |= 1 << 2 }
-            if e.detail != nil { flags |= 1 << 3 }
-            body.append(flags)
-            Varint.append(id(e.kind.rawValue, &out), to: &body)
-            if let device = e.device { Varint.append(id(device, &out), to: &body) }
-            if let bus = e.bus { Varint.append(id(bus, &out), to: &body) }
-            if let detail = e.detail { Varint.append(id(detail, &out), to: &body) }
+            let kind = id(e.kind.rawValue, &out)
+            let device = e.device.map { id($0, &out) }, bus = e.bus.map { id($0, &out) }, detail = e.detail.map { id($0, &out) }
+            JournalFormat.appendFrame(seq: seq, to: &out) { body in
+                body.append(RecordKind.event.rawValue)
+                Varint.append(UInt64(bitPattern: e.timestamp.milliseconds), to: &body)
+                var flags: UInt8 = e.timestamp.clockSynced ? 1 : 0
+                if device != nil { flags |= 1 << 1 }
+                if bus != nil { flags |= 1 << 2 }
+                if detail != nil { flags |= 1 << 3 }
+                body.append(flags)
+                Varint.append(kind, to: &body)
+                if let device { Varint.append(device, to: &body) }
+                if let bus { Varint.append(bus, to: &body) }
+                if let detail { Varint.append(detail, to: &body) }
+            }
         }
-        JournalFormat.appendFrame(seq: seq, body: body, to: &out)
     }
 
     /// The id of `text`, defining it (a frame of its own) the first time.
@@ -75,26 +97,38 @@ struct RecordEncoder {
         if let known = ids[text] { return known }
         let new = UInt64(ids.count)
         ids[text] = new
-        var body: [UInt8] = [RecordKind.dictionary.rawValue]
-        Varint.append(new, to: &body)
-        body.append(contentsOf: text.utf8)
-        JournalFormat.appendFrame(seq: 0, body: body, to: &out)
+        JournalFormat.appendFrame(seq: 0, to: &out) { body in
+            body.append(RecordKind.dictionary.rawValue)
+            Varint.append(new, to: &body)
+            body.append(contentsOf: text.utf8)
+        }
         return new
     }
 
-    private mutating func appendRaw(_ raw: String, to body: inout [UInt8], dictionaryOut out: inout [UInt8]) {
-        if raw.isEmpty { body.append(0); return }
-        if raw == "0" { body.append(2); return }
-        if raw == "1" { body.append(3); return }
-        let words = raw.split(separator: " ").map { UInt16($0, radix: 16) }
-        if !words.isEmpty, words.allSatisfy({ $0 != nil }), raw.count == words.count * 5 - 1 {
-            body.append(1)
-            Varint.append(UInt64(words.count), to: &body)
-            for w in words { body.append(UInt8(w! >> 8)); body.append(UInt8(w! & 0xFF)) }
-            return
+    /// "41bb 0000" as words, or nil when the raw text is not register hex.
+    static func registerWords(_ raw: String) -> [UInt16]? {
+        var words: [UInt16] = []
+        var current: UInt16 = 0
+        var digits = 0
+        for c in raw.utf8 {
+            if c == 0x20 {
+                guard digits == 4 else { return nil }
+                words.append(current); current = 0; digits = 0
+                continue
+            }
+            let v: UInt8
+            switch c {
+            case 0x30...0x39: v = c - 0x30
+            case 0x61...0x66: v = c - 0x61 + 10
+            default: return nil
+            }
+            guard digits < 4 else { return nil }
+            current = current << 4 | UInt16(v)
+            digits += 1
         }
-        body.append(4)
-        Varint.append(id(raw, &out), to: &body)
+        guard digits == 4 else { return nil }
+        words.append(current)
+        return words
     }
 }
 

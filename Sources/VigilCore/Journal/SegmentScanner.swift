@@ -6,7 +6,7 @@ import Glibc
 /// flat whatever the file's size), skipping corrupt frames the way recovery
 /// and the forwarder both need.
 struct SegmentScanner {
-    static let windowSize = 256 * 1024
+    static let windowSize = 64 * 1024
 
     let file: POSIXFile
     /// Bytes past this are not read (a lane's last fsync, or the file's end).

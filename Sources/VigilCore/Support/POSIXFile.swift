@@ -53,6 +53,19 @@ public final class POSIXFile {
         if let failure { throw failure }
     }
 
+    /// Writes all of `bytes` at `offset` (pwrite).
+    public func write(_ bytes: [UInt8], at offset: Int) throws(FileError) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError(operation: "write", path: path, errno: errno)
+            }
+            done += n
+        }
+    }
+
     /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
     public func read(at offset: Int, count: Int, into buffer: inout [UInt8]) throws(FileError) -> Int {
         if buffer.count < count { buffer = [UInt8](repeating: 0, count: count) }
