@@ -212,3 +212,37 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertTrue(text.contains("devices[0].profile: profile \"broken\""), text)
     }
 }
+
+final class UplinkConfigTests: XCTestCase {
+    let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), machineIDFile: "/nonexistent")
+
+    func parse(_ uplink: String) -> Result<VigilConfig, ConfigErrors> {
+        loader.parse("{ gateway: { id: 'g' }, buses: [], devices: [], uplink: \(uplink) }", file: "vigil.json5")
+    }
+
+    func testAWorldReadableTokenFileIsRefused() throws {
+        let token = temporaryDirectory() + "/token"
+        try "secret".write(toFile: token, atomically: true, encoding: .utf8)
+        chmod(token, 0o644)
+        guard case .failure(let e) = parse("{ kind: 'http', url: 'https://up.example', token_file: '\(token)' }") else { return XCTFail() }
+        XCTAssertTrue(e.description.contains("uplink.token_file: \(token) is readable by every user (mode 644); run: chmod 600 \(token)"), e.description)
+        chmod(token, 0o600)
+        guard case .success(let c) = parse("{ kind: 'http', url: 'https://up.example', token_file: '\(token)' }") else { return XCTFail() }
+        guard case .http(let spec) = c.uplink else { return XCTFail() }
+        XCTAssertEqual(spec.batchMaxRecords, 500)
+        XCTAssertEqual(spec.flushMs, 1000)
+        XCTAssertTrue(spec.gzip)
+        XCTAssertEqual(spec.heartbeatSeconds, 60)
+    }
+
+    func testUplinkAndJournalMistakes() {
+        guard case .failure(let e) = parse("{ kind: 'http', url: 'ftp://x', batch_max_records: 0, client_cert: '/nope' }") else { return XCTFail() }
+        let text = e.description
+        XCTAssertTrue(text.contains("uplink.url: \"ftp://x\" must start with https://"), text)
+        XCTAssertTrue(text.contains("uplink.batch_max_records: 0 is outside 1…100000"), text)
+        XCTAssertTrue(text.contains("uplink.client_key: is required with client_cert"), text)
+        XCTAssertTrue(text.contains("uplink.client_cert: /nope does not exist"), text)
+        guard case .failure(let s) = parse("{ kind: 'stdout', url: 'https://x' }") else { return XCTFail() }
+        XCTAssertTrue(s.description.contains("uplink.url: applies only to http uplinks"), s.description)
+    }
+}

@@ -296,3 +296,25 @@ final class JournalPiecesTests: XCTestCase {
         XCTAssertNil(journal.recovery.cursorProblem)
     }
 }
+
+final class JournalAgeTests: XCTestCase {
+    func testTelemetryOlderThanMaxAgeIsDroppedAndCounted() throws {
+        var options = JournalOptions()
+        options.segmentBytes = 4096
+        options.maxAgeSeconds = 3600
+        let journal = try Journal(directory: temporaryDirectory() + "/journal", options: options)
+        let twoHoursAgo = Int64(Date().timeIntervalSince1970 * 1000) - 2 * 3600 * 1000
+        let old: [Record] = (1...300).map { n in
+            .reading(Reading(timestamp: WallTime(milliseconds: twoHoursAgo + Int64(n), clockSynced: true), device: "d", point: "p",
+                             value: .int(Int64(n)), raw: "0001", unit: nil, label: nil, quality: .good, error: nil))
+        }
+        try journal.append(old)
+        try journal.append((301...600).map { reading($0) })
+        try journal.commit()
+        let left = try readAll(journal, .telemetry)
+        let dropped = journal.stats.dropped[.telemetry] ?? 0
+        XCTAssertGreaterThan(dropped, 200, "old segments go (whole segments: one that also holds newer records stays)")
+        XCTAssertEqual(UInt64(left.count) + dropped, 600)
+        XCTAssertTrue(left.filter { $0.seq > 300 }.count == 300, "nothing recent is dropped")
+    }
+}

@@ -6,6 +6,7 @@ import Glibc
 public struct StoredRecord: Sendable, Equatable {
     public var seq: UInt64
     public var record: Record
+    public init(seq: UInt64, record: Record) { self.seq = seq; self.record = record }
 }
 
 /// Streams one lane's fsynced records from disk, in seq order, for the

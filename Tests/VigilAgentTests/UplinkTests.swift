@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+import VigilCore
+@testable import VigilAgent
+import VigilUplink
+import VigilTestSupport
+
+/// The HTTP(S) uplink against peers we did not write (Python's ssl) and our receiver.
+final class UplinkTests: XCTestCase {
+    func makeCertificate(in dir: String) throws -> (cert: String, key: String) {
+        let openssl = try requirePeer("openssl")
+        let cert = "\(dir)/cert.pem", key = "\(dir)/key.pem"
+        let r = try runCommand(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                                         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return (cert, key)
+    }
+
+    func batch() -> UplinkBatch {
+        UplinkBatch(gateway: "gw", lane: .telemetry, firstSeq: 1, lastSeq: 1, records: [StoredRecord(seq: 1, record: reading(1))])
+    }
+
+    let status = GatewayStatus(uptimeSeconds: 1, pending: [:], oldestPendingMs: nil, dropped: [:], corruptRecords: 0, deadLetters: 0, devices: [])
+
+    func testTLSIsVerifiedByDefaultAndTrustsTheGivenCA() throws {
+        let python = try requirePymodbus()
+        let dir = temporaryDirectory()
+        let (cert, key) = try makeCertificate(in: dir)
+        let port = freeTCPPort()
+        let server = try PeerProcess(python, [Repo.peerScript("tls_server.py"), String(port), cert, key])
+        defer { server.stop() }
+        XCTAssertTrue(server.waitFor("ready"))
+        let url = "https://127.0.0.1:\(port)/"
+
+        let unverified = try HTTPUplink(spec: HTTPUplinkSpec(url: url), gateway: "gw").send(batch(), status: status)
+        guard case .retry(_, let reason) = unverified else { return XCTFail("a self-signed certificate must not be trusted: \(unverified)") }
+        XCTAssertTrue(reason.lowercased().contains("certificate") || reason.contains("SSL"), reason)
+
+        var withCA = HTTPUplinkSpec(url: url)
+        withCA.caFile = cert
+        XCTAssertEqual(try HTTPUplink(spec: withCA, gateway: "gw").send(batch(), status: status), .delivered)
+
+        var insecure = HTTPUplinkSpec(url: url)
+        insecure.insecure = true
+        XCTAssertEqual(try HTTPUplink(spec: insecure, gateway: "gw").send(batch(), status: status), .delivered)
+        XCTAssertTrue(eventually { server.stdout.components(separatedBy: "request gw-1-1").count == 3 }, server.stdout)
+    }
+
+    func testHeartbeatsCarryTheGatewayStatusWhenNothingElseIsSent() throws {
+        let dir = temporaryDirectory()
+        var options = Receiver.Options()
+        options.port = 0
+        options.outPath = "\(dir)/out.jsonl"
+        let receiver = try Receiver(options: options)
+        receiver.start()
+        defer { receiver.stop() }
+        let journal = try Journal(directory: "\(dir)/journal")
+        let uplink = try HTTPUplink(spec: HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/"), gateway: "gw-hb")
+        let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: "gw-hb", flushMs: 100, heartbeatSeconds: 1,
+                                  deadLetterDirectory: "\(dir)/dead", log: Logger(threshold: .error),
+                                  deviceStates: { [(id: "gas-1", state: "offline")] })
+        forwarder.start()
+        defer { forwarder.stop() }
+        XCTAssertTrue(eventually(timeout: 5) { receiver.counters.heartbeats >= 2 })
+        XCTAssertEqual(receiver.counters.batches, 0)
+    }
+
+    func testTheTokenIsSentAsABearerAndAWrongOneIsRefused() throws {
+        let dir = temporaryDirectory()
+        try "s3cret\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+        var options = Receiver.Options()
+        options.port = 0
+        options.outPath = "\(dir)/out.jsonl"
+        options.token = "s3cret"
+        let receiver = try Receiver(options: options)
+        receiver.start()
+        defer { receiver.stop() }
+        var spec = HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/")
+        spec.tokenFile = "\(dir)/token"
+        XCTAssertEqual(try HTTPUplink(spec: spec, gateway: "gw").send(batch(), status: status), .delivered)
+        try "wrong\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+        guard case .rejected(let reason) = try HTTPUplink(spec: spec, gateway: "gw").send(batch(), status: status) else { return XCTFail() }
+        XCTAssertTrue(reason.hasPrefix("HTTP 401"), reason)
+    }
+}
