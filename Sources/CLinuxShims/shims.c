@@ -1,5 +1,13 @@
 #include "CLinuxShims.h"
+#include <errno.h>
+#include <linux/watchdog.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <sys/timex.h>
 
 int CLinuxShims_clock_synchronised(void) {
@@ -11,4 +19,31 @@ int CLinuxShims_clock_synchronised(void) {
 
 void CLinuxShims_set_thread_name(const char *name) {
     prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}
+
+int CLinuxShims_send_unix_datagram(const char *path, const char *message, unsigned long length) {
+    struct sockaddr_un addr;
+    size_t name = strlen(path);
+    if (name == 0 || name >= sizeof(addr.sun_path)) return -EINVAL;
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, path, name);
+    if (path[0] == '@') addr.sun_path[0] = 0;
+    socklen_t size = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + name);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    ssize_t sent = sendto(fd, message, length, MSG_NOSIGNAL, (struct sockaddr *)&addr, size);
+    int saved = errno;
+    close(fd);
+    return sent < 0 ? -saved : 0;
+}
+
+int CLinuxShims_watchdog_set_timeout(int fd, int seconds) {
+    int value = seconds;
+    return ioctl(fd, WDIOC_SETTIMEOUT, &value) == 0 ? 0 : -errno;
+}
+
+int CLinuxShims_watchdog_keepalive(int fd) {
+    int dummy = 0;
+    return ioctl(fd, WDIOC_KEEPALIVE, &dummy) == 0 ? 0 : -errno;
 }

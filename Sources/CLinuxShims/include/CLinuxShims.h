@@ -10,4 +10,15 @@ int CLinuxShims_clock_synchronised(void);
 /// Names the calling thread (at most 15 bytes show), for top and gdb.
 void CLinuxShims_set_thread_name(const char *name);
 
+/// Sends one datagram to an AF_UNIX socket (sd_notify's transport). A path
+/// starting with '@' is an abstract socket: its address length is
+/// offsetof(sun_path) + the name's length, with no trailing NUL.
+/// Returns 0, or -errno.
+int CLinuxShims_send_unix_datagram(const char *path, const char *message, unsigned long length);
+
+/// Linux watchdog ioctls (WDIOC_* are macros Swift cannot import).
+/// Each returns 0 or -errno.
+int CLinuxShims_watchdog_set_timeout(int fd, int seconds);
+int CLinuxShims_watchdog_keepalive(int fd);
+
 #endif

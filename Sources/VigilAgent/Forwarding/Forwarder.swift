@@ -34,10 +34,15 @@ public final class Forwarder: Sendable {
     private let countersState = Mutex(ForwarderCounters())
     private let thread = Mutex<DedicatedThread?>(nil)
     private let startedAt = monotonicNanos()
+    private let checkIn: CheckIn
+    private let uplinkTimeoutSeconds: Double
 
     public init(journal: Journal, uplink: any Uplink, gateway: String, batchMaxRecords: Int = 500, batchMaxBytes: Int = 256 * 1024,
                 flushMs: Int = 1000, heartbeatSeconds: Int? = nil, deadLetterDirectory: String, log: Logger,
+                uplinkTimeoutMs: Int = 10_000, supervisor: SupervisorService? = nil,
                 deviceStates: @escaping @Sendable () -> [(id: String, state: String)] = { [] }) {
+        self.checkIn = CheckIn(supervisor, name: "forwarder")
+        self.uplinkTimeoutSeconds = Double(uplinkTimeoutMs) / 1000
         self.journal = journal
         self.uplink = uplink
         self.gateway = gateway
@@ -89,7 +94,11 @@ public final class Forwarder: Sendable {
         var backoff = RetryBackoff()
         var lastSend = monotonicNanos()
         var lastTelemetrySend: Int64 = 0
+        // One request (bounded by the uplink's timeout), a journal read, a second of sleep.
+        checkIn.begin(deadlineSeconds: uplinkTimeoutSeconds + 15)
+        defer { checkIn.end() }
         while !stopping {
+            checkIn()
             var sent = false
             var failed: Int64?
             // Events first, always; telemetry when a batch is full or flush_ms passed.
@@ -112,7 +121,7 @@ public final class Forwarder: Sendable {
                 break
             }
             if let delay = failed {
-                wakeSignal.sleep(untilMonotonic: monotonicNanos() + delay, now: monotonicNanos())
+                sleep(nanos: delay)
                 continue
             }
             if sent { continue } // more may be waiting: alarms first again
@@ -121,7 +130,18 @@ public final class Forwarder: Sendable {
                 if case .retry(_, let reason)? = uplink.sendHeartbeat(status()) { log.warning("uplink \(uplink.name): heartbeat failed: \(reason)") }
             }
             let tick = min(Int64(flushMs), Int64(heartbeatSeconds ?? 3600) * 1000) * 1_000_000
-            wakeSignal.sleep(untilMonotonic: monotonicNanos() + tick, now: monotonicNanos())
+            sleep(nanos: tick)
+        }
+    }
+
+    /// Sleeps until woken or `nanos` pass, checking in every second.
+    private func sleep(nanos: Int64) {
+        let until = monotonicNanos() + nanos
+        while !stopping {
+            let now = monotonicNanos()
+            if now >= until { return }
+            if wakeSignal.sleep(untilMonotonic: min(until, now + 1_000_000_000), now: now) { return }
+            checkIn()
         }
     }
 

@@ -28,13 +28,41 @@ public final class BusWorker: Sendable {
     private let wake = WakeSignal()
     private let countersState = Mutex(BusCounters())
     private let thread = Mutex<DedicatedThread?>(nil)
+    private let checkIn: CheckIn
+    private let log: Logger?
+    private let reconnectRequested = Atomic<Bool>(false)
+    private let repeatedErrors: RepeatLimiter
 
-    public init(bus: BusSpec, devices: [DeviceSpec], sink: any RecordSink, clock: SystemClock = .shared) {
+    public init(bus: BusSpec, devices: [DeviceSpec], sink: any RecordSink, clock: SystemClock = .shared,
+                supervisor: SupervisorService? = nil, log: Logger? = nil) {
         self.bus = bus
         self.devices = devices
         self.sink = sink
         self.clock = clock
+        self.checkIn = CheckIn(supervisor, name: "bus \(bus.id)")
+        self.log = log
+        self.repeatedErrors = RepeatLimiter(intervalSeconds: 60)
     }
+
+    /// The devices polled, for comparing configs on reload.
+    public var deviceSpecs: [DeviceSpec] { devices }
+
+    /// The longest one round of work may take before the supervisor calls this
+    /// worker stuck: the slowest device's poll (every block retried to its
+    /// timeout, with gaps, plus opening the port) and a second of sleep.
+    var deadlineSeconds: Double {
+        let slowestPoll = devices.map { device -> Double in
+            let blocks = Double(ReadPlanner.plan(device.points, maxRegisters: bus.maxRegisters, maxGap: device.maxGap).count)
+            return blocks * Double(bus.retries + 1) * (Double(bus.timeoutMs) + bus.gapMs) / 1000
+        }.max() ?? 0
+        return slowestPoll + Double(bus.timeoutMs) / 1000 + 1 + 5
+    }
+
+    /// The supervisor found this worker stuck: close and reopen its port once
+    /// its current call returns. (A thread stuck inside the kernel cannot be
+    /// replaced safely: rule 1, one owner per line. If it never returns, the
+    /// watchdog stops being fed and the agent is restarted whole.)
+    public func requestReconnect() { reconnectRequested.store(true, ordering: .releasing) }
 
     public var counters: BusCounters { countersState.withLock { $0 } }
 
@@ -58,15 +86,27 @@ public final class BusWorker: Sendable {
         var link = BusLink(bus: bus)
         let start = monotonicNanos()
         var polled = devices.map { PolledDevice(spec: $0, bus: bus, firstDue: start) }
+        checkIn.begin(deadlineSeconds: deadlineSeconds)
+        defer { checkIn.end() }
+        let wedgeAfter = Self.faultInjectedWedge(bus: bus.id)
+        var polls = 0
         while !stopping && !polled.isEmpty {
+            checkIn()
+            if reconnectRequested.exchange(false, ordering: .acquiring) {
+                log?.warning("bus \(bus.id): closing and reopening \(bus.transport.endpointName)")
+                link.close()
+            }
+            if let wedgeAfter, polls >= wedgeAfter { wedgeForTest() }
             let next = polled.indices.min { polled[$0].schedule.nextDue < polled[$1].schedule.nextDue }!
             let due = polled[next].schedule.nextDue
             let now = monotonicNanos()
             if due > now {
-                wake.sleep(untilMonotonic: due, now: now)
+                // At most a second at a time, to check in.
+                wake.sleep(untilMonotonic: min(due, now + 1_000_000_000), now: now)
                 continue // re-check stop and which device is due
             }
             poll(&polled[next], link: &link)
+            polls += 1
             let before = polled[next].schedule.overruns
             polled[next].schedule.advance(now: monotonicNanos())
             let skipped = polled[next].schedule.overruns - before
@@ -120,15 +160,43 @@ public final class BusWorker: Sendable {
         switch transition {
         case .cameOnline?:
             records.append(.event(Event(timestamp: time, kind: .deviceOnline, device: device.spec.id, bus: bus.id)))
+            log?.info("device \(device.spec.id) (bus \(bus.id), unit \(device.spec.unit)) is online")
         case .wentOffline(let reason)?:
             records.append(.event(Event(timestamp: time, kind: .deviceOffline, device: device.spec.id, bus: bus.id, detail: reason)))
+            log?.warning("device \(device.spec.id) (bus \(bus.id), unit \(device.spec.unit)) is offline: \(reason)")
         case nil:
             break
+        }
+        if let log, let reason = silenceReason ?? results.lazy.compactMap({ if case .failed(let why) = $0 { why } else { nil } }).first {
+            // A dead device fails every poll: one line a minute, with a count.
+            if let line = repeatedErrors.admit(key: device.spec.id, message: "device \(device.spec.id): \(reason)") { log.warning(line) }
+        }
+        for record in records {
+            if case .event(let e) = record, e.kind == .busFailed || e.kind == .busRecovered {
+                log?.log(e.kind == .busFailed ? .error : .info, "bus \(bus.id): \(e.kind == .busFailed ? "failed: \(e.detail ?? "")" : "recovered")")
+            }
         }
         // Decoding is left to the sink's side (the record pipeline's thread).
         let polled = device
         let events = records
         let blockResults = results
         sink.submit { events + polled.readings(polled.decoder.decode(blockResults), at: time) }
+    }
+}
+
+extension BusWorker {
+    /// Test hook: `VIGIL_FAULT_WEDGE_BUS=<bus id>:<polls>` wedges that bus's
+    /// worker after so many polls, as a fault that blocks it (not a timeout)
+    /// would, so tests can watch the supervisor and the watchdog react.
+    static func faultInjectedWedge(bus: String) -> Int? {
+        guard let raw = getenv("VIGIL_FAULT_WEDGE_BUS").map({ String(cString: $0) }) else { return nil }
+        let parts = raw.split(separator: ":").map(String.init)
+        guard parts.count == 2, parts[0] == bus, let polls = Int(parts[1]) else { return nil }
+        return polls
+    }
+
+    private func wedgeForTest() {
+        log?.error("bus \(bus.id): wedged by VIGIL_FAULT_WEDGE_BUS (test hook)")
+        while !stopping { usleep(50_000) }
     }
 }

@@ -1,19 +1,30 @@
+import Synchronization
 import VigilCore
 
 /// The running agent: one worker per bus, all feeding one record pipeline
 /// that decodes and writes on its own thread.
 public final class Agent: Sendable {
-    public let config: VigilConfig
-    public let workers: [BusWorker]
+    private let state: Mutex<(config: VigilConfig, workers: [BusWorker])>
     private let pipeline: RecordPipeline
+    private let supervisor: SupervisorService?
+    private let log: Logger?
 
-    public init(config: VigilConfig, sink: any RecordSink) {
-        self.config = config
-        let pipeline = RecordPipeline(sink: sink)
-        self.pipeline = pipeline
-        workers = config.buses.compactMap { bus in
+    public init(config: VigilConfig, sink: any RecordSink, supervisor: SupervisorService? = nil, log: Logger? = nil) {
+        self.supervisor = supervisor
+        self.log = log
+        pipeline = RecordPipeline(sink: sink, supervisor: supervisor)
+        state = Mutex((config, []))
+        let workers = makeWorkers(config, buses: config.buses.map(\.id))
+        state.withLock { $0.workers = workers }
+    }
+
+    public var config: VigilConfig { state.withLock { $0.config } }
+    public var workers: [BusWorker] { state.withLock { $0.workers } }
+
+    private func makeWorkers(_ config: VigilConfig, buses: [String]) -> [BusWorker] {
+        config.buses.filter { buses.contains($0.id) }.compactMap { bus in
             let devices = config.devices(on: bus.id)
-            return devices.isEmpty ? nil : BusWorker(bus: bus, devices: devices, sink: pipeline)
+            return devices.isEmpty ? nil : BusWorker(bus: bus, devices: devices, sink: pipeline, supervisor: supervisor, log: log)
         }
     }
 
@@ -26,5 +37,24 @@ public final class Agent: Sendable {
     public func stop() {
         workers.forEach { $0.stop() }
         pipeline.stop()
+    }
+
+    /// Applies a new (valid) config: only the buses whose settings or devices
+    /// changed are stopped and started again; the others poll on undisturbed.
+    /// Returns the ids of the buses restarted.
+    @discardableResult
+    public func apply(_ newConfig: VigilConfig) -> [String] {
+        let workers = state.withLock { $0.workers }
+        func unchanged(_ worker: BusWorker) -> Bool {
+            newConfig.buses.first { $0.id == worker.bus.id } == worker.bus && newConfig.devices(on: worker.bus.id) == worker.deviceSpecs
+        }
+        let keep = workers.filter(unchanged)
+        let stop = workers.filter { !unchanged($0) }
+        stop.forEach { $0.stop() }
+        let keptIDs = Set(keep.map(\.bus.id))
+        let started = makeWorkers(newConfig, buses: newConfig.buses.map(\.id).filter { !keptIDs.contains($0) })
+        started.forEach { $0.start() }
+        state.withLock { $0 = (newConfig, keep + started) }
+        return Set(stop.map(\.bus.id)).union(started.map(\.bus.id)).sorted()
     }
 }

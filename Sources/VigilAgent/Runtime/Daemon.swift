@@ -9,6 +9,7 @@ public final class Daemon: Sendable {
     public let journal: Journal
     public let agent: Agent
     public let forwarder: Forwarder
+    public let supervisor: SupervisorService
     private let log: Logger
 
     /// Opens and recovers the journal (reporting damage upstream as an event),
@@ -16,6 +17,8 @@ public final class Daemon: Sendable {
     public init(config: VigilConfig, uplink: any Uplink, log: Logger) throws(FileError) {
         self.config = config
         self.log = log
+        let supervisor = SupervisorService(graceSeconds: Double(config.watchdog.graceSeconds))
+        self.supervisor = supervisor
         let journal = try Journal(directory: config.journalDirectory, options: config.journal)
         self.journal = journal
         let recovery = journal.recovery
@@ -25,21 +28,21 @@ public final class Daemon: Sendable {
         } else {
             log.info("journal \(config.journalDirectory): \(recovery.summary)")
         }
-        var batchMaxRecords = 500, batchMaxBytes = 256 * 1024, flushMs = 1000
+        var batchMaxRecords = 500, batchMaxBytes = 256 * 1024, flushMs = 1000, timeoutMs = 10_000
         var heartbeat: Int?
         if case .http(let spec) = config.uplink {
             batchMaxRecords = spec.batchMaxRecords; batchMaxBytes = spec.batchMaxBytes; flushMs = spec.flushMs
-            heartbeat = spec.heartbeatSeconds
+            heartbeat = spec.heartbeatSeconds; timeoutMs = spec.timeoutMs
         }
         // The agent is created after the forwarder, whose wake it calls.
         let holder = AgentHolder()
         let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: config.gateway.id, batchMaxRecords: batchMaxRecords,
                                   batchMaxBytes: batchMaxBytes, flushMs: flushMs, heartbeatSeconds: heartbeat,
                                   deadLetterDirectory: "\(config.gateway.stateDir)/dead-letter", log: log,
-                                  deviceStates: { holder.deviceStates() })
+                                  uplinkTimeoutMs: timeoutMs, supervisor: supervisor, deviceStates: { holder.deviceStates() })
         self.forwarder = forwarder
         let sink = JournalSink(journal: journal, log: log, onDurable: { forwarder.wake() })
-        agent = Agent(config: config, sink: sink)
+        agent = Agent(config: config, sink: sink, supervisor: supervisor, log: log)
         holder.set(agent)
     }
 
@@ -61,6 +64,18 @@ public final class Daemon: Sendable {
         }
         forwarder.stop()
         do { try journal.close() } catch { log.error("journal: close failed: \(error)") }
+    }
+}
+
+extension Daemon {
+    /// One line for systemd's STATUS and the run marker.
+    public var statusLine: String {
+        let states = agent.workers.flatMap { $0.counters.deviceStates.values }
+        let online = states.filter { $0 == .online }.count, offline = states.filter { $0 == .offline }.count
+        let stats = journal.stats
+        let f = forwarder.counters
+        let uplink = f.lastError == nil || f.backoffMs == 0 ? "uplink ok" : "uplink retrying (\(f.lastError!))"
+        return "\(agent.config.devices.filter(\.enabled).count) devices: \(online) online, \(offline) offline; queue \(stats.pending.values.reduce(0, +)); \(uplink)"
     }
 }
 

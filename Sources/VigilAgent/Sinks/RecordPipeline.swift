@@ -26,9 +26,11 @@ public final class RecordPipeline: RecordSink {
     private let room: DispatchSemaphore
     private let flushMs: Int
     private let thread = Mutex<DedicatedThread?>(nil)
+    private let checkIn: CheckIn
 
-    public init(sink: any RecordSink, capacity: Int = 4096, flushMs: Int = 5) {
+    public init(sink: any RecordSink, capacity: Int = 4096, flushMs: Int = 5, supervisor: SupervisorService? = nil) {
         self.sink = sink
+        self.checkIn = CheckIn(supervisor, name: "journal writer")
         room = DispatchSemaphore(value: capacity)
         self.flushMs = flushMs
     }
@@ -59,16 +61,16 @@ public final class RecordPipeline: RecordSink {
     }
 
     private func run() {
+        // An fsync on a tired SD card can take seconds; 30 s is a hang.
+        checkIn.begin(deadlineSeconds: 30)
+        defer { checkIn.end() }
         while true {
-            // Sleep until work comes or the sink's commit falls due.
-            if let deadline = sink.flushDeadline {
-                let wait = max(0, deadline - monotonicNanos())
-                if wake.wait(timeout: .now() + .nanoseconds(Int(wait))) == .timedOut {
-                    sink.flush()
-                    continue
-                }
-            } else {
-                wake.wait()
+            checkIn()
+            // Sleep until work comes, the sink's commit falls due, or a second passes (to check in).
+            let wait = min(1_000_000_000, max(0, (sink.flushDeadline ?? .max) - monotonicNanos()))
+            if wake.wait(timeout: .now() + .nanoseconds(Int(wait))) == .timedOut {
+                if let deadline = sink.flushDeadline, monotonicNanos() >= deadline { sink.flush() }
+                if !state.withLock({ $0.stopping }) { continue }
             }
             if !state.withLock({ $0.stopping }) { usleep(useconds_t(flushMs * 1000)) }
             let (batch, stopping) = state.withLock { s in

@@ -47,7 +47,8 @@ private struct Validation {
         self.loader = loader; self.file = file; self.diagnostics = diagnostics
     }
 
-    static let topKeys = ["gateway", "buses", "devices", "uplink", "journal"]
+    static let topKeys = ["gateway", "buses", "devices", "uplink", "journal", "watchdog"]
+    static let watchdogKeys = ["grace_s", "device", "timeout_s"]
     static let gatewayKeys = ["id", "state_dir"]
     static let busKeys = ["id", "kind", "device", "baud", "parity", "data_bits", "stop_bits", "rs485", "gap_ms",
                           "host", "port", "timeout_ms", "retries", "max_registers"]
@@ -75,8 +76,16 @@ private struct Validation {
         checkUnits(devices, items: r.array("devices") ?? [])
         let uplink = parseUplink(r.object("uplink", keys: Self.uplinkKeys))
         let journal = parseJournal(r.object("journal", keys: Self.journalKeys))
+        var watchdog = WatchdogSpec()
+        if let w = r.object("watchdog", keys: Self.watchdogKeys) {
+            watchdog.graceSeconds = w.integer("grace_s", range: 1...3600) ?? watchdog.graceSeconds
+            watchdog.device = w.string("device")
+            watchdog.timeoutSeconds = w.integer("timeout_s", range: 1...600) ?? watchdog.timeoutSeconds
+        }
         guard let gateway else { return nil }
-        return VigilConfig(file: file, gateway: gateway, buses: buses, devices: devices, uplink: uplink, journal: journal)
+        var config = VigilConfig(file: file, gateway: gateway, buses: buses, devices: devices, uplink: uplink, journal: journal)
+        config.watchdog = watchdog
+        return config
     }
 
     private func parseGateway(_ r: ObjectReader?) -> GatewaySpec? {

@@ -172,6 +172,16 @@ public enum UplinkSpec: Sendable, Equatable {
     case http(HTTPUplinkSpec)
 }
 
+/// Supervision: how long a stuck part may stay stuck before the watchdogs
+/// are no longer fed, and the optional hardware watchdog.
+public struct WatchdogSpec: Sendable, Equatable {
+    public var graceSeconds = 30
+    /// `/dev/watchdog` or another watchdog device; nil: systemd's watchdog only.
+    public var device: String?
+    public var timeoutSeconds = 60
+    public init() {}
+}
+
 public struct HTTPUplinkSpec: Sendable, Equatable {
     public var url: String
     public var tokenFile: String?
@@ -197,6 +207,7 @@ public struct VigilConfig: Sendable, Equatable {
     public var devices: [DeviceSpec]
     public var uplink: UplinkSpec
     public var journal: JournalOptions
+    public var watchdog = WatchdogSpec()
 
     public init(file: String, gateway: GatewaySpec, buses: [BusSpec], devices: [DeviceSpec], uplink: UplinkSpec = .stdout,
                 journal: JournalOptions = JournalOptions()) {

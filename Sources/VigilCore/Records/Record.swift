@@ -30,6 +30,8 @@ public struct Event: Sendable, Equatable {
         case busRecovered = "bus_recovered"
         /// The journal found damage at start (torn tail, corrupt records, files set aside).
         case journalRecovered = "journal_recovered"
+        /// The last run did not stop cleanly (crash, watchdog reset, power cut).
+        case uncleanStop = "unclean_stop"
     }
     public var timestamp: WallTime
     public var kind: Kind

@@ -8,6 +8,10 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var errno: Int32
     public var description: String { "\(path): \(operation): \(String(cString: strerror(errno)))" }
+
+    public init(operation: String, path: String, errno: Int32) {
+        self.operation = operation; self.path = path; self.errno = errno
+    }
 }
 
 /// One open file: a typed wrapper with one function per system call, each

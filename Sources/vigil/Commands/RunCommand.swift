@@ -11,6 +11,12 @@ struct RunCommand: Command {
 
           --config FILE       the config (default \(ConfigLoader.defaultPath))
           --duration SECONDS  stop after this long (default: until SIGTERM or SIGINT)
+          --log-level LEVEL   error, warning, info (default) or debug
+
+        Under systemd (Type=notify): READY=1 once the journal is recovered and the
+        buses opened, WATCHDOG=1 while every part checks in, STATUS= one line,
+        SIGHUP reloads the config (an invalid one keeps the running one), SIGTERM
+        stops in order.
 
         Every reading and event is written to the journal in state_dir/journal
         first, then forwarded to the uplink: JSON Lines on standard output with
@@ -20,16 +26,22 @@ struct RunCommand: Command {
 
     var configPath: String
     var duration: Double?
+    var logLevel: Logger.Level
 
     init(_ arguments: inout Arguments) throws(UsageError) {
         configPath = try arguments.option("--config") ?? ConfigLoader.defaultPath
         duration = try Arguments.number(arguments.option("--duration"), "--duration")
+        let level = try arguments.option("--log-level") ?? "info"
+        guard let parsed = Logger.Level.allCases.first(where: { $0.name == level }) else {
+            throw UsageError("--log-level: expected error, warning, info or debug")
+        }
+        logLevel = parsed
     }
 
     func run() -> Int32 {
         guard var config = loadConfig(configPath) else { return ExitCode.usage }
         config.journal.traceFile = getenv("VIGIL_JOURNAL_TRACE").map { String(cString: $0) }
-        let log = Logger()
+        let log = Logger(threshold: logLevel)
         Signals.blockTermination()
         let daemon: Daemon
         do {
@@ -38,11 +50,11 @@ struct RunCommand: Command {
             log.error("vigil: cannot start: \(error)")
             return ExitCode.failed
         }
-        daemon.start()
-        log.info("vigil: polling \(config.devices.filter(\.enabled).count) device(s) on \(daemon.agent.workers.count) bus(es), forwarding to \(daemon.forwarder.uplink.name)")
-        _ = Signals.wait(upToSeconds: duration)
-        daemon.stop()
-        return ExitCode.ok
+        let path = configPath
+        let loop = ServiceLoop(daemon: daemon, notifier: .fromEnvironment(), log: log) {
+            ConfigLoader(profiles: Resources.profileLibrary()).load(file: path)
+        }
+        return loop.run(duration: duration)
     }
 }
 
