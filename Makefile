@@ -6,7 +6,7 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 VENV       := .venv
 PYTHON     := $(VENV)/bin/python
-APT_DEPS   := libmodbus-dev libcurl4-openssl-dev zlib1g-dev pkg-config socat mbpoll openssl
+APT_DEPS   := libmodbus-dev libcurl4-openssl-dev zlib1g-dev pkg-config socat mbpoll openssl systemd
 DEMO_SECONDS ?= 30
 BIN        := .build/debug/vigil
 
@@ -44,6 +44,10 @@ soak: build
 bench: deps release
 	bash bench/run.sh
 
+SYSTEMD_UNIT_DIR ?= /lib/systemd/system
+SYSUSERS_DIR     ?= /usr/lib/sysusers.d
+TMPFILES_DIR     ?= /usr/lib/tmpfiles.d
+
 install: release
 	install -D -m 0755 .build/release/vigil $(DESTDIR)$(PREFIX)/bin/vigil
 	for d in Profiles Examples Boards; do \
@@ -51,6 +55,13 @@ install: release
 		install -d $(DESTDIR)$(PREFIX)/share/vigil/$$d; \
 		install -m 0644 $$d/* $(DESTDIR)$(PREFIX)/share/vigil/$$d/; \
 	done
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/vigil/README.md
+	install -D -m 0644 docs/uplink-protocol.md $(DESTDIR)$(PREFIX)/share/vigil/uplink-protocol.md
+	sed 's|/usr/bin/vigil|$(PREFIX)/bin/vigil|; s|/usr/local/share/vigil|$(PREFIX)/share/vigil|' systemd/vigil.service > vigil.service.tmp
+	install -D -m 0644 vigil.service.tmp $(DESTDIR)$(SYSTEMD_UNIT_DIR)/vigil.service
+	rm -f vigil.service.tmp
+	install -D -m 0644 systemd/vigil.sysusers.conf $(DESTDIR)$(SYSUSERS_DIR)/vigil.conf
+	install -D -m 0644 systemd/vigil.tmpfiles.conf $(DESTDIR)$(TMPFILES_DIR)/vigil.conf
 
 clean:
 	rm -rf .build $(VENV)

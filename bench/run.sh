@@ -94,3 +94,30 @@ rm -rf "$D"
 awk -v s="$small" -v f="$full" 'BEGIN { split(s, a, " "); split(f, b, " ");
   printf "   %d readings in %.1f s: %.0f readings/s (target: at least 100 000)\n", b[2], b[3], b[4]
   printf "   peak RSS %.1f MB draining 1 000 000, %.1f MB draining 1 000: +%.2f MB (target: at most +2 MB)\n", b[6] / 1024, a[6] / 1024, (b[6] - a[6]) / 1024 }'
+
+echo
+echo "== 5. SIGTERM to exit with a 100 000-reading backlog (upstream unreachable, so nothing drains)"
+S="$OUT/sigterm"; mkdir -p "$S/state"
+$BIN/vigil-bench fill "$S/state/journal" 100000 >/dev/null
+port=$(free_port)
+$BIN/vigil simulate --tcp 127.0.0.1:$port --device 1:honeywell-xnx 2>"$OUT/sim.log" &
+sim=$!
+wait_for "$OUT/sim.log" serving
+cat > "$S/vigil.json5" <<CONF
+{ gateway: { id: 'bench', state_dir: '$S/state' }, buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: $port }],
+  devices: [{ id: 'gas', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 100 }],
+  uplink: { kind: 'http', url: 'http://127.0.0.1:$(free_port)/', timeout_ms: 500 } }
+CONF
+$BIN/vigil run --config "$S/vigil.json5" >/dev/null 2>"$OUT/run.log" &
+agent=$!
+sleep 2
+t0=$(date +%s%N); kill -TERM $agent; wait $agent; rc=$?; t1=$(date +%s%N)
+kill $sim; wait $sim 2>/dev/null || true
+awk -v a=$t0 -v b=$t1 -v rc=$rc 'BEGIN { printf "   exit %d after %.2f s (target: at most 2 s)\n", rc, (b - a) / 1e9 }'
+
+echo
+echo "== 6. systemd-analyze security --offline=true systemd/vigil.service (target: at most 2.5)"
+if command -v systemd-analyze >/dev/null; then
+  sed "s|/usr/bin/vigil|$PWD/$BIN/vigil|" systemd/vigil.service > "$OUT/vigil.service"
+  systemd-analyze security --offline=true "$OUT/vigil.service" 2>&1 | tail -1 | sed 's/^/   /'
+fi

@@ -53,7 +53,7 @@ public final class Daemon: Sendable {
 
     /// An orderly stop: polling stops, everything polled is committed, the
     /// forwarder gets `drainSeconds` to deliver what is pending, the cursor is written.
-    public func stop(drainSeconds: Double = 1.5) {
+    public func stop(drainSeconds: Double = 1.0) {
         agent.stop()
         do { try journal.commit() } catch { log.error("journal: final commit failed: \(error)") }
         forwarder.drainNow()

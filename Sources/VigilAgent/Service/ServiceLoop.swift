@@ -53,13 +53,15 @@ public struct ServiceLoop {
         let stopAt = duration.map { monotonicNanos() + Int64($0 * 1e9) }
         var lastPing: Int64 = 0, lastStatus = "", lastMarker = monotonicNanos()
         var starved = false
+        /// Stays in STATUS until a reload succeeds.
+        var reloadProblem: String?
         loop: while true {
             let wait = stopAt.map { Double(max(0, $0 - monotonicNanos())) / 1e9 } ?? pingEvery
             switch Signals.wait(upToSeconds: min(pingEvery / 2, wait)) {
             case SIGTERM?, SIGINT?:
                 break loop
             case SIGHUP?:
-                reloadConfig()
+                reloadProblem = reloadConfig()
             default:
                 if let stopAt, monotonicNanos() >= stopAt { break loop }
             }
@@ -82,7 +84,7 @@ public struct ServiceLoop {
                 log.error("not feeding the watchdog: \(stuck.joined(separator: ", ")) stuck past the \(config.watchdog.graceSeconds) s grace; expecting a restart")
                 notify("STATUS=stuck: \(stuck.joined(separator: ", "))")
             }
-            let status = starved ? lastStatus : daemon.statusLine
+            let status = starved ? lastStatus : (reloadProblem.map { "\($0); " } ?? "") + daemon.statusLine
             if !starved && status != lastStatus {
                 notify("STATUS=\(status)")
                 lastStatus = status
@@ -113,13 +115,16 @@ public struct ServiceLoop {
 
     /// SIGHUP: the new config is validated first; an invalid one leaves the
     /// running one in place, with the errors in the log and in STATUS.
-    private func reloadConfig() {
+    /// Returns the problem to keep showing, nil when the reload worked.
+    private func reloadConfig() -> String? {
         notifier.notifyReloading()
         switch reload() {
         case .failure(let errors):
             for issue in errors.issues { log.error("reload: \(issue)") }
             log.error("reload: \(errors.issues.count) error(s); still running the previous config")
-            notify("READY=1\nSTATUS=reload failed (\(errors.issues.count) errors in \(daemon.config.file)); running the previous config")
+            let problem = "reload failed (\(errors.issues.count) errors in \(daemon.config.file)); running the previous config"
+            notify("READY=1\nSTATUS=\(problem); \(daemon.statusLine)")
+            return problem
         case .success(let config):
             let old = daemon.agent.config
             let restarted = daemon.agent.apply(config)
@@ -128,6 +133,7 @@ public struct ServiceLoop {
             }
             log.info("reload: \(config.file) applied; buses restarted: \(restarted.isEmpty ? "none" : restarted.joined(separator: ", "))")
             notify("READY=1\nSTATUS=\(daemon.statusLine)")
+            return nil
         }
     }
 }
