@@ -91,12 +91,7 @@ final class StoreAndForwardTests: XCTestCase {
         let dir = temporaryDirectory()
         let tokenFile = "\(dir)/token"
         try "right-token\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        var options = Receiver.Options()
-        options.port = 0
-        options.outPath = "\(dir)/out.jsonl"
-        options.token = "right-token"
-        let receiver = try Receiver(options: options)
-        receiver.start()
+        let receiver = try startTestReceiver(in: dir, token: "right-token")
         defer { receiver.stop() }
         var spec = HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/")
         let journal = try Journal(directory: "\(dir)/journal")

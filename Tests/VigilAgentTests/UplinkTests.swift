@@ -48,11 +48,7 @@ final class UplinkTests: XCTestCase {
 
     func testHeartbeatsCarryTheGatewayStatusWhenNothingElseIsSent() throws {
         let dir = temporaryDirectory()
-        var options = Receiver.Options()
-        options.port = 0
-        options.outPath = "\(dir)/out.jsonl"
-        let receiver = try Receiver(options: options)
-        receiver.start()
+        let receiver = try startTestReceiver(in: dir)
         defer { receiver.stop() }
         let journal = try Journal(directory: "\(dir)/journal")
         let uplink = try HTTPUplink(spec: HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/"), gateway: "gw-hb")
@@ -68,12 +64,7 @@ final class UplinkTests: XCTestCase {
     func testTheTokenIsSentAsABearerAndAWrongOneIsRefused() throws {
         let dir = temporaryDirectory()
         try "s3cret\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
-        var options = Receiver.Options()
-        options.port = 0
-        options.outPath = "\(dir)/out.jsonl"
-        options.token = "s3cret"
-        let receiver = try Receiver(options: options)
-        receiver.start()
+        let receiver = try startTestReceiver(in: dir, token: "s3cret")
         defer { receiver.stop() }
         var spec = HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/")
         spec.tokenFile = "\(dir)/token"

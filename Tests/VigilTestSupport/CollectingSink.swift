@@ -29,3 +29,14 @@ public final class CollectingSink: RecordSink, @unchecked Sendable {
 
     public func latest(_ device: String, _ point: String) -> Reading? { readings(of: device, point: point).last }
 }
+
+/// An in-process `vigil receive` on a free port, writing to `dir/out.jsonl`.
+public func startTestReceiver(in dir: String, token: String? = nil) throws -> Receiver {
+    var options = Receiver.Options()
+    options.port = 0
+    options.outPath = "\(dir)/out.jsonl"
+    options.token = token
+    let receiver = try Receiver(options: options)
+    receiver.start()
+    return receiver
+}

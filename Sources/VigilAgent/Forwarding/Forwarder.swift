@@ -29,10 +29,9 @@ public final class Forwarder: Sendable {
     private let log: Logger
     private let statusProvider: @Sendable () -> [(id: String, state: String)]
     private let wakeSignal = WakeSignal()
-    private let stopRequested = Atomic<Bool>(false)
     private let draining = Atomic<Bool>(false)
     private let countersState = Mutex(ForwarderCounters())
-    private let thread = Mutex<DedicatedThread?>(nil)
+    private let thread = StoppableThread()
     private let startedAt = monotonicNanos()
     private let checkIn: CheckIn
     private let uplinkTimeoutSeconds: Double
@@ -67,20 +66,13 @@ public final class Forwarder: Sendable {
     }
 
     public func start() {
-        let t = DedicatedThread(name: "forwarder") { [self] in run() }
-        thread.withLock { $0 = t }
-        t.start()
+        thread.start(name: "forwarder") { [self] in run() }
     }
 
     /// Stops after the batch in flight (bounded by the uplink's timeout).
-    public func stop() {
-        stopRequested.store(true, ordering: .releasing)
-        wakeSignal.wake()
-        let t = thread.withLock { t in defer { t = nil }; return t }
-        t?.join()
-    }
+    public func stop() { thread.stop(wake: wakeSignal.wake) }
 
-    private var stopping: Bool { stopRequested.load(ordering: .acquiring) }
+    private var stopping: Bool { thread.isStopping }
 
     public func status() -> GatewayStatus {
         let stats = journal.stats

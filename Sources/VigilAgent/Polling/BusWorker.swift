@@ -24,10 +24,9 @@ public final class BusWorker: Sendable {
     private let devices: [DeviceSpec]
     private let sink: any RecordSink
     private let clock: SystemClock
-    private let stopRequested = Atomic<Bool>(false)
     private let wake = WakeSignal()
     private let countersState = Mutex(BusCounters())
-    private let thread = Mutex<DedicatedThread?>(nil)
+    private let thread = StoppableThread()
     private let checkIn: CheckIn
     private let log: Logger?
     private let reconnectRequested = Atomic<Bool>(false)
@@ -67,20 +66,13 @@ public final class BusWorker: Sendable {
     public var counters: BusCounters { countersState.withLock { $0 } }
 
     public func start() {
-        let t = DedicatedThread(name: "bus-\(bus.id)") { [self] in run() }
-        thread.withLock { $0 = t }
-        t.start()
+        thread.start(name: "bus-\(bus.id)") { [self] in run() }
     }
 
     /// Asks the worker to stop after its current request and waits for it.
-    public func stop() {
-        stopRequested.store(true, ordering: .releasing)
-        wake.wake()
-        let t = thread.withLock { t in defer { t = nil }; return t }
-        t?.join()
-    }
+    public func stop() { thread.stop(wake: wake.wake) }
 
-    private var stopping: Bool { stopRequested.load(ordering: .acquiring) }
+    private var stopping: Bool { thread.isStopping }
 
     private func run() {
         var link = BusLink(bus: bus)

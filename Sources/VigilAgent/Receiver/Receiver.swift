@@ -39,8 +39,7 @@ public final class Receiver: Sendable {
     private let outFD: Int32
     private let state = Mutex<(seen: Set<String>, counters: Counters)>(([], Counters()))
     private let writeLock = Mutex<Void>(())
-    private let stopRequested = Atomic<Bool>(false)
-    private let acceptThread = Mutex<DedicatedThread?>(nil)
+    private let acceptThread = StoppableThread()
     private let randomState = Mutex<UInt64>(0x9E37_79B9_7F4A_7C15)
     private let outage = Atomic<Bool>(false)
     private let onBatch: (@Sendable (_ readings: [JSONNode], _ events: [JSONNode]) -> Void)?
@@ -90,20 +89,16 @@ public final class Receiver: Sendable {
     public func setOutage(_ on: Bool) { outage.store(on, ordering: .releasing) }
 
     public func start() {
-        let t = DedicatedThread(name: "receive") { [self] in acceptLoop() }
-        acceptThread.withLock { $0 = t }
-        t.start()
+        acceptThread.start(name: "receive") { [self] in acceptLoop() }
     }
 
     public func stop() {
-        stopRequested.store(true, ordering: .releasing)
-        shutdown(listenFD, Int32(SHUT_RDWR))
-        let t = acceptThread.withLock { t in defer { t = nil }; return t }
-        t?.join()
+        // Shutting the listening socket down ends the blocking accept().
+        acceptThread.stop { shutdown(listenFD, Int32(SHUT_RDWR)) }
     }
 
     private func acceptLoop() {
-        while !stopRequested.load(ordering: .acquiring) {
+        while !acceptThread.isStopping {
             let client = accept(listenFD, nil, nil)
             if client < 0 {
                 if errno == EINTR { continue }
@@ -126,7 +121,7 @@ public final class Receiver: Sendable {
     private func serve(_ fd: Int32) {
         defer { close(fd) }
         var connection = HTTPConnection(fd: fd)
-        while !stopRequested.load(ordering: .acquiring) {
+        while !acceptThread.isStopping {
             guard let request = connection.readRequest() else { return }
             if outage.load(ordering: .acquiring) { return }
             if chance(options.dropRate) {

@@ -1,5 +1,6 @@
 import CLinuxShims
 import Glibc
+import Synchronization
 
 /// A POSIX thread of its own, for work that blocks in C calls (libmodbus,
 /// serial I/O, fsync) and so must stay off Swift's cooperative pool.
@@ -74,5 +75,31 @@ public final class WakeSignal: @unchecked Sendable {
         var woke = false
         while read(fds[0], &buffer, buffer.count) > 0 { woke = true }
         return woke
+    }
+}
+
+/// A long-running part's thread and its stop flag: `start` runs the body on a
+/// dedicated thread; `stop` raises the flag, lets the caller wake the body,
+/// and waits for it to end.
+public final class StoppableThread: Sendable {
+    private let stopRequested = Atomic<Bool>(false)
+    private let thread = Mutex<DedicatedThread?>(nil)
+
+    public init() {}
+
+    /// True once `stop` was called: the body should return soon.
+    public var isStopping: Bool { stopRequested.load(ordering: .acquiring) }
+
+    public func start(name: String, _ body: @escaping @Sendable () -> Void) {
+        let t = DedicatedThread(name: name, body: body)
+        thread.withLock { $0 = t }
+        t.start()
+    }
+
+    public func stop(wake: () -> Void = {}) {
+        stopRequested.store(true, ordering: .releasing)
+        wake()
+        let t = thread.withLock { t in defer { t = nil }; return t }
+        t?.join()
     }
 }

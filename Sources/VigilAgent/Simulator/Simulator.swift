@@ -10,8 +10,7 @@ public final class Simulator: Sendable {
     public let devices: [SimulatedDevice]
     /// Values stay at their starting point (for comparing two readers).
     public let frozen: Bool
-    private let stopRequested = Atomic<Bool>(false)
-    private let thread = Mutex<DedicatedThread?>(nil)
+    private let thread = StoppableThread()
     private let requestCount = Atomic<Int>(0)
 
     public init(transport: BusTransport, devices: [SimulatedDevice], frozen: Bool = false) {
@@ -30,9 +29,7 @@ public final class Simulator: Sendable {
     /// Opens the port now, so a failure reaches the caller, then serves on a thread.
     public func start() throws(ModbusError) {
         let server = try open()
-        let t = DedicatedThread(name: "simulator") { [self] in serve(server) }
-        thread.withLock { $0 = t }
-        t.start()
+        thread.start(name: "simulator") { [self] in serve(server) }
     }
 
     private func open() throws(ModbusError) -> ModbusServer {
@@ -43,7 +40,7 @@ public final class Simulator: Sendable {
     private func serve(_ server: ModbusServer) {
         let models = Dictionary(devices.map { ($0.unit, SensorModel($0)) }, uniquingKeysWith: { first, _ in first })
         let start = monotonicNanos()
-        server.run(shouldStop: { stopRequested.load(ordering: .acquiring) }, tick: {
+        server.run(shouldStop: { thread.isStopping }, tick: {
             guard !frozen else { return }
             let t = Double(monotonicNanos() - start) / 1e9
             for model in models.values { model.update(elapsedSeconds: t) }
@@ -59,9 +56,5 @@ public final class Simulator: Sendable {
         })
     }
 
-    public func stop() {
-        stopRequested.store(true, ordering: .releasing)
-        let t = thread.withLock { t in defer { t = nil }; return t }
-        t?.join()
-    }
+    public func stop() { thread.stop() }
 }
