@@ -49,3 +49,16 @@ private final class SlowSink: RecordSink, @unchecked Sendable {
         lock.lock(); n += records.count; lock.unlock()
     }
 }
+
+final class RepeatLimiterTests: XCTestCase {
+    func testARepeatedMessageIsShownOnceAMinuteWithACount() {
+        let limiter = RepeatLimiter(intervalSeconds: 60)
+        let s: Int64 = 1_000_000_000
+        XCTAssertEqual(limiter.admit(key: "gas", message: "gas: timeout", now: 0), "gas: timeout")
+        for t in 1...59 { XCTAssertNil(limiter.admit(key: "gas", message: "gas: timeout", now: Int64(t) * s)) }
+        XCTAssertEqual(limiter.admit(key: "level", message: "level: bad CRC", now: 30 * s), "level: bad CRC", "keys are separate")
+        XCTAssertEqual(limiter.admit(key: "gas", message: "gas: timeout", now: 61 * s), "gas: timeout (and 59 more like it since)")
+        XCTAssertEqual(limiter.admit(key: "gas", message: "gas: exception 2 (illegal data address)", now: 62 * s),
+                       "gas: exception 2 (illegal data address)", "a different message shows at once")
+    }
+}

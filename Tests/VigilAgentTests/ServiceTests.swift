@@ -47,6 +47,16 @@ final class ServiceTests: XCTestCase {
         XCTAssertTrue(notify.lastValue(of: "STATUS")?.contains("1 devices: 1 online, 0 offline; queue") ?? false, notify.lastValue(of: "STATUS") ?? "")
     }
 
+    func testAnAbstractNotifySocketAndAWatchdogMeantForAnotherPid() throws {
+        let notify = try NotifySocket(abstract: true)
+        XCTAssertTrue(notify.path.hasPrefix("@"))
+        let agent = try startAgent(try writeConfig(), notify: notify, extraEnvironment: ["WATCHDOG_PID": "1"])
+        defer { agent.stop() }
+        XCTAssertTrue(eventually { !notify.times(of: "READY=1").isEmpty }, "READY=1 over an abstract socket: \(agent.stderr)")
+        Thread.sleep(forTimeInterval: 2)
+        XCTAssertTrue(notify.times(of: "WATCHDOG=1").isEmpty, "WATCHDOG_PID names another process: no pings from us")
+    }
+
     func testAWedgedWorkerStopsThePingsButAMereTimeoutDoesNot() throws {
         // The silent device only times out: the worker goes on and checks in.
         let notify = try NotifySocket()

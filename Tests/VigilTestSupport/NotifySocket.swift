@@ -9,15 +9,19 @@ public final class NotifySocket: @unchecked Sendable {
     private var received: [(at: Date, message: String)] = []
     private var thread: Thread?
 
-    public init() throws {
-        path = temporaryDirectory() + "/notify.sock"
+    /// `abstract`: an abstract socket (`@name` in NOTIFY_SOCKET), bound with
+    /// the exact address length as systemd does.
+    public init(abstract: Bool = false) throws {
+        path = abstract ? "@vigil-test-\(UUID().uuidString.prefix(8))" : temporaryDirectory() + "/notify.sock"
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &addr.sun_path) { buffer in
             for (i, byte) in path.utf8.enumerated() { buffer[i] = byte }
+            if abstract { buffer[0] = 0 }
         }
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        let length = abstract ? socklen_t(MemoryLayout<sa_family_t>.size + path.utf8.count) : socklen_t(MemoryLayout<sockaddr_un>.size)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
         guard rc == 0 else { throw MissingPeer(description: "cannot bind \(path): \(String(cString: strerror(errno)))") }
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

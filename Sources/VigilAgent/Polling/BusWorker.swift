@@ -11,6 +11,8 @@ public struct BusCounters: Sendable, Equatable {
     public var overruns = 0
     public var reconnects = 0
     public var connected = false
+    /// The worker has tried to open its port (it may have failed: then the bus is reported failed).
+    public var triedToOpen = false
     public var lastError: String?
     /// Each device's state: unknown, online or offline.
     public var deviceStates: [String: DeviceHealth.State] = [:]
@@ -108,6 +110,7 @@ public final class BusWorker: Sendable {
                 c.overruns += skipped
                 c.deviceStates[deviceID] = deviceState
                 c.connected = link.isConnected
+                c.triedToOpen = true
                 c.reconnects = link.reconnects
             }
         }

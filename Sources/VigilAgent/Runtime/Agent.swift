@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 import VigilCore
 
@@ -31,6 +32,15 @@ public final class Agent: Sendable {
     public func start() {
         pipeline.start()
         workers.forEach { $0.start() }
+    }
+
+    /// Waits until every bus has tried to open its port (or `seconds` pass):
+    /// systemd hears READY=1 only then.
+    public func waitUntilBusesTried(seconds: Double) {
+        let deadline = monotonicNanos() + Int64(seconds * 1e9)
+        while monotonicNanos() < deadline, !workers.allSatisfy({ $0.counters.triedToOpen }) {
+            usleep(10_000)
+        }
     }
 
     /// Stops every worker after its current request, then writes what they produced.

@@ -46,6 +46,8 @@ public struct ServiceLoop {
         }
 
         daemon.start()
+        // READY=1 once the journal is recovered (done) and every bus has opened or failed.
+        daemon.agent.waitUntilBusesTried(seconds: Double(config.buses.map(\.timeoutMs).max() ?? 1000) * 2 / 1000 + 1)
         notify("READY=1\nSTATUS=\(daemon.statusLine)")
         log.info("vigil: polling \(config.devices.filter(\.enabled).count) device(s) on \(daemon.agent.workers.count) bus(es), forwarding to \(daemon.forwarder.uplink.name)")
 
@@ -75,7 +77,8 @@ public struct ServiceLoop {
                 if starved { log.info("every part checks in again: feeding the watchdog") }
                 starved = false
                 if Double(now - lastPing) / 1e9 >= pingEvery {
-                    notify("WATCHDOG=1")
+                    // Only when systemd asked (WATCHDOG_USEC, for this pid).
+                    if notifier.watchdogMicroseconds != nil { notify("WATCHDOG=1") }
                     hardware?.keepAlive()
                     lastPing = now
                 }
