@@ -6,7 +6,7 @@ public struct GzipError: Error, CustomStringConvertible, Sendable {
 
 /// gzip (RFC 1952) through zlib.
 public enum Gzip {
-    public static func compress(_ input: [UInt8], level: Int32 = 6) -> [UInt8] {
+    public static func compress(_ input: [UInt8], level: Int32 = 1) -> [UInt8] {
         var stream = z_stream()
         // 15 + 16: a gzip header and trailer instead of zlib's.
         guard CZlib_deflateInit2(&stream, level, 15 + 16) == Z_OK else { return [] }

@@ -34,3 +34,34 @@ final class UplinkFormatTests: XCTestCase {
         XCTAssertEqual(s["dead_letters"] as? Int, 1)
     }
 }
+
+final class BatchScannerTests: XCTestCase {
+    func scan(_ text: String) throws -> (BatchScanner.Batch, [String], [String]) {
+        let bytes = Array(text.utf8)
+        let batch = try bytes.withUnsafeBytes { try BatchScanner.scan($0) }
+        return (batch, batch.readings.map { String(decoding: bytes[$0], as: UTF8.self) }, batch.events.map { String(decoding: bytes[$0], as: UTF8.self) })
+    }
+
+    func testFindsTheRecordsOfABatchWeEncode() throws {
+        let records = [StoredRecord(seq: 1, record: reading(1)), StoredRecord(seq: 2, record: event(2)),
+                       StoredRecord(seq: 3, record: reading(3, value: .string("a \"quoted\" ] } text")))]
+        let json = UplinkBatch(gateway: "gw", lane: .telemetry, firstSeq: 1, lastSeq: 3, records: records)
+            .json(sentAt: WallTime(milliseconds: 0, clockSynced: true), status: nil)
+        let (batch, readings, events) = try scan(String(decoding: json, as: UTF8.self))
+        XCTAssertFalse(batch.heartbeat)
+        XCTAssertEqual(readings, [RecordJSON.line(records[0].record, seq: 1), RecordJSON.line(records[2].record, seq: 3)])
+        XCTAssertEqual(events, [RecordJSON.line(records[1].record, seq: 2)])
+    }
+
+    func testHeartbeatsAndEmptyArrays() throws {
+        XCTAssertTrue(try scan(#"{"gateway":"g","heartbeat":true,"status":{"a":[1,2,{"b":null}]}}"#).0.heartbeat)
+        XCTAssertEqual(try scan(#" { "readings" : [ ] , "events":[] } "#).0.readings.count, 0)
+    }
+
+    func testMalformedJSONIsRefusedWithWhere() {
+        for bad in [#"{"readings":[{"seq":1}"#, #"{"readings":[{"seq":1},]}"#, #"{"events":[{"x":"unterminated}]}"#,
+                    #"{"readings":[tru]}"#, #"{"a":1} trailing"#, #"["not","an","object"]"#, "", #"{"readings":[{"seq":-}]}"#] {
+            XCTAssertThrowsError(try scan(bad), bad)
+        }
+    }
+}

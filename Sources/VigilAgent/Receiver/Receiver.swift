@@ -42,12 +42,12 @@ public final class Receiver: Sendable {
     private let acceptThread = StoppableThread()
     private let randomState = Mutex<UInt64>(0x9E37_79B9_7F4A_7C15)
     private let outage = Atomic<Bool>(false)
-    private let onBatch: (@Sendable (_ readings: [JSONNode], _ events: [JSONNode]) -> Void)?
+    private let onBatch: (@Sendable (_ readings: [[UInt8]], _ events: [[UInt8]]) -> Void)?
 
     public struct StartError: Error, CustomStringConvertible { public var description: String }
 
     /// `onBatch` sees every batch accepted (the demo prints them).
-    public init(options: Options, onBatch: (@Sendable (_ readings: [JSONNode], _ events: [JSONNode]) -> Void)? = nil) throws(StartError) {
+    public init(options: Options, onBatch: (@Sendable (_ readings: [[UInt8]], _ events: [[UInt8]]) -> Void)? = nil) throws(StartError) {
         self.options = options
         self.onBatch = onBatch
         if let path = options.outPath {
@@ -161,32 +161,36 @@ public final class Receiver: Sendable {
                 return HTTPResponse(status: 400, body: "bad gzip: \(error)\n")
             }
         }
-        let root: JSONNode
-        do { root = try JSON5Reader.parse(String(decoding: body, as: UTF8.self)) } catch {
+        // One pass over the JSON: check it, and find the records to write out as they came.
+        let scanned: Result<BatchScanner.Batch, BatchScanner.Failure> = body.withUnsafeBytes { raw in
+            do throws(BatchScanner.Failure) { return .success(try BatchScanner.scan(raw)) } catch { return .failure(error) }
+        }
+        let batch: BatchScanner.Batch
+        switch scanned {
+        case .failure(let error):
             state.withLock { $0.counters.rejected += 1 }
             return HTTPResponse(status: 400, body: "bad JSON at \(error)\n")
+        case .success(let b):
+            batch = b
         }
-        if case .bool(true)? = root["heartbeat"]?.value {
+        if batch.heartbeat {
             state.withLock { $0.counters.heartbeats += 1 }
             return HTTPResponse(status: 200, body: "{\"ok\":true}\n")
         }
-        guard case .array(let readings)? = root["readings"]?.value, case .array(let events)? = root["events"]?.value else {
-            state.withLock { $0.counters.rejected += 1 }
-            return HTTPResponse(status: 400, body: "expected a batch with readings and events arrays\n")
-        }
         var lines: [UInt8] = []
-        for item in events + readings {
-            JSONWriter.append(item, to: &lines)
+        lines.reserveCapacity(body.count)
+        for range in batch.events + batch.readings {
+            lines.append(contentsOf: body[range])
             lines.append(0x0A)
         }
         // One writer at a time, and the key counts as seen only once written.
         writeLock.withLock { _ in writeAll(outFD, lines) }
-        onBatch?(readings, events)
+        onBatch?(batch.readings.map { Array(body[$0]) }, batch.events.map { Array(body[$0]) })
         state.withLock { s in
             if let key { s.seen.insert(key) }
             s.counters.batches += 1
-            s.counters.readings += readings.count
-            s.counters.events += events.count
+            s.counters.readings += batch.readings.count
+            s.counters.events += batch.events.count
         }
         return HTTPResponse(status: 200, body: "{\"ok\":true}\n")
     }

@@ -117,12 +117,13 @@ struct DemoCommand: Command {
     }
 
     /// One line a batch, with its events and a gas value to watch.
-    @Sendable static func show(_ readings: [JSONNode], _ events: [JSONNode]) {
+    @Sendable static func show(_ readings: [[UInt8]], _ events: [[UInt8]]) {
+        func parse(_ bytes: [UInt8]) -> JSONNode? { try? JSON5Reader.parse(String(decoding: bytes, as: UTF8.self)) }
         var line = "    received \(readings.count) readings, \(events.count) events"
-        for e in events {
+        for e in events.compactMap(parse) {
             if case .string(let kind)? = e["event"]?.value, case .string(let device)? = e["device"]?.value { line += "  [\(kind) \(device)]" }
         }
-        if let gas = readings.last(where: { if case .string("gas")? = $0["point"]?.value { true } else { false } }),
+        if let gas = readings.reversed().lazy.compactMap(parse).first(where: { if case .string("gas")? = $0["point"]?.value { true } else { false } }),
            case .number(let v)? = gas["value"]?.value {
             line += "  gas \((v * 10).rounded() / 10) %LEL"
         }
