@@ -129,15 +129,15 @@ public final class Journal: Sendable {
         let now = monotonicNanos()
         let (range, syncEvents, droppedAny) = try state.withLock { (s) throws(FileError) -> (ClosedRange<UInt64>, Bool, Bool) in
             let first = s.nextSeq
-            var hasEvents = false
+            let events = s.lanes[.events]!, telemetry = s.lanes[.telemetry]!
+            var hasEvents = false, hasTelemetry = false
             for record in records {
-                let lane = JournalLane.of(record)
-                if lane == .events { hasEvents = true }
-                let ms = Self.timestampMs(of: record)
-                try s.lanes[lane]!.append(record, seq: s.nextSeq, timestampMs: ms)
+                let isEvent = if case .event = record { true } else { false }
+                if isEvent { hasEvents = true } else { hasTelemetry = true }
+                try (isEvent ? events : telemetry).append(record, seq: s.nextSeq, timestampMs: Self.timestampMs(of: record))
                 s.nextSeq += 1
             }
-            if records.contains(where: { JournalLane.of($0) == .telemetry }) && s.telemetryUnsyncedSince == nil {
+            if hasTelemetry && s.telemetryUnsyncedSince == nil {
                 s.telemetryUnsyncedSince = now
             }
             // Into the page cache now, onto the disk at the group commit.

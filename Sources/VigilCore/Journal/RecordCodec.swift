@@ -19,20 +19,32 @@ enum RecordKind: UInt8 {
 
 struct RecordEncoder {
     private var ids: [String: UInt64] = [:]
+    /// The last device's id: a poll's readings come together, one device at a time.
+    private var lastDevice: (text: String, id: UInt64)?
 
     /// A new segment starts a new dictionary.
-    mutating func reset() { ids.removeAll(keepingCapacity: true) }
+    mutating func reset() {
+        ids.removeAll(keepingCapacity: true)
+        lastDevice = nil
+    }
+
+    private mutating func deviceID(_ text: String, _ out: inout [UInt8]) -> UInt64 {
+        if let last = lastDevice, last.text == text { return last.id }
+        let found = id(text, &out)
+        lastDevice = (text, found)
+        return found
+    }
 
     /// Appends the frames for `record`: its new dictionary entries, then itself.
     mutating func appendFrames(_ record: Record, seq: UInt64, to out: inout [UInt8]) {
         // Dictionary entries go first, so ids are known before the body is written.
         switch record {
         case .reading(let r):
-            let device = id(r.device, &out), point = id(r.point, &out)
+            let device = deviceID(r.device, &out), point = id(r.point, &out)
             let unit = r.unit.map { id($0, &out) }
             let stringValue: UInt64? = if case .string(let s) = r.value { id(s, &out) } else { nil }
-            let rawWords = Self.registerWords(r.raw)
-            let rawText = rawWords == nil && !["", "0", "1"].contains(r.raw) ? id(r.raw, &out) : nil
+            let rawIsWords = Self.isRegisterHex(r.raw)
+            let rawText = !rawIsWords && !["", "0", "1"].contains(r.raw) ? id(r.raw, &out) : nil
             let label = r.label.map { id($0, &out) }
             let error = r.error.map { id($0, &out) }
             JournalFormat.appendFrame(seq: seq, to: &out) { body in
@@ -60,10 +72,9 @@ struct RecordEncoder {
                 case .string: Varint.append(stringValue!, to: &body)
                 case nil, .bool: break
                 }
-                if let words = rawWords {
+                if rawIsWords {
                     body.append(1)
-                    Varint.append(UInt64(words.count), to: &body)
-                    for w in words { body.append(UInt8(w >> 8)); body.append(UInt8(w & 0xFF)) }
+                    Self.appendRegisterWords(r.raw, to: &body)
                 } else if let rawText {
                     body.append(4)
                     Varint.append(rawText, to: &body)
@@ -105,30 +116,36 @@ struct RecordEncoder {
         return new
     }
 
-    /// "41bb 0000" as words, or nil when the raw text is not register hex.
-    static func registerWords(_ raw: String) -> [UInt16]? {
-        var words: [UInt16] = []
-        var current: UInt16 = 0
-        var digits = 0
-        for c in raw.utf8 {
-            if c == 0x20 {
-                guard digits == 4 else { return nil }
-                words.append(current); current = 0; digits = 0
-                continue
+    /// True for register hex as `RegisterCodec.hex` writes it: "41bb 0000".
+    static func isRegisterHex(_ raw: String) -> Bool {
+        var raw = raw
+        return raw.withUTF8 { b in
+            guard !b.isEmpty, (b.count + 1) % 5 == 0 else { return false }
+            for i in 0..<b.count {
+                let c = b[i]
+                if i % 5 == 4 {
+                    if c != 0x20 { return false }
+                } else if !((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) {
+                    return false
+                }
             }
-            let v: UInt8
-            switch c {
-            case 0x30...0x39: v = c - 0x30
-            case 0x61...0x66: v = c - 0x61 + 10
-            default: return nil
-            }
-            guard digits < 4 else { return nil }
-            current = current << 4 | UInt16(v)
-            digits += 1
+            return true
         }
-        guard digits == 4 else { return nil }
-        words.append(current)
-        return words
+    }
+
+    /// The word count, then each word's two bytes, straight from the hex.
+    static func appendRegisterWords(_ raw: String, to body: inout [UInt8]) {
+        var raw = raw
+        raw.withUTF8 { b in
+            let words = (b.count + 1) / 5
+            Varint.append(UInt64(words), to: &body)
+            func nibble(_ c: UInt8) -> UInt8 { c <= 0x39 ? c - 0x30 : c - 0x61 + 10 }
+            for w in 0..<words {
+                let o = w * 5
+                body.append(nibble(b[o]) << 4 | nibble(b[o + 1]))
+                body.append(nibble(b[o + 2]) << 4 | nibble(b[o + 3]))
+            }
+        }
     }
 }
 
