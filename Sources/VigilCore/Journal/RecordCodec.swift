@@ -8,7 +8,8 @@
 /// Strings (device, point, unit, label, error, event kind, bus, detail) are
 /// dictionary ids, defined earlier in the same segment. Reading flags: bit 0
 /// clock synced, bits 1–2 quality, bit 3 label, bit 4 error, bit 5 unit.
-/// Event flags: bit 0 clock synced, bit 1 device, bit 2 bus, bit 3 detail.
+/// Event flags: bit 0 clock synced, bit 1 device, bit 2 bus, bit 3 detail,
+/// bit 4 alarm (point, level, parts byte, [severity], [value f64], setpoint f64, [trigger seq]).
 /// Value tags: 0 null, 1 int (zigzag varint), 2 uint (varint), 3 float32
 /// (4 bytes), 4 float64 (8 bytes), 5 false, 6 true, 7 string (dictionary id).
 /// Raw: 0 none, 1 register words (count, then 2 bytes each, big-endian),
@@ -87,6 +88,8 @@ struct RecordEncoder {
         case .event(let e):
             let kind = id(e.kind.rawValue, &out)
             let device = e.device.map { id($0, &out) }, bus = e.bus.map { id($0, &out) }, detail = e.detail.map { id($0, &out) }
+            let alarmPoint = e.alarm.map { id($0.point, &out) }, alarmLevel = e.alarm.map { id($0.level.rawValue, &out) }
+            let severity = e.alarm?.severity.map { id($0, &out) }
             JournalFormat.appendFrame(seq: seq, to: &out) { body in
                 body.append(RecordKind.event.rawValue)
                 Varint.append(UInt64(bitPattern: e.timestamp.milliseconds), to: &body)
@@ -94,11 +97,22 @@ struct RecordEncoder {
                 if device != nil { flags |= 1 << 1 }
                 if bus != nil { flags |= 1 << 2 }
                 if detail != nil { flags |= 1 << 3 }
+                if e.alarm != nil { flags |= 1 << 4 }
                 body.append(flags)
                 Varint.append(kind, to: &body)
                 if let device { Varint.append(device, to: &body) }
                 if let bus { Varint.append(bus, to: &body) }
                 if let detail { Varint.append(detail, to: &body) }
+                if let a = e.alarm {
+                    // point, level, then a byte of which optional parts follow.
+                    Varint.append(alarmPoint!, to: &body)
+                    Varint.append(alarmLevel!, to: &body)
+                    body.append((severity != nil ? 1 : 0) | (a.value != nil ? 2 : 0) | (a.triggerSeq != nil ? 4 : 0))
+                    if let severity { Varint.append(severity, to: &body) }
+                    if let value = a.value { JournalFormat.appendLE(value.bitPattern, to: &body) }
+                    JournalFormat.appendLE(a.setpoint.bitPattern, to: &body)
+                    if let seq = a.triggerSeq { Varint.append(seq, to: &body) }
+                }
             }
         }
     }
@@ -201,8 +215,19 @@ struct RecordDecoder {
             let device = flags & (1 << 1) != 0 ? try string(&r) : nil
             let bus = flags & (1 << 2) != 0 ? try string(&r) : nil
             let detail = flags & (1 << 3) != 0 ? try string(&r) : nil
+            var alarm: AlarmInfo?
+            if flags & (1 << 4) != 0 {
+                let point = try string(&r)
+                guard let level = AlarmLevel(rawValue: try string(&r)) else { throw RecordDecodeError(reason: "unknown alarm level") }
+                let parts = try r.byte()
+                let severity = parts & 1 != 0 ? try string(&r) : nil
+                let value = parts & 2 != 0 ? Double(bitPattern: try r.le(UInt64.self)) : nil
+                let setpoint = Double(bitPattern: try r.le(UInt64.self))
+                let seq = parts & 4 != 0 ? try r.varint() : nil
+                alarm = AlarmInfo(point: point, level: level, severity: severity, value: value, setpoint: setpoint, triggerSeq: seq)
+            }
             return .event(Event(timestamp: WallTime(milliseconds: ms, clockSynced: flags & 1 != 0), kind: eventKind,
-                                device: device, bus: bus, detail: detail))
+                                device: device, bus: bus, detail: detail, alarm: alarm))
         }
     }
 

@@ -32,15 +32,41 @@ public struct Event: Sendable, Equatable {
         case journalRecovered = "journal_recovered"
         /// The last run did not stop cleanly (crash, watchdog reset, power cut).
         case uncleanStop = "unclean_stop"
+        case alarmRaised = "alarm_raised"
+        case alarmCleared = "alarm_cleared"
+        case alarmAcked = "alarm_acked"
     }
     public var timestamp: WallTime
     public var kind: Kind
     public var device: String?
     public var bus: String?
     public var detail: String?
+    /// For alarm events: which alarm, and the reading that decided it.
+    public var alarm: AlarmInfo?
 
-    public init(timestamp: WallTime, kind: Kind, device: String? = nil, bus: String? = nil, detail: String? = nil) {
-        self.timestamp = timestamp; self.kind = kind; self.device = device; self.bus = bus; self.detail = detail
+    public init(timestamp: WallTime, kind: Kind, device: String? = nil, bus: String? = nil, detail: String? = nil, alarm: AlarmInfo? = nil) {
+        self.timestamp = timestamp; self.kind = kind; self.device = device; self.bus = bus; self.detail = detail; self.alarm = alarm
+    }
+}
+
+public enum AlarmLevel: String, Sendable, CaseIterable {
+    case high, highhigh, low, lowlow
+    /// Rate of rise (`rise_per_min`), for water levels.
+    case rise
+}
+
+public struct AlarmInfo: Sendable, Equatable {
+    public var point: String
+    public var level: AlarmLevel
+    public var severity: String?
+    /// The value that raised or cleared it (nil for an acknowledgement).
+    public var value: Double?
+    public var setpoint: Double
+    /// The seq of the reading that raised or cleared it.
+    public var triggerSeq: UInt64?
+
+    public init(point: String, level: AlarmLevel, severity: String?, value: Double?, setpoint: Double, triggerSeq: UInt64?) {
+        self.point = point; self.level = level; self.severity = severity; self.value = value; self.setpoint = setpoint; self.triggerSeq = triggerSeq
     }
 }
 

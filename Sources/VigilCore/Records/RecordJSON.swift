@@ -23,6 +23,14 @@ public enum RecordJSON {
             if let device = e.device { literal(#","device":"#, to: &out); appendString(device, to: &out) }
             if let bus = e.bus { literal(#","bus":"#, to: &out); appendString(bus, to: &out) }
             if let detail = e.detail { literal(#","detail":"#, to: &out); appendString(detail, to: &out) }
+            if let a = e.alarm {
+                literal(#","point":"#, to: &out); appendString(a.point, to: &out)
+                literal(#","level":""#, to: &out); out.append(contentsOf: a.level.rawValue.utf8); out.append(0x22)
+                if let severity = a.severity { literal(#","severity":"#, to: &out); appendString(severity, to: &out) }
+                literal(#","value":"#, to: &out); appendValue(a.value.map { .double($0) }, to: &out)
+                literal(#","setpoint":"#, to: &out); appendValue(.double(a.setpoint), to: &out)
+                if let seq = a.triggerSeq { literal(#","trigger_seq":"#, to: &out); appendInteger(seq, to: &out) }
+            }
         }
         literal("}\n", to: &out)
     }
