@@ -246,3 +246,35 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertTrue(s.description.contains("uplink.url: applies only to http uplinks"), s.description)
     }
 }
+
+final class AlarmStandardTests: XCTestCase {
+    let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), machineIDFile: "/nonexistent")
+
+    func parse(_ alarms: String) -> Result<VigilConfig, ConfigErrors> {
+        loader.parse("""
+            { gateway: { id: 'g' }, buses: [{ id: 'b', kind: 'tcp', host: 'h' }],
+              devices: [{ id: 'gas-1', bus: 'b', unit: 1, profile: 'honeywell-xnx', points: [
+                { id: 'gas', register: 40003, type: 'float32', unit: '%LEL', alarms: \(alarms) } ] }] }
+            """, file: "vigil.json5")
+    }
+
+    func testGBT50493LimitsForCombustibleGas() throws {
+        guard case .failure(let e) = parse("{ high: 30, highhigh: 60 }") else { return XCTFail("above the standard must be refused") }
+        let text = e.description
+        XCTAssertTrue(text.contains("devices[0].points[0].alarms.high: 30 %LEL is above GB/T 50493-2019's first alarm limit for combustible gas, 25 %LEL"), text)
+        XCTAssertTrue(text.contains("alarms.highhigh: 60 %LEL is above GB/T 50493-2019's second alarm limit"), text)
+        guard case .success(let ok) = parse("{ high: 20, highhigh: 40 }") else { return XCTFail() }
+        XCTAssertTrue(ok.warnings.isEmpty)
+        guard case .success(let allowed) = parse("{ high: 30, highhigh: 50, allow_above_standard: true }") else { return XCTFail() }
+        XCTAssertEqual(allowed.warnings.count, 1)
+        XCTAssertTrue(allowed.warnings[0].contains("alarms.high 30 %LEL is above"), allowed.warnings[0])
+    }
+
+    func testEveryShippedProfileDefaultIsWithinTheStandard() throws {
+        for name in ProfileLibrary(directories: [Repo.path("Profiles")]).names() {
+            let result = loader.parse("{ gateway: { id: 'g' }, buses: [{ id: 'b', kind: 'tcp', host: 'h' }], devices: [{ id: 'd', bus: 'b', unit: 1, profile: '\(name)' }] }", file: "x.json5")
+            guard case .success(let config) = result else { XCTFail("\(name): \(result)"); continue }
+            XCTAssertTrue(config.warnings.isEmpty, name)
+        }
+    }
+}

@@ -10,6 +10,7 @@ public final class Daemon: Sendable {
     public let agent: Agent
     public let forwarder: Forwarder
     public let supervisor: SupervisorService
+    public let sink: JournalSink
     private let log: Logger
 
     /// Opens and recovers the journal (reporting damage upstream as an event),
@@ -41,7 +42,8 @@ public final class Daemon: Sendable {
                                   deadLetterDirectory: "\(config.gateway.stateDir)/dead-letter", log: log,
                                   uplinkTimeoutMs: timeoutMs, supervisor: supervisor, deviceStates: { holder.deviceStates() })
         self.forwarder = forwarder
-        let sink = JournalSink(journal: journal, log: log, onDurable: { forwarder.wake() })
+        let sink = JournalSink(journal: journal, log: log, alarmRules: AlarmRule.rules(for: config), onDurable: { forwarder.wake() })
+        self.sink = sink
         agent = Agent(config: config, sink: sink, supervisor: supervisor, log: log)
         holder.set(agent)
     }

@@ -23,6 +23,7 @@ public struct ServiceLoop {
     /// Runs until SIGTERM or SIGINT (or `duration`); returns the exit code.
     public func run(duration: Double? = nil) -> Int32 {
         let config = daemon.config
+        for warning in config.warnings { log.warning(warning) }
         let marker = RunMarker(stateDirectory: config.gateway.stateDir)
         if let previous = marker.previousUncleanRun() {
             log.warning("the last run did not stop cleanly (crash, watchdog reset or power cut): \(previous)")
@@ -131,6 +132,7 @@ public struct ServiceLoop {
         case .success(let config):
             let old = daemon.agent.config
             let restarted = daemon.agent.apply(config)
+            daemon.sink.reconfigureAlarms(AlarmRule.rules(for: config))
             if old.uplink != config.uplink || old.journal != config.journal || old.gateway != config.gateway || old.watchdog != config.watchdog {
                 log.warning("reload: changes to gateway, journal, uplink or watchdog take effect at the next restart")
             }

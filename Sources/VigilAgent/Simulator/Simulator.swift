@@ -10,13 +10,16 @@ public final class Simulator: Sendable {
     public let devices: [SimulatedDevice]
     /// Values stay at their starting point (for comparing two readers).
     public let frozen: Bool
+    /// Where on the sensors' curves to start, in seconds (the gas spike is at 12–28 s).
+    public let startAt: Double
     private let thread = StoppableThread()
     private let requestCount = Atomic<Int>(0)
 
-    public init(transport: BusTransport, devices: [SimulatedDevice], frozen: Bool = false) {
+    public init(transport: BusTransport, devices: [SimulatedDevice], frozen: Bool = false, startAt: Double = 0) {
         self.transport = transport
         self.devices = devices
         self.frozen = frozen
+        self.startAt = startAt
     }
 
     public var requestsServed: Int { requestCount.load(ordering: .relaxed) }
@@ -42,7 +45,7 @@ public final class Simulator: Sendable {
         let start = monotonicNanos()
         server.run(shouldStop: { thread.isStopping }, tick: {
             guard !frozen else { return }
-            let t = Double(monotonicNanos() - start) / 1e9
+            let t = startAt + Double(monotonicNanos() - start) / 1e9
             for model in models.values { model.update(elapsedSeconds: t) }
         }, reply: { unit in
             requestCount.add(1, ordering: .relaxed)

@@ -164,7 +164,7 @@ public struct AlarmEngine: Sendable {
         switch value {
         case .int(let v): return Double(v)
         case .uint(let v): return Double(v)
-        case .float(let v): return Double(v)
+        case .float(let v): return Double(v.description) // 23.4, as the reading shows, not 23.399999618530273
         case .double(let v): return v
         case .bool(let b): return b ? 1 : 0
         case .string, nil: return nil

@@ -42,6 +42,7 @@ private struct Validation {
     let file: String
     let diagnostics: Diagnostics
     var loadedProfiles: [String: Profile?] = [:]
+    var warnings: [String] = []
 
     init(loader: ConfigLoader, file: String, diagnostics: Diagnostics) {
         self.loader = loader; self.file = file; self.diagnostics = diagnostics
@@ -85,6 +86,7 @@ private struct Validation {
         guard let gateway else { return nil }
         var config = VigilConfig(file: file, gateway: gateway, buses: buses, devices: devices, uplink: uplink, journal: journal)
         config.watchdog = watchdog
+        config.warnings = warnings
         return config
     }
 
@@ -160,7 +162,8 @@ private struct Validation {
         let offlineAfter = r.integer("offline_after", range: 1...1000) ?? 3
 
         let profileName = r.string("profile")
-        let profilePoints = profileName.flatMap { loadProfile($0, reader: r)?.points } ?? []
+        let profile = profileName.flatMap { loadProfile($0, reader: r) }
+        let profilePoints = profile?.points ?? []
         let inline = r.array("points") ?? []
         let inlinePoints = inline.compactMap { PointParser.parse($0.node, path: $0.path, diagnostics: diagnostics) }
         if profileName == nil && !r.has("points") {
@@ -170,6 +173,9 @@ private struct Validation {
         let inlineIDs = Set(inlinePoints.map(\.id))
         let points = profilePoints.filter { !inlineIDs.contains($0.id) } + inlinePoints
         PointSetChecks.checkDuplicates(locations: inline, diagnostics: diagnostics)
+        if let profile, let id = r.string("id") {
+            checkAlarmStandards(points, profile: profile, device: id, reader: r, inline: inline)
+        }
         PointSetChecks.checkDecimalsSources(points, pathPrefix: r.childPath("points"), locations: inline, diagnostics: diagnostics)
         if let bus {
             for point in points where !point.table.isBitTable && point.width > bus.maxRegisters {
@@ -203,6 +209,39 @@ private struct Validation {
             r.report("profile", "profile \"\(reference)\" (\(path)) has \(errors.issues.count) error(s), listed above")
             loadedProfiles[reference] = .some(nil)
             return nil
+        }
+    }
+
+    /// GB/T 50493-2019: combustible gas alarms at most 25 %LEL (first level)
+    /// and 50 %LEL (second); toxic gas at most 100 % and 200 % of the OEL.
+    /// Above that only with `allow_above_standard: true`, warned at every start.
+    private mutating func checkAlarmStandards(_ points: [PointSpec], profile: Profile, device: String, reader r: ObjectReader,
+                                              inline: [(node: JSONNode, path: String)]) {
+        let limits: (first: Double, second: Double, unit: String, what: String)
+        switch profile.kind {
+        case .combustibleGas: limits = (25, 50, "%LEL", "combustible gas")
+        case .toxicGas:
+            guard let oel = profile.oel else { return }
+            limits = (oel, 2 * oel, profile.primaryPoint?.unit ?? "", "toxic gas (OEL \(format(oel)))")
+        case .waterLevel, .smoke: return
+        }
+        for point in points where point.id == profile.primary || point.unit == limits.unit {
+            guard let alarms = point.alarms else { continue }
+            let place = inline.first { node in
+                if case .object(let m) = node.node.value, let id = m.first(where: { $0.key == "id" }), case .string(point.id) = id.value.value { return true }
+                return false
+            }
+            let path = place.map { "\($0.path).alarms" } ?? r.childPath("profile")
+            for (name, value, limit, level) in [("high", alarms.high, limits.first, "first"), ("highhigh", alarms.highHigh, limits.second, "second")] {
+                guard let value, value > limit else { continue }
+                let message = "\(format(value)) \(limits.unit) is above GB/T 50493-2019's \(level) alarm limit for \(limits.what), \(format(limit)) \(limits.unit)"
+                if alarms.allowAboveStandard == true {
+                    warnings.append("\(file): device \(device) point \(point.id): alarms.\(name) \(message) (allowed by allow_above_standard)")
+                } else {
+                    diagnostics.report("\(path).\(name)", at: place?.node.location ?? r.location(of: "profile"),
+                                       "\(message); lower it, or set allow_above_standard: true")
+                }
+            }
         }
     }
 

@@ -208,6 +208,8 @@ public struct VigilConfig: Sendable, Equatable {
     public var uplink: UplinkSpec
     public var journal: JournalOptions
     public var watchdog = WatchdogSpec()
+    /// Valid but worth saying at every start (setpoints above the standard, allowed on purpose).
+    public var warnings: [String] = []
 
     public init(file: String, gateway: GatewaySpec, buses: [BusSpec], devices: [DeviceSpec], uplink: UplinkSpec = .stdout,
                 journal: JournalOptions = JournalOptions()) {

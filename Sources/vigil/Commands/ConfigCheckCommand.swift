@@ -20,6 +20,7 @@ struct ConfigCheckCommand: Command {
 
     func run() -> Int32 {
         guard let config = loadConfig(path) else { return ExitCode.usage }
+        for warning in config.warnings { printError("warning: \(warning)") }
         let points = config.devices.reduce(0) { $0 + $1.points.count }
         say("\(path): ok — gateway \(config.gateway.id), \(config.buses.count) bus(es), \(config.devices.count) device(s), \(points) point(s)")
         return ExitCode.ok

@@ -16,6 +16,7 @@ struct SimulateCommand: Command {
                  profile (a name from Profiles/ or a path); repeat for more.
                  FAULT: silent | exception[:CODE] | slow[:MS]
           --freeze  keep every value fixed (to compare two readers)
+          --start-at SECONDS  start this far along the curves (e.g. 10: gas rises at once)
 
         Values move like the real thing: gas drifting then spiking past 25 and
         50 %LEL every 40 s, a water level rising and falling, a smoke alarm bit
@@ -25,6 +26,7 @@ struct SimulateCommand: Command {
     var transport: BusTransport
     var deviceSpecs: [(unit: Int, profile: String, fault: SimulatedFault)]
     var freeze: Bool
+    var startAt: Double
     var duration: Double?
 
     init(_ arguments: inout Arguments) throws(UsageError) {
@@ -58,6 +60,7 @@ struct SimulateCommand: Command {
         }
         if deviceSpecs.isEmpty { throw UsageError("give at least one --device UNIT:PROFILE") }
         freeze = arguments.flag("--freeze")
+        startAt = try Arguments.number(arguments.option("--start-at"), "--start-at") ?? 0
         duration = try Arguments.number(arguments.option("--duration"), "--duration")
     }
 
@@ -85,7 +88,7 @@ struct SimulateCommand: Command {
             }
         }
         Signals.blockTermination()
-        let simulator = Simulator(transport: transport, devices: devices, frozen: freeze)
+        let simulator = Simulator(transport: transport, devices: devices, frozen: freeze, startAt: startAt)
         do { try simulator.start() } catch {
             printError("vigil simulate: \(error)")
             return ExitCode.failed

@@ -1,0 +1,51 @@
+import Foundation
+import XCTest
+import VigilTestSupport
+
+/// Gas rising past both alarm levels and falling back, end to end: simulator
+/// → agent → alarm engine → journal → uplink.
+final class AlarmEndToEndTests: XCTestCase {
+    func testGasPastTwentyFiveAndFiftyLELAndBackRaisesAndClearsInOrder() throws {
+        let port = freeTCPPort()
+        // 14 s into the simulator's curve: 25 %LEL about 1 s later, 50 about 5 s, back under 23 about 11 s.
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--start-at", "14"])
+        XCTAssertTrue(sim.waitFor("serving"))
+        defer { sim.stop() }
+        let dir = temporaryDirectory()
+        try """
+            { gateway: { id: 'gw-alarm', state_dir: '\(dir)/state' },
+              buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port) }],
+              devices: [{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 200 }],
+              uplink: { kind: 'stdout' } }
+            """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
+        let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
+        defer { agent.stop() }
+        func records() -> [[String: Any]] {
+            agent.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        func alarms() -> [[String: Any]] { records().filter { ($0["event"] as? String)?.hasPrefix("alarm_") ?? false } }
+        XCTAssertTrue(eventually(timeout: 25) { alarms().count >= 4 }, "\(alarms())\n\(agent.stderr)")
+        let events = alarms()
+        // Telemetry follows the events lane within flush_ms.
+        let triggers = Set(events.compactMap { $0["trigger_seq"] as? Int })
+        XCTAssertTrue(eventually(timeout: 5) { Set(records().compactMap { $0["seq"] as? Int }).isSuperset(of: triggers) })
+        XCTAssertEqual(events.map { "\($0["event"]!) \($0["level"]!)" },
+                       ["alarm_raised high", "alarm_raised highhigh", "alarm_cleared highhigh", "alarm_cleared high"])
+        let readings = Dictionary(records().compactMap { r -> (Int, Double)? in
+            guard r["point"] as? String == "gas", r["event"] == nil, let seq = r["seq"] as? Int, let v = r["value"] as? Double else { return nil }
+            return (seq, v)
+        }, uniquingKeysWith: { a, _ in a })
+        for e in events {
+            let trigger = try XCTUnwrap(e["trigger_seq"] as? Int)
+            let value = try XCTUnwrap(readings[trigger], "the triggering reading \(trigger) was delivered too")
+            XCTAssertEqual(value, e["value"] as? Double)
+            XCTAssertEqual(e["device"] as? String, "gas-1")
+            XCTAssertEqual(e["point"] as? String, "gas")
+        }
+        XCTAssertGreaterThanOrEqual(events[0]["value"] as! Double, 25)
+        XCTAssertGreaterThanOrEqual(events[1]["value"] as! Double, 50)
+        XCTAssertLessThan(events[2]["value"] as! Double, 48, "cleared only past the 2 %LEL deadband")
+        XCTAssertLessThan(events[3]["value"] as! Double, 23)
+        XCTAssertTrue(agent.stderr.contains("ALARM raised: gas-1 gas high"), agent.stderr)
+    }
+}
