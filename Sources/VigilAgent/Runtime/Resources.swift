@@ -28,6 +28,15 @@ public enum Resources {
         return ProfileLibrary(directories: dirs)
     }
 
+    public static let localBoardsDirectory = "/etc/vigil/boards"
+
+    /// The installer's own boards first, then the shipped ones.
+    public static func boardLibrary() -> BoardLibrary {
+        var dirs = [localBoardsDirectory]
+        if let share = shareDirectory() { dirs.append("\(share)/Boards") }
+        return BoardLibrary(directories: dirs)
+    }
+
     public static func example(_ name: String) -> String? {
         shareDirectory().map { "\($0)/Examples/\(name)" }.flatMap { fileExists($0) ? $0 : nil }
     }

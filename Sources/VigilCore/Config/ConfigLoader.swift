@@ -5,11 +5,13 @@ public struct ConfigLoader: Sendable {
     public static let defaultStateDir = "/var/lib/vigil"
 
     public var profiles: ProfileLibrary
+    public var boards: BoardLibrary
     /// Where the gateway id comes from when the config gives none.
     public var machineIDFile: String
 
-    public init(profiles: ProfileLibrary, machineIDFile: String = "/etc/machine-id") {
+    public init(profiles: ProfileLibrary, boards: BoardLibrary = BoardLibrary(directories: []), machineIDFile: String = "/etc/machine-id") {
         self.profiles = profiles
+        self.boards = boards
         self.machineIDFile = machineIDFile
     }
 
@@ -50,11 +52,12 @@ private struct Validation {
 
     static let topKeys = ["gateway", "buses", "devices", "uplink", "journal", "watchdog"]
     static let watchdogKeys = ["grace_s", "device", "timeout_s"]
-    static let gatewayKeys = ["id", "state_dir"]
-    static let busKeys = ["id", "kind", "device", "baud", "parity", "data_bits", "stop_bits", "rs485", "gap_ms",
+    static let gatewayKeys = ["id", "state_dir", "board"]
+    static let busKeys = ["id", "kind", "device", "port", "baud", "parity", "data_bits", "stop_bits", "rs485", "gap_ms",
                           "host", "port", "timeout_ms", "retries", "max_registers"]
+    // "port" is both: a board's serial port label on rtu, a TCP port number on tcp.
     static let rtuOnlyKeys = ["device", "baud", "parity", "data_bits", "stop_bits", "rs485", "gap_ms"]
-    static let tcpOnlyKeys = ["host", "port"]
+    static let tcpOnlyKeys = ["host"]
     static let deviceKeys = ["id", "bus", "unit", "profile", "points", "interval_ms", "enabled", "max_gap", "offline_after"]
     static let uplinkKeys = ["kind", "url", "token_file", "ca_file", "client_cert", "client_key", "insecure", "batch_max_records",
                              "batch_max_bytes", "flush_ms", "gzip", "timeout_ms", "heartbeat_s"]
@@ -66,7 +69,7 @@ private struct Validation {
     mutating func run(_ root: JSONNode) -> VigilConfig? {
         guard let r = ObjectReader(root, path: "", diagnostics: diagnostics, keys: Self.topKeys) else { return nil }
         let gateway = parseGateway(r.object("gateway", keys: Self.gatewayKeys))
-        let buses = (r.array("buses", required: true) ?? []).compactMap { parseBus($0.node, path: $0.path) }
+        let buses = (r.array("buses", required: true) ?? []).compactMap { parseBus($0.node, path: $0.path, board: gateway?.board) }
         checkUnique(buses.map(\.id), items: r.array("buses") ?? [], what: "bus")
         checkSerialOwnership(buses, items: r.array("buses") ?? [])
         var devices: [DeviceSpec] = []
@@ -82,6 +85,9 @@ private struct Validation {
             watchdog.graceSeconds = w.integer("grace_s", range: 1...3600) ?? watchdog.graceSeconds
             watchdog.device = w.string("device")
             watchdog.timeoutSeconds = w.integer("timeout_s", range: 1...600) ?? watchdog.timeoutSeconds
+            if let board = gateway?.board, let max = board.watchdogMaxTimeoutSeconds, watchdog.device != nil, watchdog.timeoutSeconds > max {
+                w.report("timeout_s", "\(watchdog.timeoutSeconds) s is more than board \"\(board.name)\"'s watchdog allows (\(max) s)")
+            }
         }
         guard let gateway else { return nil }
         var config = VigilConfig(file: file, gateway: gateway, buses: buses, devices: devices, uplink: uplink, journal: journal)
@@ -104,10 +110,25 @@ private struct Validation {
         }
         let stateDir = r?.string("state_dir") ?? ConfigLoader.defaultStateDir
         if !stateDir.hasPrefix("/") { r?.report("state_dir", "must be an absolute path, not \"\(stateDir)\"") }
-        return GatewaySpec(id: id!, stateDir: stateDir)
+        var board: Board?
+        if let r, let reference = r.string("board") {
+            if let path = loader.boards.resolve(reference, relativeTo: directoryName(of: file)) {
+                switch loader.boards.loadBoard(file: path) {
+                case .success(let b): board = b
+                case .failure(let errors):
+                    diagnostics.absorb(errors.issues)
+                    r.report("board", "board \"\(reference)\" (\(path)) has \(errors.issues.count) error(s), listed above")
+                }
+            } else {
+                let known = loader.boards.names()
+                let hint = closestMatch(to: reference, in: known).map { "; did you mean \"\($0)\"?" } ?? "; known boards: \(known.joined(separator: ", "))"
+                r.report("board", "unknown board \"\(reference)\"\(hint)")
+            }
+        }
+        return GatewaySpec(id: id!, stateDir: stateDir, board: board)
     }
 
-    private func parseBus(_ node: JSONNode, path: String) -> BusSpec? {
+    private func parseBus(_ node: JSONNode, path: String, board: Board?) -> BusSpec? {
         guard let r = ObjectReader(node, path: path, diagnostics: diagnostics, keys: Self.busKeys) else { return nil }
         let before = diagnostics.issues.count
         let id = checkedID(r)
@@ -119,12 +140,29 @@ private struct Validation {
         switch kind {
         case .rtu:
             for key in Self.tcpOnlyKeys where r.has(key) { r.report(key, "applies only to tcp buses") }
-            let device = r.string("device", required: true)
+            var device = r.string("device")
+            var rs485 = r.bool("rs485") ?? false
+            if let label = r.string("port") {
+                if device != nil { r.report("port", "give either \"port\" (a board label) or \"device\", not both") }
+                if let board {
+                    if let port = board.serialPorts.first(where: { $0.label == label }) {
+                        device = port.device
+                        if !r.has("rs485") { rs485 = port.rs485 == .kernel }
+                    } else {
+                        let labels = board.serialPorts.map(\.label)
+                        let hint = closestMatch(to: label, in: labels).map { "; did you mean \"\($0)\"?" } ?? "; its serial ports: \(labels.joined(separator: ", "))"
+                        r.report("port", "board \"\(board.name)\" has no serial port \"\(label)\"\(hint)")
+                    }
+                } else {
+                    r.report("port", "a port label needs gateway.board (or give \"device\")")
+                }
+            } else if device == nil {
+                r.report("device", "is required (a serial device such as /dev/ttyUSB0), or \"port\" with a board label")
+            }
             let baud = r.integer("baud", range: 300...4_000_000) ?? 9600
             let parity = r.choice("parity", as: Parity.self) ?? .none
             let dataBits = r.integer("data_bits", range: 5...8) ?? 8
             let stopBits = r.integer("stop_bits", range: 1...2) ?? 1
-            let rs485 = r.bool("rs485") ?? false
             let gap = r.number("gap_ms", range: 0...1000)
                 ?? SerialSettings.defaultGapMs(baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits)
             if let device {

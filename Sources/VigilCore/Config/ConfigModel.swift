@@ -162,7 +162,9 @@ public struct DeviceSpec: Sendable, Equatable {
 public struct GatewaySpec: Sendable, Equatable {
     public var id: String
     public var stateDir: String
-    public init(id: String, stateDir: String) { self.id = id; self.stateDir = stateDir }
+    /// The board file the config's labels refer to.
+    public var board: Board?
+    public init(id: String, stateDir: String, board: Board? = nil) { self.id = id; self.stateDir = stateDir; self.board = board }
 }
 
 public enum UplinkSpec: Sendable, Equatable {

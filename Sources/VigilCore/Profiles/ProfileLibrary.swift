@@ -1,11 +1,11 @@
-/// Finds and loads profiles by name (a file in one of the profile directories)
-/// or by path.
-public struct ProfileLibrary: Sendable {
+/// Finds definition files (profiles, boards) by name — `<name>.json5` in one
+/// of the directories, the first directory winning — or by path.
+public struct DefinitionFiles: Sendable {
     public var directories: [String]
 
     public init(directories: [String]) { self.directories = directories }
 
-    /// Names of every profile in the directories, first directory wins.
+    /// Names of every definition in the directories, first directory wins.
     public func names() -> [String] {
         var names: [String] = []
         for dir in directories {
@@ -30,8 +30,8 @@ public struct ProfileLibrary: Sendable {
         return nil
     }
 
-    /// Loads and validates one profile file.
-    public func load(file: String) -> Result<Profile, ConfigErrors> {
+    /// Reads and parses one definition file, reporting as `ConfigErrors`.
+    func read<T>(file: String, parse: (JSONNode, Diagnostics) -> T?) -> Result<T, ConfigErrors> {
         let text: String
         do { text = try readTextFile(file) } catch {
             return .failure(ConfigErrors([ConfigIssue(file: file, location: nil, path: "", message: "cannot read: \(error.reason)")]))
@@ -41,10 +41,25 @@ public struct ProfileLibrary: Sendable {
             return .failure(ConfigErrors([ConfigIssue(file: file, location: error.location, path: "", message: error.message)]))
         }
         let diagnostics = Diagnostics(file: file)
+        guard let value = parse(root, diagnostics), diagnostics.issues.isEmpty else { return .failure(ConfigErrors(diagnostics.issues)) }
+        return .success(value)
+    }
+}
+
+/// Sensor profiles (`Profiles/`, `/etc/vigil/profiles`).
+public typealias ProfileLibrary = DefinitionFiles
+/// Gateway boards (`Boards/`, `/etc/vigil/boards`).
+public typealias BoardLibrary = DefinitionFiles
+
+extension DefinitionFiles {
+    /// Loads and validates one profile file.
+    public func load(file: String) -> Result<Profile, ConfigErrors> {
         let name = String(baseName(of: file).dropLast(file.hasSuffix(".json5") ? 6 : 0))
-        guard let profile = Profile.parse(root, name: name, file: file, diagnostics: diagnostics), diagnostics.issues.isEmpty else {
-            return .failure(ConfigErrors(diagnostics.issues))
-        }
-        return .success(profile)
+        return read(file: file) { Profile.parse($0, name: name, file: file, diagnostics: $1) }
+    }
+
+    /// Loads and validates one board file.
+    public func loadBoard(file: String) -> Result<Board, ConfigErrors> {
+        read(file: file) { Board.parse($0, file: file, diagnostics: $1) }
     }
 }

@@ -52,7 +52,7 @@ struct RunCommand: Command {
         }
         let path = configPath
         let loop = ServiceLoop(daemon: daemon, notifier: .fromEnvironment(), log: log) {
-            ConfigLoader(profiles: Resources.profileLibrary()).load(file: path)
+            ConfigLoader(profiles: Resources.profileLibrary(), boards: Resources.boardLibrary()).load(file: path)
         }
         return loop.run(duration: duration)
     }
