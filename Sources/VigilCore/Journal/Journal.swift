@@ -192,7 +192,7 @@ public final class Journal: Sendable {
             return true
         }
         if let maxAge = options.maxAgeSeconds {
-            let cutoff = Int64(WallTime.nowMilliseconds()) - Int64(maxAge) * 1000
+            let cutoff = WallTime.nowMilliseconds() - Int64(maxAge) * 1000
             while let oldest = telemetry.segments.first, oldest.newestMs < cutoff, drop(telemetry) {}
         }
         while telemetry.totalBytes + events.totalBytes > options.maxBytes {
@@ -267,13 +267,5 @@ public final class Journal: Sendable {
         try commit()
         try writeCursor()
         state.withLock { s in s.lanes.values.forEach { $0.close() } }
-    }
-}
-
-extension WallTime {
-    static func nowMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }

@@ -22,10 +22,15 @@ public struct WallTime: Sendable, Equatable {
     /// The current wall-clock time; `kernelSynchronised` comes from the agent,
     /// which asks the kernel (adjtimex) through its Linux shim.
     public static func now(kernelSynchronised: Bool) -> WallTime {
+        let ms = nowMilliseconds()
+        return WallTime(milliseconds: ms, clockSynced: ms >= plausibleEpochMs && kernelSynchronised)
+    }
+
+    /// Milliseconds since 1970 on the (possibly unsynchronised) system clock.
+    public static func nowMilliseconds() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        let ms = Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-        return WallTime(milliseconds: ms, clockSynced: ms >= plausibleEpochMs && kernelSynchronised)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
     static func format(_ milliseconds: Int64) -> String {
