@@ -24,8 +24,12 @@ final class AlarmEndToEndTests: XCTestCase {
             agent.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         }
         func alarms() -> [[String: Any]] { records().filter { ($0["event"] as? String)?.hasPrefix("alarm_") ?? false } }
-        XCTAssertTrue(eventually(timeout: 25) { alarms().count >= 4 }, "\(alarms())\n\(agent.stderr)")
-        let events = alarms()
+        func gasAlarms() -> [[String: Any]] { alarms().filter { $0["point"] as? String == "gas" } }
+        XCTAssertTrue(eventually(timeout: 25) { gasAlarms().count >= 4 && alarms().count >= 8 }, "\(alarms())\n\(agent.stderr)")
+        // The detector's own AL1/AL2 bits raise and clear too (what it says about itself counts).
+        let reported = alarms().filter { $0["point"] as? String != "gas" }.map { "\($0["event"]!) \($0["point"]!) \($0["level"]!)" }
+        XCTAssertEqual(Set(reported), ["alarm_raised alarm1 high", "alarm_raised alarm2 highhigh", "alarm_cleared alarm2 highhigh", "alarm_cleared alarm1 high"])
+        let events = gasAlarms()
         // Telemetry follows the events lane within flush_ms.
         let triggers = Set(events.compactMap { $0["trigger_seq"] as? Int })
         XCTAssertTrue(eventually(timeout: 5) { Set(records().compactMap { $0["seq"] as? Int }).isSuperset(of: triggers) })

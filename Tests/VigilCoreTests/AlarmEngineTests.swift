@@ -100,3 +100,33 @@ final class AlarmEngineTests: XCTestCase {
         XCTAssertTrue(engine.active.isEmpty, "a changed rule starts afresh")
     }
 }
+
+final class DetectorReportTests: XCTestCase {
+    func testTheDetectorsOwnBitsAndModesAndStaleness() throws {
+        var al1 = PointSpec(id: "alarm1", table: .holding, address: 5, type: .bool, bit: 0)
+        al1.role = .alarm1
+        var fault = PointSpec(id: "fault", table: .holding, address: 5, type: .bool, bit: 6)
+        fault.role = .fault
+        let config = VigilConfig(file: "x", gateway: GatewaySpec(id: "g", stateDir: "/tmp"), buses: [],
+                                 devices: [DeviceSpec(id: "xnx", bus: "b", unit: 1, points: [al1, fault])])
+        let rules = AlarmRule.rules(for: config)
+        XCTAssertEqual(rules.map(\.level), [.high, .fault])
+        var engine = AlarmEngine(rules: rules)
+        func reading(_ point: String, _ on: Bool, mode: String? = nil, quality: Quality = .good) -> Reading {
+            Reading(timestamp: WallTime(milliseconds: 0, clockSynced: true), device: "xnx", point: point, value: .bool(on), raw: on ? "0001" : "0000",
+                    unit: nil, label: nil, quality: quality, error: nil, mode: mode)
+        }
+        XCTAssertEqual(engine.process(reading("alarm1", true), seq: 1, nowMs: 0).map { "\($0.kind) \($0.alarm!.level)" }, ["alarmRaised high"])
+        XCTAssertEqual(engine.process(reading("fault", true), seq: 2, nowMs: 0).map { "\($0.kind) \($0.alarm!.level)" }, ["alarmRaised fault"])
+        XCTAssertEqual(engine.process(reading("alarm1", false), seq: 3, nowMs: 0).map { "\($0.kind) \($0.alarm!.level)" }, ["alarmCleared high"])
+        XCTAssertTrue(engine.process(reading("alarm1", true, mode: "inhibit"), seq: 4, nowMs: 0).isEmpty, "inhibit: flagged, no alarm")
+        XCTAssertTrue(engine.process(reading("alarm1", true, quality: .stale), seq: 5, nowMs: 0).isEmpty, "a stuck detector decides nothing")
+    }
+
+    func testRoleRules() {
+        let loader = ConfigLoader(profiles: ProfileLibrary(directories: []), machineIDFile: "/nonexistent")
+        guard case .failure(let e) = loader.parse("{ gateway: { id: 'g' }, buses: [{ id: 'b', kind: 'tcp', host: 'h' }], devices: [{ id: 'd', bus: 'b', unit: 1, points: [{ id: 'm', register: 40001, role: 'mode' }, { id: 'x', register: 40002, role: 'alarm3' }] }] }", file: "v.json5") else { return XCTFail() }
+        XCTAssertTrue(e.description.contains("points[0].role: a mode point needs \"enum\" labels"), e.description)
+        XCTAssertTrue(e.description.contains("points[1].role: \"alarm3\" is not one of alarm1, alarm2, fault, warning, heartbeat, mode"), e.description)
+    }
+}

@@ -84,7 +84,17 @@ final class SensorModel {
 
     func update(elapsedSeconds t: Double) {
         guard let primary = device.profile.primaryPoint else { return }
-        write(primary, value: Self.primaryValue(kind: device.profile.kind, oel: device.profile.oel, t: t))
+        let value = Self.primaryValue(kind: device.profile.kind, oel: device.profile.oel, t: t)
+        write(primary, value: value)
+        for point in device.profile.points {
+            switch point.role {
+            // The detector's own alarm bits follow its measurement, as a real one's do.
+            case .alarm1? where point.id != primary.id: write(point, value: value >= (primary.alarms?.high ?? .infinity) ? 1 : 0)
+            case .alarm2? where point.id != primary.id: write(point, value: value >= (primary.alarms?.highHigh ?? .infinity) ? 1 : 0)
+            case .heartbeat?: write(point, value: (t / 5).rounded(.down), engineering: false) // advances every 5 s
+            default: break
+            }
+        }
     }
 
     /// Points other than the primary hold fixed values: the first label of an
@@ -97,6 +107,8 @@ final class SensorModel {
             } else if point.type == .string {
                 map.setRegisters(point.table, at: point.address,
                                  RegisterCodec.encode(.string(device.profile.model), type: .string, order: point.order, length: point.length))
+            } else if point.role == .mode, let normal = point.labels.first(where: { $0.value == "normal" })?.key {
+                write(point, value: Double(normal), engineering: false)
             } else if let code = unitCode(point) ?? point.labels.keys.sorted().first {
                 write(point, value: Double(code), engineering: false)
             }

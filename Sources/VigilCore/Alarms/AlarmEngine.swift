@@ -12,10 +12,16 @@ public struct AlarmRule: Sendable, Equatable {
 
     var key: String { "\(device)/\(point)/\(level.rawValue)" }
 
-    /// Every rule a config sets.
+    /// Every rule a config sets: the points' setpoints, and the detectors' own
+    /// alarm, fault and warning reports (what a detector says about itself wins).
     public static func rules(for config: VigilConfig) -> [AlarmRule] {
         config.devices.filter(\.enabled).flatMap { device in
             device.points.flatMap { point -> [AlarmRule] in
+                let reported: [PointRole: AlarmLevel] = [.alarm1: .high, .alarm2: .highhigh, .fault: .fault, .warning: .warning]
+                if let role = point.role, let level = reported[role] {
+                    return [AlarmRule(device: device.id, point: point.id, level: level, setpoint: 1, deadband: 0, onDelayMs: 0,
+                                      offDelayMs: 0, latch: false, severity: role == .alarm2 || role == .fault ? "critical" : "warning")]
+                }
                 guard let a = point.alarms else { return [] }
                 let levels: [(AlarmLevel, Double?)] = [(.high, a.high), (.highhigh, a.highHigh), (.low, a.low), (.lowlow, a.lowLow), (.rise, a.risePerMinute)]
                 return levels.compactMap { level, setpoint in
@@ -80,7 +86,8 @@ public struct AlarmEngine: Sendable {
     /// Feeds one reading; returns the events it causes. `nowMs` is monotonic.
     public mutating func process(_ reading: Reading, seq: UInt64, nowMs: Int64) -> [Event] {
         guard let keys = byPoint["\(reading.device)/\(reading.point)"] else { return [] }
-        guard reading.quality == .good, let value = Self.number(reading.value) else { return [] }
+        // Bad or stale readings, and readings in warm-up, inhibit or calibration, decide nothing.
+        guard reading.quality == .good, reading.mode == nil, let value = Self.number(reading.value) else { return [] }
         var events: [Event] = []
         for key in keys {
             var state = states[key]!

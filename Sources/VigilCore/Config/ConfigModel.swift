@@ -52,6 +52,19 @@ public struct AlarmSetpoints: Sendable, Equatable {
     public init() {}
 }
 
+/// What a point tells about the detector itself, rather than a measurement.
+public enum PointRole: String, Sendable, CaseIterable {
+    /// The detector's own first / second alarm bit (AL1, AL2): raises like a setpoint would.
+    case alarm1, alarm2
+    /// The detector reports a fault or a warning (a bit, or a non-zero code).
+    case fault, warning
+    /// A counter the detector advances: when it stops, the device's readings are `stale`.
+    case heartbeat
+    /// The detector's state; while its label is warm-up, inhibit or calibration,
+    /// readings are flagged with it and raise no alarm.
+    case mode
+}
+
 public struct PointSpec: Sendable, Equatable {
     public var id: String
     public var table: RegisterTable
@@ -69,6 +82,7 @@ public struct PointSpec: Sendable, Equatable {
     public var unit: String?
     public var labels: [Int64: String]
     public var alarms: AlarmSetpoints?
+    public var role: PointRole?
 
     public init(id: String, table: RegisterTable, address: Int, type: ValueType, order: WordOrder = .abcd,
                 bit: Int? = nil, length: Int? = nil, scale: Double = 1, offset: Double = 0,

@@ -1,7 +1,7 @@
 /// Validates one `points[]` entry, in a config or in a profile.
 enum PointParser {
     static let keys = ["id", "table", "address", "register", "type", "order", "bit", "length", "scale",
-                       "offset", "decimals_from", "unit", "enum", "alarms"]
+                       "offset", "decimals_from", "unit", "enum", "alarms", "role"]
     static let alarmKeys = ["high", "highhigh", "low", "lowlow", "deadband", "on_delay_ms", "off_delay_ms",
                             "latch", "severity", "rise_per_min", "allow_above_standard"]
 
@@ -24,6 +24,8 @@ enum PointParser {
         let unit = r.string("unit")
         let labels = parseLabels(r)
         let alarms = r.object("alarms", keys: alarmKeys).map(parseAlarms)
+        let role = r.choice("role", as: PointRole.self)
+        if role == .mode && labels.isEmpty { r.report("role", "a mode point needs \"enum\" labels (warm-up, inhibit, calibration, …)") }
 
         if let table {
             if table.isBitTable {
@@ -54,6 +56,7 @@ enum PointParser {
             }
         }
         point.id = id ?? ""
+        point.role = role
         return diagnostics.issues.count == before ? point : nil
     }
 

@@ -7,7 +7,7 @@
 ///
 /// Strings (device, point, unit, label, error, event kind, bus, detail) are
 /// dictionary ids, defined earlier in the same segment. Reading flags: bit 0
-/// clock synced, bits 1–2 quality, bit 3 label, bit 4 error, bit 5 unit.
+/// clock synced, bits 1–2 quality, bit 3 label, bit 4 error, bit 5 unit, bit 6 mode.
 /// Event flags: bit 0 clock synced, bit 1 device, bit 2 bus, bit 3 detail,
 /// bit 4 alarm (point, level, parts byte, [severity], [value f64], setpoint f64, [trigger seq]).
 /// Value tags: 0 null, 1 int (zigzag varint), 2 uint (varint), 3 float32
@@ -48,6 +48,7 @@ struct RecordEncoder {
             let rawText = !rawIsWords && !["", "0", "1"].contains(r.raw) ? id(r.raw, &out) : nil
             let label = r.label.map { id($0, &out) }
             let error = r.error.map { id($0, &out) }
+            let mode = r.mode.map { id($0, &out) }
             JournalFormat.appendFrame(seq: seq, to: &out) { body in
                 body.append(RecordKind.reading.rawValue)
                 Varint.append(UInt64(bitPattern: r.timestamp.milliseconds), to: &body)
@@ -56,6 +57,7 @@ struct RecordEncoder {
                 if label != nil { flags |= 1 << 3 }
                 if error != nil { flags |= 1 << 4 }
                 if unit != nil { flags |= 1 << 5 }
+                if mode != nil { flags |= 1 << 6 }
                 body.append(flags)
                 let tag: UInt8 = switch r.value {
                 case nil: 0; case .int: 1; case .uint: 2; case .float: 3; case .double: 4
@@ -84,6 +86,7 @@ struct RecordEncoder {
                 }
                 if let label { Varint.append(label, to: &body) }
                 if let error { Varint.append(error, to: &body) }
+                if let mode { Varint.append(mode, to: &body) }
             }
         case .event(let e):
             let kind = id(e.kind.rawValue, &out)
@@ -204,9 +207,10 @@ struct RecordDecoder {
             let raw = try readRaw(&r)
             let label = flags & (1 << 3) != 0 ? try string(&r) : nil
             let error = flags & (1 << 4) != 0 ? try string(&r) : nil
+            let mode = flags & (1 << 6) != 0 ? try string(&r) : nil
             let quality: Quality = switch (flags >> 1) & 3 { case 0: .good; case 1: .bad; default: .stale }
             return .reading(Reading(timestamp: WallTime(milliseconds: ms, clockSynced: flags & 1 != 0), device: device, point: point,
-                                    value: value, raw: raw, unit: unit, label: label, quality: quality, error: error))
+                                    value: value, raw: raw, unit: unit, label: label, quality: quality, error: error, mode: mode))
         case .event:
             let ms = Int64(bitPattern: try r.varint())
             let flags = try r.byte()

@@ -13,11 +13,14 @@ public struct Reading: Sendable, Equatable {
     public var label: String?
     public var quality: Quality
     public var error: String?
+    /// The detector's state when it was not measuring normally (warm-up, inhibit,
+    /// calibration): such readings raise no alarm.
+    public var mode: String?
 
     public init(timestamp: WallTime, device: String, point: String, value: PointValue?, raw: String,
-                unit: String?, label: String?, quality: Quality, error: String?) {
+                unit: String?, label: String?, quality: Quality, error: String?, mode: String? = nil) {
         self.timestamp = timestamp; self.device = device; self.point = point; self.value = value; self.raw = raw
-        self.unit = unit; self.label = label; self.quality = quality; self.error = error
+        self.unit = unit; self.label = label; self.quality = quality; self.error = error; self.mode = mode
     }
 }
 
@@ -53,6 +56,8 @@ public enum AlarmLevel: String, Sendable, CaseIterable {
     case high, highhigh, low, lowlow
     /// Rate of rise (`rise_per_min`), for water levels.
     case rise
+    /// Reported by the detector itself (role fault / warning).
+    case fault, warning
 }
 
 public struct AlarmInfo: Sendable, Equatable {

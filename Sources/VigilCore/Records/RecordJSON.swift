@@ -17,6 +17,7 @@ public enum RecordJSON {
             if let label = r.label { literal(#","label":"#, to: &out); appendString(label, to: &out) }
             literal(#","quality":""#, to: &out); out.append(contentsOf: r.quality.rawValue.utf8); out.append(0x22)
             if let error = r.error { literal(#","error":"#, to: &out); appendString(error, to: &out) }
+            if let mode = r.mode { literal(#","mode":"#, to: &out); appendString(mode, to: &out) }
         case .event(let e):
             appendTime(e.timestamp, to: &out)
             literal(#","event":""#, to: &out); out.append(contentsOf: e.kind.rawValue.utf8); out.append(0x22)
