@@ -82,13 +82,6 @@ public enum RecordJSON {
         }
     }
 
-    /// The value as JSON text (for people: the demo prints it).
-    public static func valueText(_ value: PointValue?) -> String {
-        var bytes: [UInt8] = []
-        appendValue(value, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     public static func appendString(_ s: String, to out: inout [UInt8]) {
         out.append(0x22)
         var s = s

@@ -29,12 +29,8 @@ public enum RegisterCodec {
         return words
     }
 
-    static func unsigned(_ bytes: [UInt8]) -> UInt64 {
-        bytes.reduce(0) { $0 << 8 | UInt64($1) }
-    }
-
-    /// The same as `unsigned(bytes(words, order:))` without the intermediate
-    /// arrays: this runs for every point of every poll.
+    /// The value's bits, most significant first, straight from the words
+    /// (no intermediate arrays: this runs for every point of every poll).
     static func unsigned(_ words: some Collection<UInt16>, order: WordOrder) -> UInt64 {
         var v: UInt64 = 0
         func add(_ w: UInt16) {
