@@ -121,7 +121,11 @@ struct DemoCommand: Command {
         func parse(_ bytes: [UInt8]) -> JSONNode? { try? JSON5Reader.parse(String(decoding: bytes, as: UTF8.self)) }
         var line = "    received \(readings.count) readings, \(events.count) events"
         for e in events.compactMap(parse) {
-            if case .string(let kind)? = e["event"]?.value, case .string(let device)? = e["device"]?.value { line += "  [\(kind) \(device)]" }
+            guard case .string(let kind)? = e["event"]?.value, case .string(let device)? = e["device"]?.value else { continue }
+            var what = "\(kind) \(device)"
+            if case .string(let point)? = e["point"]?.value, case .string(let level)? = e["level"]?.value { what += " \(point) \(level)" }
+            if case .number(let value)? = e["value"]?.value { what += " at \((value * 10).rounded() / 10)" }
+            line += "  [\(what)]"
         }
         if let gas = readings.reversed().lazy.compactMap(parse).first(where: { if case .string("gas")? = $0["point"]?.value { true } else { false } }),
            case .number(let v)? = gas["value"]?.value {
