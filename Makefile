@@ -6,7 +6,7 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 VENV       := .venv
 PYTHON     := $(VENV)/bin/python
-APT_DEPS   := libmodbus-dev libcurl4-openssl-dev zlib1g-dev pkg-config socat mbpoll openssl systemd
+APT_DEPS   := libmodbus-dev libcurl4-openssl-dev zlib1g-dev libgpiod-dev pkg-config socat mbpoll openssl systemd
 DEMO_SECONDS ?= 30
 BIN        := .build/debug/vigil
 

@@ -18,12 +18,16 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // zlib (apt: zlib1g-dev) for gzip bodies.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libgpiod v1 (apt: libgpiod-dev) for dry contacts and relays.
+        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         // Small C helpers for Linux calls Swift's Glibc module does not import.
         .target(name: "CLinuxShims"),
         // Pure Swift: config, profiles, decoding, planning, scheduling. No C, no hardware.
         .target(name: "VigilCore"),
         // Typed wrapper over libmodbus (client and server).
         .target(name: "VigilModbus", dependencies: ["VigilCore", "CModbus"]),
+        // GPIO lines behind a small protocol: libgpiod, or a fake for tests.
+        .target(name: "VigilGPIO", dependencies: ["VigilCore", "CGPIOD"]),
         // HTTP(S) uplink client (libcurl) and gzip (zlib).
         .target(name: "VigilUplink", dependencies: ["VigilCore", "CCurl", "CZlib"]),
         // The running daemon: bus workers, sinks, the simulator.
@@ -36,6 +40,7 @@ let package = Package(
         .target(name: "VigilTestSupport", dependencies: ["VigilAgent", "VigilCore"], path: "Tests/VigilTestSupport"),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),
         .testTarget(name: "VigilModbusTests", dependencies: ["VigilModbus", "VigilCore", "CModbus", "VigilTestSupport"]),
+        .testTarget(name: "VigilGPIOTests", dependencies: ["VigilGPIO", "VigilCore", "VigilTestSupport"]),
         .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilCore", "VigilTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,6 +10,12 @@ public struct AlarmRule: Sendable, Equatable {
     public var latch: Bool
     public var severity: String?
 
+    public init(device: String, point: String, level: AlarmLevel, setpoint: Double, deadband: Double = 0, onDelayMs: Int = 0,
+                offDelayMs: Int = 0, latch: Bool = false, severity: String? = nil) {
+        self.device = device; self.point = point; self.level = level; self.setpoint = setpoint; self.deadband = deadband
+        self.onDelayMs = onDelayMs; self.offDelayMs = offDelayMs; self.latch = latch; self.severity = severity
+    }
+
     var key: String { "\(device)/\(point)/\(level.rawValue)" }
 
     /// Every rule a config sets: the points' setpoints, and the detectors' own

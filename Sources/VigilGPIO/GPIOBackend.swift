@@ -1,0 +1,36 @@
+import VigilCore
+
+/// A GPIO line as the config and the board name it.
+public struct LineSpec: Sendable, Equatable {
+    public var chip: String
+    public var line: Int
+    public var activeLow: Bool
+    public var bias: Board.Bias
+    public init(chip: String, line: Int, activeLow: Bool = false, bias: Board.Bias = .none) {
+        self.chip = chip; self.line = line; self.activeLow = activeLow; self.bias = bias
+    }
+}
+
+public struct GPIOError: Error, Sendable, CustomStringConvertible {
+    public var line: String
+    public var message: String
+    public var description: String { "\(line): \(message)" }
+}
+
+/// An input line: its level, and its edges with the kernel's timestamps.
+public protocol GPIOInput: AnyObject {
+    func read() throws(GPIOError) -> Bool
+    /// Edges seen within `timeoutMs` (empty on timeout). Blocks: call from a dedicated thread.
+    func waitEdges(timeoutMs: Int) throws(GPIOError) -> [LineEdge]
+}
+
+/// An output line (a relay, a siren, an LED).
+public protocol GPIOOutput: AnyObject {
+    func set(_ on: Bool) throws(GPIOError)
+}
+
+/// Where lines come from: libgpiod on a gateway, a fake in tests.
+public protocol GPIOBackend {
+    func input(_ spec: LineSpec, consumer: String) throws(GPIOError) -> any GPIOInput
+    func output(_ spec: LineSpec, consumer: String, initial: Bool) throws(GPIOError) -> any GPIOOutput
+}

@@ -1,0 +1,92 @@
+import CGPIOD
+import Glibc
+import VigilCore
+
+/// GPIO through libgpiod v1: edge events with kernel timestamps, bias and
+/// active-low in the request. No debounce in v1: `Debouncer` does it.
+public struct LibgpiodBackend: GPIOBackend {
+    public init() {}
+
+    private static func name(_ spec: LineSpec) -> String { "\(spec.chip) line \(spec.line)" }
+
+    private static func flags(_ spec: LineSpec) -> Int32 {
+        var f: UInt = spec.activeLow ? UInt(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) : 0
+        switch spec.bias {
+        case .none: break
+        case .pullUp: f |= UInt(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP)
+        case .pullDown: f |= UInt(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN)
+        }
+        return Int32(f)
+    }
+
+    private static func open(_ spec: LineSpec) throws(GPIOError) -> (OpaquePointer, OpaquePointer) {
+        guard let chip = gpiod_chip_open_lookup(spec.chip) else {
+            throw GPIOError(line: name(spec), message: "cannot open the chip: \(String(cString: strerror(errno)))")
+        }
+        guard let line = gpiod_chip_get_line(chip, UInt32(spec.line)) else {
+            let e = errno
+            gpiod_chip_close(chip)
+            throw GPIOError(line: name(spec), message: "no such line: \(String(cString: strerror(e)))")
+        }
+        return (chip, line)
+    }
+
+    public func input(_ spec: LineSpec, consumer: String) throws(GPIOError) -> any GPIOInput {
+        let (chip, line) = try Self.open(spec)
+        if gpiod_line_request_both_edges_events_flags(line, consumer, Self.flags(spec)) != 0 {
+            let e = errno
+            gpiod_chip_close(chip)
+            throw GPIOError(line: Self.name(spec), message: "cannot request edge events: \(String(cString: strerror(e)))")
+        }
+        return LibgpiodInput(chip: chip, line: line, name: Self.name(spec))
+    }
+
+    public func output(_ spec: LineSpec, consumer: String, initial: Bool) throws(GPIOError) -> any GPIOOutput {
+        let (chip, line) = try Self.open(spec)
+        if gpiod_line_request_output_flags(line, consumer, Self.flags(spec), initial ? 1 : 0) != 0 {
+            let e = errno
+            gpiod_chip_close(chip)
+            throw GPIOError(line: Self.name(spec), message: "cannot request as output: \(String(cString: strerror(e)))")
+        }
+        return LibgpiodOutput(chip: chip, line: line, name: Self.name(spec))
+    }
+}
+
+final class LibgpiodInput: GPIOInput {
+    private let chip: OpaquePointer
+    private let line: OpaquePointer
+    private let name: String
+
+    init(chip: OpaquePointer, line: OpaquePointer, name: String) { self.chip = chip; self.line = line; self.name = name }
+    deinit { gpiod_line_release(line); gpiod_chip_close(chip) }
+
+    func read() throws(GPIOError) -> Bool {
+        let v = gpiod_line_get_value(line)
+        if v < 0 { throw GPIOError(line: name, message: "cannot read: \(String(cString: strerror(errno)))") }
+        return v == 1
+    }
+
+    func waitEdges(timeoutMs: Int) throws(GPIOError) -> [LineEdge] {
+        var timeout = timespec(tv_sec: timeoutMs / 1000, tv_nsec: (timeoutMs % 1000) * 1_000_000)
+        let rc = gpiod_line_event_wait(line, &timeout)
+        if rc < 0 { throw GPIOError(line: name, message: "waiting for edges: \(String(cString: strerror(errno)))") }
+        if rc == 0 { return [] }
+        var event = gpiod_line_event()
+        if gpiod_line_event_read(line, &event) != 0 { throw GPIOError(line: name, message: "reading an edge: \(String(cString: strerror(errno)))") }
+        let nanos = Int64(event.ts.tv_sec) * 1_000_000_000 + Int64(event.ts.tv_nsec)
+        return [LineEdge(rising: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE), nanos: nanos)]
+    }
+}
+
+final class LibgpiodOutput: GPIOOutput {
+    private let chip: OpaquePointer
+    private let line: OpaquePointer
+    private let name: String
+
+    init(chip: OpaquePointer, line: OpaquePointer, name: String) { self.chip = chip; self.line = line; self.name = name }
+    deinit { gpiod_line_release(line); gpiod_chip_close(chip) }
+
+    func set(_ on: Bool) throws(GPIOError) {
+        if gpiod_line_set_value(line, on ? 1 : 0) != 0 { throw GPIOError(line: name, message: "cannot set: \(String(cString: strerror(errno)))") }
+    }
+}
