@@ -52,41 +52,39 @@ public struct LibgpiodBackend: GPIOBackend {
     }
 }
 
-final class LibgpiodInput: GPIOInput {
-    private let chip: OpaquePointer
-    private let line: OpaquePointer
-    private let name: String
+/// A requested line and its chip, released together.
+class LibgpiodLine {
+    let chip: OpaquePointer
+    let line: OpaquePointer
+    let name: String
 
     init(chip: OpaquePointer, line: OpaquePointer, name: String) { self.chip = chip; self.line = line; self.name = name }
     deinit { gpiod_line_release(line); gpiod_chip_close(chip) }
 
+    func failure(_ what: String) -> GPIOError { GPIOError(line: name, message: "\(what): \(String(cString: strerror(errno)))") }
+}
+
+final class LibgpiodInput: LibgpiodLine, GPIOInput {
     func read() throws(GPIOError) -> Bool {
         let v = gpiod_line_get_value(line)
-        if v < 0 { throw GPIOError(line: name, message: "cannot read: \(String(cString: strerror(errno)))") }
+        if v < 0 { throw failure("cannot read") }
         return v == 1
     }
 
     func waitEdges(timeoutMs: Int) throws(GPIOError) -> [LineEdge] {
         var timeout = timespec(tv_sec: timeoutMs / 1000, tv_nsec: (timeoutMs % 1000) * 1_000_000)
         let rc = gpiod_line_event_wait(line, &timeout)
-        if rc < 0 { throw GPIOError(line: name, message: "waiting for edges: \(String(cString: strerror(errno)))") }
+        if rc < 0 { throw failure("waiting for edges") }
         if rc == 0 { return [] }
         var event = gpiod_line_event()
-        if gpiod_line_event_read(line, &event) != 0 { throw GPIOError(line: name, message: "reading an edge: \(String(cString: strerror(errno)))") }
+        if gpiod_line_event_read(line, &event) != 0 { throw failure("reading an edge") }
         let nanos = Int64(event.ts.tv_sec) * 1_000_000_000 + Int64(event.ts.tv_nsec)
         return [LineEdge(rising: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE), nanos: nanos)]
     }
 }
 
-final class LibgpiodOutput: GPIOOutput {
-    private let chip: OpaquePointer
-    private let line: OpaquePointer
-    private let name: String
-
-    init(chip: OpaquePointer, line: OpaquePointer, name: String) { self.chip = chip; self.line = line; self.name = name }
-    deinit { gpiod_line_release(line); gpiod_chip_close(chip) }
-
+final class LibgpiodOutput: LibgpiodLine, GPIOOutput {
     func set(_ on: Bool) throws(GPIOError) {
-        if gpiod_line_set_value(line, on ? 1 : 0) != 0 { throw GPIOError(line: name, message: "cannot set: \(String(cString: strerror(errno)))") }
+        if gpiod_line_set_value(line, on ? 1 : 0) != 0 { throw failure("cannot set") }
     }
 }

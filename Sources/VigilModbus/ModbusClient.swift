@@ -107,13 +107,4 @@ public final class ModbusClient {
         if rc != count { throw .badResponse("\(rc) bits instead of \(count)") }
         return bits.map { $0 != 0 }
     }
-
-    /// Writes holding registers (function 16, or 6 for a single register).
-    public func writeRegisters(unit: Int, address: Int, values: [UInt16]) throws(ModbusError) {
-        select(unit: unit)
-        let rc = values.count == 1
-            ? modbus_write_register(context, Int32(address), values[0])
-            : values.withUnsafeBufferPointer { modbus_write_registers(context, Int32(address), Int32(values.count), $0.baseAddress) }
-        if rc < 0 { throw ModbusError.fromErrno(CModbus_errno()) }
-    }
 }

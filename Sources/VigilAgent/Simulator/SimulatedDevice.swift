@@ -53,8 +53,7 @@ final class SensorModel {
             device.profile.points.filter { $0.table == table }.map { $0.address + $0.width }.max() ?? 0
         }
         map = ModbusRegisterMap(coils: size(.coil), discrete: size(.discrete), holding: size(.holding), input: size(.input))
-        writeStaticPoints()
-        update(elapsedSeconds: 0)
+        writeStaticPoints() // the moving values: `update`
     }
 
     /// The primary measurement at `t` seconds, in the profile's unit.

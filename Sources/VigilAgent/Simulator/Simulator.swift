@@ -8,7 +8,7 @@ import VigilModbus
 public final class Simulator: Sendable {
     public let transport: BusTransport
     public let devices: [SimulatedDevice]
-    /// Values stay at their starting point (for comparing two readers).
+    /// Values stay where `startAt` puts them (for comparing two readers).
     public let frozen: Bool
     /// Where on the sensors' curves to start, in seconds (the gas spike is at 12–28 s).
     public let startAt: Double
@@ -42,6 +42,8 @@ public final class Simulator: Sendable {
 
     private func serve(_ server: ModbusServer) {
         let models = Dictionary(devices.map { ($0.unit, SensorModel($0)) }, uniquingKeysWith: { first, _ in first })
+        // Frozen values are the curve's at --start-at (0 by default).
+        for model in models.values { model.update(elapsedSeconds: startAt) }
         let start = monotonicNanos()
         server.run(shouldStop: { thread.isStopping }, tick: {
             guard !frozen else { return }
