@@ -31,7 +31,7 @@ let package = Package(
         // HTTP(S) uplink client (libcurl) and gzip (zlib).
         .target(name: "VigilUplink", dependencies: ["VigilCore", "CCurl", "CZlib"]),
         // The running daemon: bus workers, sinks, the simulator.
-        .target(name: "VigilAgent", dependencies: ["VigilCore", "VigilModbus", "VigilUplink", "CLinuxShims"]),
+        .target(name: "VigilAgent", dependencies: ["VigilCore", "VigilModbus", "VigilUplink", "VigilGPIO", "CLinuxShims"]),
         // The executable: command dispatch only.
         .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilUplink", "VigilCore"]),
         // Benchmark driver for `make bench` (baseline loops beside the agent's own code).
@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),
         .testTarget(name: "VigilModbusTests", dependencies: ["VigilModbus", "VigilCore", "CModbus", "VigilTestSupport"]),
         .testTarget(name: "VigilGPIOTests", dependencies: ["VigilGPIO", "VigilCore", "VigilTestSupport"]),
-        .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilCore", "VigilTestSupport"]),
+        .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilGPIO", "VigilCore", "VigilTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,16 +1,5 @@
 import VigilCore
 
-/// A GPIO line as the config and the board name it.
-public struct LineSpec: Sendable, Equatable {
-    public var chip: String
-    public var line: Int
-    public var activeLow: Bool
-    public var bias: Board.Bias
-    public init(chip: String, line: Int, activeLow: Bool = false, bias: Board.Bias = .none) {
-        self.chip = chip; self.line = line; self.activeLow = activeLow; self.bias = bias
-    }
-}
-
 public struct GPIOError: Error, Sendable, CustomStringConvertible {
     public var line: String
     public var message: String
@@ -30,7 +19,7 @@ public protocol GPIOOutput: AnyObject {
 }
 
 /// Where lines come from: libgpiod on a gateway, a fake in tests.
-public protocol GPIOBackend {
-    func input(_ spec: LineSpec, consumer: String) throws(GPIOError) -> any GPIOInput
-    func output(_ spec: LineSpec, consumer: String, initial: Bool) throws(GPIOError) -> any GPIOOutput
+public protocol GPIOBackend: Sendable {
+    func input(_ spec: GPIOLine, consumer: String) throws(GPIOError) -> any GPIOInput
+    func output(_ spec: GPIOLine, consumer: String, initial: Bool) throws(GPIOError) -> any GPIOOutput
 }

@@ -7,9 +7,9 @@ import VigilCore
 public struct LibgpiodBackend: GPIOBackend {
     public init() {}
 
-    private static func name(_ spec: LineSpec) -> String { "\(spec.chip) line \(spec.line)" }
+    private static func name(_ spec: GPIOLine) -> String { spec.description }
 
-    private static func flags(_ spec: LineSpec) -> Int32 {
+    private static func flags(_ spec: GPIOLine) -> Int32 {
         var f: UInt = spec.activeLow ? UInt(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) : 0
         switch spec.bias {
         case .none: break
@@ -19,11 +19,11 @@ public struct LibgpiodBackend: GPIOBackend {
         return Int32(f)
     }
 
-    private static func open(_ spec: LineSpec) throws(GPIOError) -> (OpaquePointer, OpaquePointer) {
+    private static func open(_ spec: GPIOLine) throws(GPIOError) -> (OpaquePointer, OpaquePointer) {
         guard let chip = gpiod_chip_open_lookup(spec.chip) else {
             throw GPIOError(line: name(spec), message: "cannot open the chip: \(String(cString: strerror(errno)))")
         }
-        guard let line = gpiod_chip_get_line(chip, UInt32(spec.line)) else {
+        guard let line = gpiod_chip_get_line(chip, UInt32(spec.offset)) else {
             let e = errno
             gpiod_chip_close(chip)
             throw GPIOError(line: name(spec), message: "no such line: \(String(cString: strerror(e)))")
@@ -31,7 +31,7 @@ public struct LibgpiodBackend: GPIOBackend {
         return (chip, line)
     }
 
-    public func input(_ spec: LineSpec, consumer: String) throws(GPIOError) -> any GPIOInput {
+    public func input(_ spec: GPIOLine, consumer: String) throws(GPIOError) -> any GPIOInput {
         let (chip, line) = try Self.open(spec)
         if gpiod_line_request_both_edges_events_flags(line, consumer, Self.flags(spec)) != 0 {
             let e = errno
@@ -41,7 +41,7 @@ public struct LibgpiodBackend: GPIOBackend {
         return LibgpiodInput(chip: chip, line: line, name: Self.name(spec))
     }
 
-    public func output(_ spec: LineSpec, consumer: String, initial: Bool) throws(GPIOError) -> any GPIOOutput {
+    public func output(_ spec: GPIOLine, consumer: String, initial: Bool) throws(GPIOError) -> any GPIOOutput {
         let (chip, line) = try Self.open(spec)
         if gpiod_line_request_output_flags(line, consumer, Self.flags(spec), initial ? 1 : 0) != 0 {
             let e = errno

@@ -5,7 +5,7 @@ import VigilCore
 final class GPIOTests: XCTestCase {
     func testTheFakeLineSourceFeedsTheDebouncer() throws {
         let backend = FakeGPIOBackend()
-        let float = LineSpec(chip: "gpiochip0", line: 17, activeLow: true, bias: .pullUp)
+        let float = GPIOLine(chip: "gpiochip0", offset: 17, activeLow: true, bias: .pullUp)
         let input = try backend.input(float, consumer: "vigil")
         var debouncer = Debouncer(initial: try input.read(), debounceMs: 50)
         let ms: Int64 = 1_000_000
@@ -19,7 +19,7 @@ final class GPIOTests: XCTestCase {
 
     func testOutputsFollowThePlanAndStartInTheirSafeState() throws {
         let backend = FakeGPIOBackend()
-        let valve = LineSpec(chip: "gpiochip0", line: 5)
+        let valve = GPIOLine(chip: "gpiochip0", offset: 5)
         let relay = try backend.output(valve, consumer: "vigil", initial: false)
         var planner = ActionPlanner(rules: [ActionRule(device: "gas-1", level: .highhigh, output: "valve", latch: true)], safeStates: ["valve": false])
         let alarm = AlarmRule(device: "gas-1", point: "gas", level: .highhigh, setpoint: 50, deadband: 2, onDelayMs: 0, offDelayMs: 0, latch: false, severity: nil)
@@ -30,7 +30,7 @@ final class GPIOTests: XCTestCase {
 
     func testLibgpiodReportsAMissingChipClearly() {
         // The only libgpiod path this machine can run: there is no gpiochip here.
-        XCTAssertThrowsError(try LibgpiodBackend().input(LineSpec(chip: "gpiochip-nonexistent", line: 3), consumer: "vigil")) { error in
+        XCTAssertThrowsError(try LibgpiodBackend().input(GPIOLine(chip: "gpiochip-nonexistent", offset: 3), consumer: "vigil")) { error in
             let text = "\(error)"
             XCTAssertTrue(text.hasPrefix("gpiochip-nonexistent line 3: cannot open the chip"), text)
         }

@@ -56,6 +56,9 @@ public final class Forwarder: Sendable {
 
     public var counters: ForwarderCounters { countersState.withLock { $0 } }
 
+    /// False while the uplink fails and batches wait for a retry.
+    public var isHealthy: Bool { counters.backoffMs == 0 }
+
     /// Something new is durable: look now rather than at the next tick.
     public func wake() { wakeSignal.wake() }
 
@@ -172,7 +175,7 @@ public final class Forwarder: Sendable {
         switch outcome {
         case .delivered:
             acknowledge(batch)
-            countersState.withLock { $0.batchesDelivered += 1; $0.recordsDelivered += batch.records.count }
+            countersState.withLock { $0.batchesDelivered += 1; $0.recordsDelivered += batch.records.count; $0.backoffMs = 0 }
             return .delivered
         case .retry(let afterMs, let reason):
             return .retry(afterMs: afterMs, reason: reason)

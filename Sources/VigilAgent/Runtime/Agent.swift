@@ -20,6 +20,9 @@ public final class Agent: Sendable {
     }
 
     public var config: VigilConfig { state.withLock { $0.config } }
+    /// Where other record producers (the GPIO inputs) hand their readings: the
+    /// same pipeline as the buses, so the journal has one writer.
+    public var recordSink: any RecordSink { pipeline }
     public var workers: [BusWorker] { state.withLock { $0.workers } }
 
     private func makeWorkers(_ config: VigilConfig, buses: [String]) -> [BusWorker] {

@@ -1,6 +1,7 @@
 import Glibc
 import Synchronization
 import VigilCore
+import VigilGPIO
 
 /// `vigil run`: the agent polling into the journal, and the forwarder sending
 /// the journal upstream.
@@ -11,11 +12,13 @@ public final class Daemon: Sendable {
     public let forwarder: Forwarder
     public let supervisor: SupervisorService
     public let sink: JournalSink
+    /// The gateway's inputs, relays and status LED; nil when the config has none.
+    public let gpio: GPIOService?
     private let log: Logger
 
     /// Opens and recovers the journal (reporting damage upstream as an event),
     /// and builds the parts; nothing runs until `start()`.
-    public init(config: VigilConfig, uplink: any Uplink, log: Logger) throws(FileError) {
+    public init(config: VigilConfig, uplink: any Uplink, gpioBackend: any GPIOBackend = LibgpiodBackend(), log: Logger) throws(FileError) {
         self.config = config
         self.log = log
         let supervisor = SupervisorService(graceSeconds: Double(config.watchdog.graceSeconds))
@@ -42,7 +45,10 @@ public final class Daemon: Sendable {
                                   deadLetterDirectory: "\(config.gateway.stateDir)/dead-letter", log: log,
                                   uplinkTimeoutMs: timeoutMs, supervisor: supervisor, deviceStates: { holder.deviceStates() })
         self.forwarder = forwarder
-        let sink = JournalSink(journal: journal, log: log, alarmRules: AlarmRule.rules(for: config), onDurable: { forwarder.wake() })
+        let gpio = config.gpio.isEmpty ? nil : GPIOService(spec: config.gpio, backend: gpioBackend, supervisor: supervisor, log: log)
+        self.gpio = gpio
+        let sink = JournalSink(journal: journal, log: log, alarmRules: AlarmRule.rules(for: config), outputs: gpio?.outputs,
+                               onDurable: { forwarder.wake() })
         self.sink = sink
         agent = Agent(config: config, sink: sink, supervisor: supervisor, log: log)
         holder.set(agent)
@@ -51,12 +57,39 @@ public final class Daemon: Sendable {
     public func start() {
         forwarder.start()
         agent.start()
+        gpio?.start(inputs: config.gpio.inputs, sink: agent.recordSink) { [sink, forwarder] in
+            StatusLEDPattern.current(alarmActive: !sink.activeAlarms.isEmpty, uplinkHealthy: forwarder.isHealthy)
+        }
     }
+
+    /// Applies a new (valid) config on reload; returns the ids of the buses restarted.
+    public func apply(_ newConfig: VigilConfig) -> [String] {
+        let old = agent.config
+        let restarted = agent.apply(newConfig)
+        sink.reconfigureAlarms(AlarmRule.rules(for: newConfig))
+        if let gpio {
+            gpio.apply(inputs: newConfig.gpio.inputs, sink: agent.recordSink)
+            sink.write(gpio.outputs.reconfigure(actions: newConfig.gpio.actions, at: SystemClock.shared.now()))
+        }
+        var later: [String] = []
+        if old.uplink != newConfig.uplink { later.append("uplink") }
+        if old.journal != newConfig.journal { later.append("journal") }
+        if old.gateway != newConfig.gateway { later.append("gateway") }
+        if old.watchdog != newConfig.watchdog { later.append("watchdog") }
+        if old.gpio.outputs != newConfig.gpio.outputs || old.gpio.statusLED != newConfig.gpio.statusLED || (gpio == nil && !newConfig.gpio.isEmpty) {
+            later.append("outputs and status LED")
+        }
+        if !later.isEmpty { log.warning("reload: changes to \(later.joined(separator: ", ")) take effect at the next restart") }
+        return restarted
+    }
+
 
     /// An orderly stop: polling stops, everything polled is committed, the
     /// forwarder gets `drainSeconds` to deliver what is pending, the cursor is written.
     public func stop(drainSeconds: Double = 1.0) {
+        gpio?.stop()
         agent.stop()
+        if let gpio { sink.write(gpio.outputs.releaseToSafeStates(at: SystemClock.shared.now())) }
         do { try journal.commit() } catch { log.error("journal: final commit failed: \(error)") }
         forwarder.drainNow()
         let deadline = monotonicNanos() + Int64(drainSeconds * 1e9)
@@ -76,7 +109,7 @@ extension Daemon {
         let online = states.filter { $0 == .online }.count, offline = states.filter { $0 == .offline }.count
         let stats = journal.stats
         let f = forwarder.counters
-        let uplink = f.lastError == nil || f.backoffMs == 0 ? "uplink ok" : "uplink retrying (\(f.lastError!))"
+        let uplink = forwarder.isHealthy ? "uplink ok" : "uplink retrying (\(f.lastError ?? "?"))"
         return "\(agent.config.devices.filter(\.enabled).count) devices: \(online) online, \(offline) offline; queue \(stats.pending.values.reduce(0, +)); \(uplink)"
     }
 }

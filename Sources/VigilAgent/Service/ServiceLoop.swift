@@ -130,12 +130,7 @@ public struct ServiceLoop {
             notify("READY=1\nSTATUS=\(problem); \(daemon.statusLine)")
             return problem
         case .success(let config):
-            let old = daemon.agent.config
-            let restarted = daemon.agent.apply(config)
-            daemon.sink.reconfigureAlarms(AlarmRule.rules(for: config))
-            if old.uplink != config.uplink || old.journal != config.journal || old.gateway != config.gateway || old.watchdog != config.watchdog {
-                log.warning("reload: changes to gateway, journal, uplink or watchdog take effect at the next restart")
-            }
+            let restarted = daemon.apply(config)
             log.info("reload: \(config.file) applied; buses restarted: \(restarted.isEmpty ? "none" : restarted.joined(separator: ", "))")
             notify("READY=1\nSTATUS=\(daemon.statusLine)")
             return nil

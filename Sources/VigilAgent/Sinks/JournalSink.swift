@@ -14,11 +14,15 @@ public final class JournalSink: RecordSink {
     private let onDurable: @Sendable () -> Void
     private let log: Logger
     private let alarms: Mutex<AlarmEngine>
+    /// The relays the action rules drive, when the config has outputs.
+    private let outputs: OutputController?
 
-    public init(journal: Journal, log: Logger, alarmRules: [AlarmRule] = [], onDurable: @escaping @Sendable () -> Void) {
+    public init(journal: Journal, log: Logger, alarmRules: [AlarmRule] = [], outputs: OutputController? = nil,
+                onDurable: @escaping @Sendable () -> Void) {
         self.journal = journal
         self.log = log
         self.onDurable = onDurable
+        self.outputs = outputs
         self.alarms = Mutex(AlarmEngine(rules: alarmRules))
     }
 
@@ -35,21 +39,42 @@ public final class JournalSink: RecordSink {
         do {
             guard let seqs = try journal.append(records) else { return }
             let now = monotonicNanos() / 1_000_000
-            let events: [Record] = alarms.withLock { engine in
-                zip(seqs, records).flatMap { seq, record -> [Record] in
+            let (alarmEvents, active) = alarms.withLock { engine in
+                (zip(seqs, records).flatMap { seq, record -> [Event] in
                     guard case .reading(let reading) = record else { return [] }
-                    return engine.process(reading, seq: seq, nowMs: now).map { .event($0) }
-                }
+                    return engine.process(reading, seq: seq, nowMs: now)
+                }, engine.active)
             }
-            if !events.isEmpty {
-                try journal.append(events)
-                for case .event(let e) in events { logAlarm(e) }
+            if !alarmEvents.isEmpty {
+                alarmEvents.forEach(logAlarm)
+                // The relays switch before the fsync: a valve does not wait on the disk.
+                let switched = outputs?.update(active: active, at: SystemClock.shared.now()) ?? []
+                try journal.append((alarmEvents + switched).map { .event($0) })
             }
         } catch {
             // A full or failing disk: these records are lost; say so loudly.
             log.error("journal: cannot write \(records.count) records: \(error)")
         }
         if journal.durableSeq != before { onDurable() }
+    }
+
+    /// An operator acknowledges an alarm (a latched one clears if its condition
+    /// is gone): the events, and any output that follows, are written at once.
+    public func acknowledge(device: String, point: String, level: AlarmLevel, by who: String) -> [Event] {
+        let now = SystemClock.shared.now()
+        let (acked, active) = alarms.withLock { engine in (engine.acknowledge(device: device, point: point, level: level, at: now), engine.active) }
+        guard !acked.isEmpty else { return [] }
+        let events = acked.map { e -> Event in var e = e; e.detail = "by \(who)"; return e } + (outputs?.update(active: active, at: now) ?? [])
+        events.forEach(logAlarm)
+        write(events)
+        return events
+    }
+
+    /// Events from outside the pipeline (operators, the GPIO controller): fsynced at once.
+    public func write(_ events: [Event]) {
+        guard !events.isEmpty else { return }
+        do { try journal.append(events.map { .event($0) }) } catch { log.error("journal: cannot write \(events.count) events: \(error)") }
+        onDurable()
     }
 
     private func logAlarm(_ e: Event) {

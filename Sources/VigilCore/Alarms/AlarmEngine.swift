@@ -21,7 +21,13 @@ public struct AlarmRule: Sendable, Equatable {
     /// Every rule a config sets: the points' setpoints, and the detectors' own
     /// alarm, fault and warning reports (what a detector says about itself wins).
     public static func rules(for config: VigilConfig) -> [AlarmRule] {
-        config.devices.filter(\.enabled).flatMap { device in
+        let inputs = config.gpio.inputs.compactMap { input in
+            input.alarm.map { a in
+                AlarmRule(device: GPIOSpec.device, point: input.id, level: .high, setpoint: 1, onDelayMs: a.onDelayMs ?? 0,
+                          offDelayMs: a.offDelayMs ?? 0, latch: a.latch ?? false, severity: a.severity)
+            }
+        }
+        return inputs + config.devices.filter(\.enabled).flatMap { device in
             device.points.flatMap { point -> [AlarmRule] in
                 let reported: [PointRole: AlarmLevel] = [.alarm1: .high, .alarm2: .highhigh, .fault: .fault, .warning: .warning]
                 if let role = point.role, let level = reported[role] {

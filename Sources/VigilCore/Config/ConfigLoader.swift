@@ -50,7 +50,7 @@ private struct Validation {
         self.loader = loader; self.file = file; self.diagnostics = diagnostics
     }
 
-    static let topKeys = ["gateway", "buses", "devices", "uplink", "journal", "watchdog"]
+    static let topKeys = ["gateway", "buses", "devices", "uplink", "journal", "watchdog", "inputs", "outputs", "actions", "status_led"]
     static let watchdogKeys = ["grace_s", "device", "timeout_s"]
     static let gatewayKeys = ["id", "state_dir", "board"]
     static let busKeys = ["id", "kind", "device", "port", "baud", "parity", "data_bits", "stop_bits", "rs485", "gap_ms",
@@ -89,9 +89,11 @@ private struct Validation {
                 w.report("timeout_s", "\(watchdog.timeoutSeconds) s is more than board \"\(board.name)\"'s watchdog allows (\(max) s)")
             }
         }
+        let gpio = GPIOConfigParser(diagnostics: diagnostics, board: gateway?.board).parse(r, devices: devices)
         guard let gateway else { return nil }
         var config = VigilConfig(file: file, gateway: gateway, buses: buses, devices: devices, uplink: uplink, journal: journal)
         config.watchdog = watchdog
+        config.gpio = gpio
         config.warnings = warnings
         return config
     }
@@ -185,6 +187,7 @@ private struct Validation {
         guard let r = ObjectReader(node, path: path, diagnostics: diagnostics, keys: Self.deviceKeys) else { return nil }
         let before = diagnostics.issues.count
         let id = checkedID(r)
+        if id == GPIOSpec.device { r.report("id", "\"\(GPIOSpec.device)\" is reserved for the gateway's own inputs; choose another id") }
         let busID = r.string("bus", required: true)
         let bus = busID.flatMap { b in buses.first { $0.id == b } }
         if let busID, bus == nil {

@@ -224,6 +224,7 @@ public struct VigilConfig: Sendable, Equatable {
     public var uplink: UplinkSpec
     public var journal: JournalOptions
     public var watchdog = WatchdogSpec()
+    public var gpio = GPIOSpec()
     /// Valid but worth saying at every start (setpoints above the standard, allowed on purpose).
     public var warnings: [String] = []
 

@@ -15,7 +15,7 @@ public struct ActionRule: Sendable, Equatable {
         self.device = device; self.point = point; self.level = level; self.output = output; self.value = value; self.latch = latch
     }
 
-    func matches(_ alarm: AlarmRule) -> Bool {
+    public func matches(_ alarm: AlarmRule) -> Bool {
         alarm.device == device && (point == nil || alarm.point == point) && (level == nil || alarm.level == level)
     }
 }

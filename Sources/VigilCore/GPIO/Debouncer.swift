@@ -31,6 +31,9 @@ public struct Debouncer: Sendable {
         return settled
     }
 
+    /// When a pending change settles if no edge comes first (monotonic nanoseconds); nil when none is pending.
+    public var settlesAt: Int64? { candidate.map { $0.since + debounceNanos } }
+
     /// Called when no edge came for a while: the candidate settles once it has held long enough.
     public mutating func settle(now: Int64) -> Bool? {
         guard let c = candidate, now - c.since >= debounceNanos else { return nil }

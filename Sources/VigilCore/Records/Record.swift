@@ -38,6 +38,8 @@ public struct Event: Sendable, Equatable {
         case alarmRaised = "alarm_raised"
         case alarmCleared = "alarm_cleared"
         case alarmAcked = "alarm_acked"
+        /// A relay or other output was switched (by an action rule, an operator, or at start and stop).
+        case outputChanged = "output_changed"
     }
     public var timestamp: WallTime
     public var kind: Kind
