@@ -13,6 +13,7 @@ import VigilUplink
 ///   vigil-bench raw-fdatasync DIR SECONDS    the disk's limit: 4 MiB writes, each followed by fdatasync
 ///   vigil-bench fill DIR N                   a journal with N readings, none acknowledged
 ///   vigil-bench drain DIR URL                forward a journal to an upstream until nothing is pending
+///   vigil-bench alarm-latency PORT URL       poll → alarm fsynced → upstream ack (AlarmLatency.swift)
 /// Each prints one line of numbers (see bench/run.sh).
 
 func fail(_ message: String) -> Never {
@@ -144,5 +145,6 @@ case "journal-append": journalAppend(dir: args[2], duration: Double(args[3])!)
 case "raw-fdatasync": rawFdatasync(dir: args[2], duration: Double(args[3])!)
 case "fill": fill(dir: args[2], count: Int(args[3])!)
 case "drain": drain(dir: args[2], url: args[3])
+case "alarm-latency": alarmLatency(port: Int(args[2])!, url: args[3], duration: Double(getenv("BENCH_ALARM_SECONDS").map { String(cString: $0) } ?? "30") ?? 30)
 default: fail("unknown benchmark \(args[1])")
 }
