@@ -57,6 +57,8 @@ install: release
 	done
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/vigil/README.md
 	install -D -m 0644 docs/uplink-protocol.md $(DESTDIR)$(PREFIX)/share/vigil/uplink-protocol.md
+	install -D -m 0644 docs/gpio.md $(DESTDIR)$(PREFIX)/share/vigil/gpio.md
+	install -D -m 0644 completions/vigil.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vigil
 	sed 's|/usr/bin/vigil|$(PREFIX)/bin/vigil|; s|/usr/local/share/vigil|$(PREFIX)/share/vigil|' systemd/vigil.service > vigil.service.tmp
 	install -D -m 0644 vigil.service.tmp $(DESTDIR)$(SYSTEMD_UNIT_DIR)/vigil.service
 	rm -f vigil.service.tmp

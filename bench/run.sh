@@ -45,7 +45,8 @@ $BIN/vigil simulate --tcp 127.0.0.1:$port $args 2>"$OUT/sim.log" &
 sim=$!
 wait_for "$OUT/sim.log" serving
 cat > "$OUT/hundred.json5" <<CONF
-{ gateway: { id: 'bench' }, buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: $port }], devices: [ $devices ] }
+{ gateway: { id: 'bench', state_dir: '$OUT/state' }, buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: $port }], devices: [ $devices ],
+  control: { socket: '$OUT/control.sock' } }
 CONF
 RUN_SECONDS=${BENCH_RUN_SECONDS:-20}
 $BIN/vigil run --config "$OUT/hundred.json5" >"$OUT/readings.jsonl" 2>"$OUT/run.log" &
@@ -56,6 +57,12 @@ sleep $RUN_SECONDS
 t1=$(awk '{print $14+$15}' /proc/$agent/stat)
 rss=$(awk '/VmRSS/ {print $2}' /proc/$agent/status)
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$agent/status)
+# vigil status against this agent: the whole command, connect to table, 20 times.
+: > "$OUT/status-ms"
+for _ in $(seq 20); do
+  s0=$(date +%s%N); VIGIL_SOCKET="$OUT/control.sock" $BIN/vigil status >/dev/null; s1=$(date +%s%N)
+  echo $(( (s1 - s0) / 1000 )) >> "$OUT/status-ms"
+done
 kill $agent; wait $agent 2>/dev/null || true
 kill $sim; wait $sim 2>/dev/null || true
 lines=$(wc -l < "$OUT/readings.jsonl")
@@ -65,6 +72,7 @@ awk -v t0=$t0 -v t1=$t1 -v tck=$ticks -v s=$RUN_SECONDS -v rss=$rss -v hwm=$hwm 
   printf "   %d records written (%d bad)\n", lines, bad
   printf "   RSS %.1f MB (peak %.1f MB; target: at most 16 MB)\n", rss / 1024, hwm / 1024
   printf "   CPU %.2f %% of one core over %d s (target: at most 1 %%)\n", 100 * (t1 - t0) / tck / s, s }'
+sort -n "$OUT/status-ms" | awk '{ v[NR] = $1 } END { printf "   vigil status with 100 devices: median %.1f ms, max %.1f ms over %d runs (target: under 100 ms)\n", v[int((NR + 1) / 2)] / 1000, v[NR] / 1000, NR }'
 
 echo
 echo "== 3. Journal: accepted (fsynced) readings per second with group commit, against the disk's raw limit"

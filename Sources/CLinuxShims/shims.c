@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "CLinuxShims.h"
 #include <errno.h>
 #include <linux/watchdog.h>
@@ -6,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <sys/timex.h>
@@ -46,4 +48,47 @@ int CLinuxShims_watchdog_set_timeout(int fd, int seconds) {
 int CLinuxShims_watchdog_keepalive(int fd) {
     int dummy = 0;
     return ioctl(fd, WDIOC_KEEPALIVE, &dummy) == 0 ? 0 : -errno;
+}
+
+int CLinuxShims_listen_unix(const char *path, unsigned mode) {
+    struct sockaddr_un addr;
+    if (strlen(path) >= sizeof(addr.sun_path)) return -ENAMETOOLONG;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    strcpy(addr.sun_path, path);
+    unlink(path);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || chmod(path, mode) != 0 || listen(fd, 16) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+int CLinuxShims_connect_unix(const char *path) {
+    struct sockaddr_un addr;
+    if (strlen(path) >= sizeof(addr.sun_path)) return -ENAMETOOLONG;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    strcpy(addr.sun_path, path);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+int CLinuxShims_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid) {
+    struct ucred cred;
+    socklen_t length = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) return -errno;
+    *pid = cred.pid;
+    *uid = cred.uid;
+    *gid = cred.gid;
+    return 0;
 }

@@ -88,3 +88,6 @@ final class LibgpiodOutput: LibgpiodLine, GPIOOutput {
         if gpiod_line_set_value(line, on ? 1 : 0) != 0 { throw failure("cannot set") }
     }
 }
+
+/// libgpiod's version, for support bundles.
+public var libgpiodVersion: String { String(cString: gpiod_version_string()) }

@@ -107,4 +107,26 @@ public final class ModbusClient {
         if rc != count { throw .badResponse("\(rc) bits instead of \(count)") }
         return bits.map { $0 != 0 }
     }
+
+    /// Writes holding registers (function 16, or 6 for one register).
+    public func writeRegisters(unit: Int, address: Int, _ words: [UInt16]) throws(ModbusError) {
+        select(unit: unit)
+        let rc = words.count == 1
+            ? modbus_write_register(context, Int32(address), words[0])
+            : words.withUnsafeBufferPointer { modbus_write_registers(context, Int32(address), Int32(words.count), $0.baseAddress) }
+        if rc < 0 { throw ModbusError.fromErrno(CModbus_errno()) }
+    }
+
+    /// Writes coils (function 15, or 5 for one coil).
+    public func writeCoils(unit: Int, address: Int, _ bits: [Bool]) throws(ModbusError) {
+        select(unit: unit)
+        let bytes = bits.map { UInt8($0 ? 1 : 0) }
+        let rc = bytes.count == 1
+            ? modbus_write_bit(context, Int32(address), Int32(bytes[0]))
+            : bytes.withUnsafeBufferPointer { modbus_write_bits(context, Int32(address), Int32(bytes.count), $0.baseAddress) }
+        if rc < 0 { throw ModbusError.fromErrno(CModbus_errno()) }
+    }
 }
+
+/// libmodbus's version, for support bundles.
+public var libmodbusVersion: String { "\(libmodbus_version_major).\(libmodbus_version_minor).\(libmodbus_version_micro)" }

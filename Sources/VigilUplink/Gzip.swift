@@ -57,3 +57,6 @@ public enum Gzip {
         return output
     }
 }
+
+/// zlib's version, for support bundles.
+public var zlibVersionString: String { String(cString: zlibVersion()) }

@@ -129,3 +129,6 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
                         connectSeconds: connect, tlsSeconds: tls, error: nil)
     }
 }
+
+/// libcurl's version (with its TLS library), for support bundles.
+public var libcurlVersionString: String { String(cString: curl_version()) }

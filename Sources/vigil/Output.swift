@@ -1,4 +1,5 @@
 import Glibc
+import VigilAgent
 import VigilCore
 
 /// Standard output, unbuffered, so lines from worker threads and the main
@@ -7,12 +8,9 @@ func say(_ message: String, terminator: String = "\n") {
     writeAll(STDOUT_FILENO, message + terminator)
 }
 
-func printError(_ message: String) {
-    writeAll(STDERR_FILENO, message.hasSuffix("\n") ? message : message + "\n")
+func printError(_ message: String, newline: Bool = true) {
+    writeAll(STDERR_FILENO, !newline || message.hasSuffix("\n") ? message : message + "\n")
 }
 
-enum ExitCode {
-    static let ok: Int32 = 0
-    static let failed: Int32 = 1
-    static let usage: Int32 = 2
-}
+/// 0 ok, 1 failed, 2 usage or config error, 3 device or communication error.
+typealias ExitCode = ControlCode

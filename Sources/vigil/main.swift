@@ -1,14 +1,18 @@
 import Glibc
+import VigilCore
 
 /// `vigil`: the agent (`vigil run`) and the technician's tool, one binary.
 func allCommands() -> [any Command.Type] {
-    [RunCommand.self, ConfigCheckCommand.self, SimulateCommand.self, ReceiveCommand.self, DemoCommand.self]
+    [RunCommand.self, StatusCommand.self, ValuesCommand.self, AlarmsCommand.self, AlarmAckCommand.self, QueueCommand.self,
+     DiagReadCommand.self, DiagWriteCommand.self, DiagScanCommand.self, DiagWatchCommand.self, DiagFramesCommand.self,
+     GPIOCommand.self, UplinkTestCommand.self, ConfigCheckCommand.self, BoardCommand.self, ProfileCommand.self, BundleCommand.self,
+     SimulateCommand.self, ReceiveCommand.self, DemoCommand.self]
 }
 
-let version = "0.1.0"
+
 
 func printHelp() {
-    var text = "vigil \(version) — edge agent for Modbus gas, level and smoke sensors\n\nUsage: vigil COMMAND [OPTIONS]\n\nCommands:\n"
+    var text = "vigil \(vigilVersion) — edge agent for Modbus gas, level and smoke sensors\n\nUsage: vigil COMMAND [OPTIONS]\n\nCommands:\n"
     for command in allCommands() {
         text += "  \(command.name.padding(14))\(command.summary)\n"
     }
@@ -33,7 +37,7 @@ func main() -> Int32 {
         printHelp()
         return words.isEmpty ? ExitCode.usage : ExitCode.ok
     }
-    if first == "--version" { say("vigil \(version)"); return ExitCode.ok }
+    if first == "--version" { say("vigil \(vigilVersion)"); return ExitCode.ok }
     if first == "help" {
         guard words.count > 1 else { printHelp(); return ExitCode.ok }
         guard let (command, _) = lookup(Array(words.dropFirst())) else {

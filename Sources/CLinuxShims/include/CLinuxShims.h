@@ -21,4 +21,15 @@ int CLinuxShims_send_unix_datagram(const char *path, const char *message, unsign
 int CLinuxShims_watchdog_set_timeout(int fd, int seconds);
 int CLinuxShims_watchdog_keepalive(int fd);
 
+/// A listening AF_UNIX stream socket at `path` (an old socket file there is
+/// replaced), with `mode` (e.g. 0660). Returns the fd, or -errno.
+int CLinuxShims_listen_unix(const char *path, unsigned mode);
+
+/// Connects to the AF_UNIX stream socket at `path`. Returns the fd, or -errno.
+int CLinuxShims_connect_unix(const char *path);
+
+/// The peer's credentials on a connected AF_UNIX socket (SO_PEERCRED).
+/// Returns 0, or -errno.
+int CLinuxShims_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid);
+
 #endif

@@ -10,6 +10,7 @@ public struct ForwarderCounters: Sendable, Equatable {
     public var deadLetters = 0
     public var lastError: String?
     public var backoffMs = 0
+    public var lastSuccess: WallTime?
 }
 
 /// Reads the journal from disk and sends it upstream in batches, alarms and
@@ -175,7 +176,8 @@ public final class Forwarder: Sendable {
         switch outcome {
         case .delivered:
             acknowledge(batch)
-            countersState.withLock { $0.batchesDelivered += 1; $0.recordsDelivered += batch.records.count; $0.backoffMs = 0 }
+            countersState.withLock { $0.batchesDelivered += 1; $0.recordsDelivered += batch.records.count; $0.backoffMs = 0
+                $0.lastSuccess = SystemClock.shared.now() }
             return .delivered
         case .retry(let afterMs, let reason):
             return .retry(afterMs: afterMs, reason: reason)

@@ -14,8 +14,10 @@ struct BusLink {
     private var reportedDown = false
     private(set) var lastOpenError: String?
     private(set) var reconnects = 0
+    /// Every request and its answer, for `vigil diag frames`.
+    let frames: FrameLog
 
-    init(bus: BusSpec) { self.bus = bus }
+    init(bus: BusSpec, frames: FrameLog = FrameLog()) { self.bus = bus; self.frames = frames }
 
     var isConnected: Bool { client?.isConnected ?? false }
 
@@ -54,11 +56,12 @@ struct BusLink {
     }
 
     /// One read block, retried `bus.retries` times after a timeout or a garbled answer.
-    mutating func read(_ block: ReadBlock, unit: Int) -> Outcome {
+    mutating func read(_ block: ReadBlock, unit: Int, device: String) -> Outcome {
         var attempts = 0
         while true {
             attempts += 1
             waitForGap()
+            let started = monotonicNanos()
             let result: Result<BlockResult, ModbusError>
             do throws(ModbusError) {
                 result = block.table.isBitTable
@@ -68,17 +71,49 @@ struct BusLink {
                 result = .failure(error)
             }
             lastFrameEnd = monotonicNanos()
+            recordFrame(ModbusProbe(operation: .read, unit: unit, table: block.table, address: block.start, count: block.count),
+                        result: result, started: started, origin: device)
             guard case .failure(let error) = result else { return Outcome(result: result, attempts: attempts) }
-            if error.needsFlush { client?.flush() }
-            if error.needsReconnect {
-                client?.close()
-                client = nil
-                reportedDown = true
-                nextAttempt = monotonicNanos() + backoff.next()
-                lastOpenError = error.description
-                return Outcome(result: result, attempts: attempts)
-            }
-            if error.deviceAnswered || attempts > bus.retries { return Outcome(result: result, attempts: attempts) }
+            handleFailure(error)
+            if error.needsReconnect || error.deviceAnswered || attempts > bus.retries { return Outcome(result: result, attempts: attempts) }
+        }
+    }
+
+    /// A technician's request, between polls: once, no retries.
+    mutating func probe(_ probe: ModbusProbe) -> ProbeAnswer {
+        guard let client, client.isConnected else {
+            return ProbeAnswer(error: "bus \(bus.id) down: \(lastOpenError ?? "not connected")", milliseconds: 0, request: probe.requestHex,
+                               response: nil, path: "bus \(bus.id) (through the agent)")
+        }
+        waitForGap()
+        let o = ProbeRunner.execute(probe, on: client, busTimeoutMs: bus.timeoutMs)
+        lastFrameEnd = monotonicNanos()
+        frames.record(FrameLog.Entry(probe: probe, words: o.words, bits: o.bits, failure: o.failure, milliseconds: o.milliseconds,
+                                     time: SystemClock.shared.now(), origin: "diag"))
+        if let failure = o.failure, !failure.deviceAnswered { handleFailure(failure) }
+        return ProbeRunner.answer(probe, words: o.words, bits: o.bits, failure: o.failure, ms: o.milliseconds, path: "bus \(bus.id) (through the agent)")
+    }
+
+    private func recordFrame(_ probe: ModbusProbe, result: Result<BlockResult, ModbusError>, started: Int64, origin: String) {
+        var words: [UInt16]?, bits: [Bool]?, failure: ModbusError?
+        switch result {
+        case .success(.registers(let w)): words = w
+        case .success(.bits(let b)): bits = b
+        case .success(.failed): break
+        case .failure(let e): failure = e
+        }
+        frames.record(FrameLog.Entry(probe: probe, words: words, bits: bits, failure: failure,
+                                     milliseconds: Double(lastFrameEnd - started) / 1e6, time: SystemClock.shared.now(), origin: origin))
+    }
+
+    private mutating func handleFailure(_ error: ModbusError) {
+        if error.needsFlush { client?.flush() }
+        if error.needsReconnect {
+            client?.close()
+            client = nil
+            reportedDown = true
+            nextAttempt = monotonicNanos() + backoff.next()
+            lastOpenError = error.description
         }
     }
 

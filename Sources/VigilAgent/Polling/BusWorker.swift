@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import Synchronization
 import VigilCore
@@ -14,8 +15,22 @@ public struct BusCounters: Sendable, Equatable {
     /// The worker has tried to open its port (it may have failed: then the bus is reported failed).
     public var triedToOpen = false
     public var lastError: String?
+    /// Each device's health, for `vigil status`.
+    public var devices: [String: DeviceStatus] = [:]
     /// Each device's state: unknown, online or offline.
-    public var deviceStates: [String: DeviceHealth.State] = [:]
+    public var deviceStates: [String: DeviceHealth.State] { devices.mapValues(\.state) }
+}
+
+/// One device as its bus worker sees it.
+public struct DeviceStatus: Sendable, Equatable {
+    public var state: DeviceHealth.State = .unknown
+    public var lastGoodPoll: WallTime?
+    public var polls = 0
+    /// Polls in which at least one request failed.
+    public var failedPolls = 0
+    public var lastError: String?
+    /// How long the last poll's requests took, in milliseconds.
+    public var responseMs: Double?
 }
 
 /// Owns one bus (a serial line or a TCP endpoint) on a thread of its own:
@@ -33,6 +48,9 @@ public final class BusWorker: Sendable {
     private let log: Logger?
     private let reconnectRequested = Atomic<Bool>(false)
     private let repeatedErrors: RepeatLimiter
+    private let probes = Mutex<[PendingProbe]>([])
+    /// The last requests and answers on this bus (`vigil diag frames`).
+    public let frames = FrameLog()
 
     public init(bus: BusSpec, devices: [DeviceSpec], sink: any RecordSink, clock: SystemClock = .shared,
                 supervisor: SupervisorService? = nil, log: Logger? = nil) {
@@ -77,7 +95,7 @@ public final class BusWorker: Sendable {
     private var stopping: Bool { thread.isStopping }
 
     private func run() {
-        var link = BusLink(bus: bus)
+        var link = BusLink(bus: bus, frames: frames)
         let start = monotonicNanos()
         var polled = devices.map { PolledDevice(spec: $0, bus: bus, firstDue: start) }
         checkIn.begin(deadlineSeconds: deadlineSeconds)
@@ -91,6 +109,7 @@ public final class BusWorker: Sendable {
                 link.close()
             }
             if let wedgeAfter, polls >= wedgeAfter { wedgeForTest() }
+            runPendingProbes(&link)
             let next = polled.indices.min { polled[$0].schedule.nextDue < polled[$1].schedule.nextDue }!
             let due = polled[next].schedule.nextDue
             let now = monotonicNanos()
@@ -104,11 +123,9 @@ public final class BusWorker: Sendable {
             let before = polled[next].schedule.overruns
             polled[next].schedule.advance(now: monotonicNanos())
             let skipped = polled[next].schedule.overruns - before
-            let deviceID = polled[next].spec.id, deviceState = polled[next].health.state
             countersState.withLock { c in
                 c.polls += 1
                 c.overruns += skipped
-                c.deviceStates[deviceID] = deviceState
                 c.connected = link.isConnected
                 c.triedToOpen = true
                 c.reconnects = link.reconnects
@@ -120,6 +137,7 @@ public final class BusWorker: Sendable {
     /// Polls one device: every read block, then one reading per point.
     func poll(_ device: inout PolledDevice, link: inout BusLink) {
         let time = clock.now()
+        let pollStarted = monotonicNanos()
         var results: [BlockResult] = []
         var answered = false
         var silenceReason: String?
@@ -133,7 +151,7 @@ public final class BusWorker: Sendable {
                 silenceReason = reason
                 continue
             }
-            let outcome = link.read(block, unit: device.spec.unit)
+            let outcome = link.read(block, unit: device.spec.unit, device: device.spec.id)
             countersState.withLock { c in
                 c.requests += outcome.attempts
                 if case .failure = outcome.result { c.failedRequests += 1 }
@@ -149,6 +167,9 @@ public final class BusWorker: Sendable {
             }
         }
 
+        let failed = results.contains { if case .failed = $0 { true } else { false } }
+        let pollMs = Double(monotonicNanos() - pollStarted) / 1e6
+        let firstFailure = results.lazy.compactMap { if case .failed(let why) = $0 { why } else { nil } }.first
         let transition = answered
             ? device.health.recordAnswer()
             : device.health.recordSilence(reason: silenceReason ?? "no answer")
@@ -162,7 +183,16 @@ public final class BusWorker: Sendable {
         case nil:
             break
         }
-        if let log, let reason = silenceReason ?? results.lazy.compactMap({ if case .failed(let why) = $0 { why } else { nil } }).first {
+        let state = device.health.state, id = device.spec.id
+        countersState.withLock { c in
+            var d = c.devices[id] ?? DeviceStatus()
+            d.state = state
+            d.polls += 1
+            d.responseMs = pollMs
+            if failed { d.failedPolls += 1; d.lastError = firstFailure } else { d.lastGoodPoll = time }
+            c.devices[id] = d
+        }
+        if let log, let reason = silenceReason ?? firstFailure {
             // A dead device fails every poll: one line a minute, with a count.
             if let line = repeatedErrors.admit(key: device.spec.id, message: "device \(device.spec.id): \(reason)") { log.warning(line) }
         }
@@ -193,5 +223,38 @@ extension BusWorker {
     private func wedgeForTest() {
         log?.error("bus \(bus.id): wedged by VIGIL_FAULT_WEDGE_BUS (test hook)")
         while !stopping { usleep(50_000) }
+    }
+}
+
+/// A technician's request waiting for the worker's next gap between polls.
+final class PendingProbe: Sendable {
+    let probe: ModbusProbe
+    let done = DispatchSemaphore(value: 0)
+    let answer = Mutex<ProbeAnswer?>(nil)
+    init(_ probe: ModbusProbe) { self.probe = probe }
+}
+
+extension BusWorker {
+    /// Runs `probe` on this bus between two polls (the worker owns the line:
+    /// no second open, no collision). Nil when the worker did not get to it
+    /// within `waitSeconds` (it is stuck, or stopped).
+    public func probe(_ probe: ModbusProbe, waitSeconds: Double) -> ProbeAnswer? {
+        let pending = PendingProbe(probe)
+        probes.withLock { $0.append(pending) }
+        wake.wake()
+        if pending.done.wait(timeout: .now() + .milliseconds(Int(waitSeconds * 1000))) == .timedOut {
+            probes.withLock { $0.removeAll { $0 === pending } }
+            return pending.answer.withLock { $0 }
+        }
+        return pending.answer.withLock { $0 }
+    }
+
+    fileprivate func runPendingProbes(_ link: inout BusLink) {
+        while let pending = probes.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+            if let event = link.ensureConnected(time: clock.now()) { sink.accept([.event(event)]) }
+            let answer = link.probe(pending.probe)
+            pending.answer.withLock { $0 = answer }
+            pending.done.signal()
+        }
     }
 }

@@ -15,6 +15,11 @@ public final class Daemon: Sendable {
     /// The gateway's inputs, relays and status LED; nil when the config has none.
     public let gpio: GPIOService?
     private let log: Logger
+    /// When this run started (monotonic), for uptime.
+    public let startedAt = monotonicNanos()
+    /// What the service loop last did with the watchdogs, for `vigil status`.
+    public let watchdogState = Mutex<(lastFeed: Int64?, stuck: [String])>((nil, []))
+    private let control = Mutex<ControlServer?>(nil)
 
     /// Opens and recovers the journal (reporting damage upstream as an event),
     /// and builds the parts; nothing runs until `start()`.
@@ -57,6 +62,7 @@ public final class Daemon: Sendable {
     public func start() {
         forwarder.start()
         agent.start()
+        startControlSocket()
         gpio?.start(inputs: config.gpio.inputs, sink: agent.recordSink) { [sink, forwarder] in
             StatusLEDPattern.current(alarmActive: !sink.activeAlarms.isEmpty, uplinkHealthy: forwarder.isHealthy)
         }
@@ -86,7 +92,20 @@ public final class Daemon: Sendable {
 
     /// An orderly stop: polling stops, everything polled is committed, the
     /// forwarder gets `drainSeconds` to deliver what is pending, the cursor is written.
+    /// A socket that cannot be served is logged: polling goes on without it.
+    private func startControlSocket() {
+        do {
+            let server = try ControlServer(path: config.control.socket, group: config.control.group,
+                                           handler: ControlHandler(daemon: self, log: log), supervisor: supervisor, log: log)
+            server.start()
+            control.withLock { $0 = server }
+        } catch {
+            log.error("control socket: \(error); `vigil status` and the diagnostics commands will not reach this agent")
+        }
+    }
+
     public func stop(drainSeconds: Double = 1.0) {
+        control.withLock { $0 }?.stop()
         gpio?.stop()
         agent.stop()
         if let gpio { sink.write(gpio.outputs.releaseToSafeStates(at: SystemClock.shared.now())) }

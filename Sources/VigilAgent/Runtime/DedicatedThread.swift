@@ -33,6 +33,12 @@ public final class DedicatedThread: @unchecked Sendable {
         thread = t
     }
 
+    /// Starts a thread nobody joins (a control connection): it frees itself when done.
+    public func startDetached() {
+        start()
+        if let t = thread { pthread_detach(t); thread = nil }
+    }
+
     public func join() {
         if let t = thread { pthread_join(t, nil); thread = nil }
     }

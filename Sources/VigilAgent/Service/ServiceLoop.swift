@@ -82,9 +82,11 @@ public struct ServiceLoop {
                     if notifier.watchdogMicroseconds != nil { notify("WATCHDOG=1") }
                     hardware?.keepAlive()
                     lastPing = now
+                    daemon.watchdogState.withLock { $0 = (now, []) }
                 }
             } else if !starved, case .failed(let stuck) = verdict {
                 starved = true
+                daemon.watchdogState.withLock { $0.stuck = stuck }
                 log.error("not feeding the watchdog: \(stuck.joined(separator: ", ")) stuck past the \(config.watchdog.graceSeconds) s grace; expecting a restart")
                 notify("STATUS=stuck: \(stuck.joined(separator: ", "))")
             }

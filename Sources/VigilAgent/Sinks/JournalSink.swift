@@ -16,6 +16,8 @@ public final class JournalSink: RecordSink {
     private let alarms: Mutex<AlarmEngine>
     /// The relays the action rules drive, when the config has outputs.
     private let outputs: OutputController?
+    /// The newest value of every point, and recent alarms, for the control socket.
+    public let latest = LatestValues()
 
     public init(journal: Journal, log: Logger, alarmRules: [AlarmRule] = [], outputs: OutputController? = nil,
                 onDurable: @escaping @Sendable () -> Void) {
@@ -38,6 +40,7 @@ public final class JournalSink: RecordSink {
         let before = journal.durableSeq
         do {
             guard let seqs = try journal.append(records) else { return }
+            latest.record(records)
             let now = monotonicNanos() / 1_000_000
             let (alarmEvents, active) = alarms.withLock { engine in
                 (zip(seqs, records).flatMap { seq, record -> [Event] in
@@ -49,7 +52,9 @@ public final class JournalSink: RecordSink {
                 alarmEvents.forEach(logAlarm)
                 // The relays switch before the fsync: a valve does not wait on the disk.
                 let switched = outputs?.update(active: active, at: SystemClock.shared.now()) ?? []
-                try journal.append((alarmEvents + switched).map { .event($0) })
+                let events = (alarmEvents + switched).map { Record.event($0) }
+                try journal.append(events)
+                latest.record(events)
             }
         } catch {
             // A full or failing disk: these records are lost; say so loudly.
@@ -73,7 +78,9 @@ public final class JournalSink: RecordSink {
     /// Events from outside the pipeline (operators, the GPIO controller): fsynced at once.
     public func write(_ events: [Event]) {
         guard !events.isEmpty else { return }
-        do { try journal.append(events.map { .event($0) }) } catch { log.error("journal: cannot write \(events.count) events: \(error)") }
+        let records = events.map { Record.event($0) }
+        do { try journal.append(records) } catch { log.error("journal: cannot write \(events.count) events: \(error)") }
+        latest.record(records)
         onDurable()
     }
 

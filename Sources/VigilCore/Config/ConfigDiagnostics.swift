@@ -34,7 +34,7 @@ public final class Diagnostics {
 }
 
 /// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
-func closestMatch(to word: String, in candidates: [String]) -> String? {
+public func closestMatch(to word: String, in candidates: [String]) -> String? {
     let lowered = word.lowercased()
     var best: (String, Int)?
     for candidate in candidates {

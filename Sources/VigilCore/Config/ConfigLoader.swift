@@ -50,7 +50,7 @@ private struct Validation {
         self.loader = loader; self.file = file; self.diagnostics = diagnostics
     }
 
-    static let topKeys = ["gateway", "buses", "devices", "uplink", "journal", "watchdog", "inputs", "outputs", "actions", "status_led"]
+    static let topKeys = ["gateway", "buses", "devices", "uplink", "journal", "watchdog", "inputs", "outputs", "actions", "status_led", "control"]
     static let watchdogKeys = ["grace_s", "device", "timeout_s"]
     static let gatewayKeys = ["id", "state_dir", "board"]
     static let busKeys = ["id", "kind", "device", "port", "baud", "parity", "data_bits", "stop_bits", "rs485", "gap_ms",
@@ -89,11 +89,18 @@ private struct Validation {
                 w.report("timeout_s", "\(watchdog.timeoutSeconds) s is more than board \"\(board.name)\"'s watchdog allows (\(max) s)")
             }
         }
+        var control = ControlSpec()
+        if let c = r.object("control", keys: ["socket", "group"]) {
+            control.socket = c.string("socket") ?? control.socket
+            control.group = c.string("group") ?? control.group
+            if !control.socket.hasPrefix("/") { c.report("socket", "expected an absolute path, such as \(ControlSpec.defaultSocket)") }
+        }
         let gpio = GPIOConfigParser(diagnostics: diagnostics, board: gateway?.board).parse(r, devices: devices)
         guard let gateway else { return nil }
         var config = VigilConfig(file: file, gateway: gateway, buses: buses, devices: devices, uplink: uplink, journal: journal)
         config.watchdog = watchdog
         config.gpio = gpio
+        config.control = control
         config.warnings = warnings
         return config
     }

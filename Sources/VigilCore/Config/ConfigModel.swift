@@ -1,6 +1,6 @@
 /// The validated configuration: everything the agent needs, with defaults applied.
 
-public enum RegisterTable: String, Sendable, CaseIterable {
+public enum RegisterTable: String, Sendable, CaseIterable, Codable {
     case coil, discrete, holding, input
     /// Coils and discrete inputs are single bits; the others are 16-bit registers.
     public var isBitTable: Bool { self == .coil || self == .discrete }
@@ -198,6 +198,15 @@ public struct WatchdogSpec: Sendable, Equatable {
     public init() {}
 }
 
+/// The control socket technicians' commands talk to.
+public struct ControlSpec: Sendable, Equatable {
+    public static let defaultSocket = "/run/vigil/control.sock"
+    public var socket = ControlSpec.defaultSocket
+    /// The socket's group (mode 0660): members may run diagnostics.
+    public var group = "vigil"
+    public init() {}
+}
+
 public struct HTTPUplinkSpec: Sendable, Equatable {
     public var url: String
     public var tokenFile: String?
@@ -225,6 +234,7 @@ public struct VigilConfig: Sendable, Equatable {
     public var journal: JournalOptions
     public var watchdog = WatchdogSpec()
     public var gpio = GPIOSpec()
+    public var control = ControlSpec()
     /// Valid but worth saying at every start (setpoints above the standard, allowed on purpose).
     public var warnings: [String] = []
 

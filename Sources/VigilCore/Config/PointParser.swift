@@ -1,5 +1,5 @@
 /// Validates one `points[]` entry, in a config or in a profile.
-enum PointParser {
+public enum PointParser {
     static let keys = ["id", "table", "address", "register", "type", "order", "bit", "length", "scale",
                        "offset", "decimals_from", "unit", "enum", "alarms", "role"]
     static let alarmKeys = ["high", "highhigh", "low", "lowlow", "deadband", "on_delay_ms", "off_delay_ms",
@@ -81,7 +81,7 @@ enum PointParser {
         return (table, address)
     }
 
-    static func decodeManualRegister(_ n: Int) -> (RegisterTable, Int)? {
+    public static func decodeManualRegister(_ n: Int) -> (RegisterTable, Int)? {
         switch n {
         case 1...9999: return (.coil, n - 1)
         case 10001...19999: return (.discrete, n - 10001)

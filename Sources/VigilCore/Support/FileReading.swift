@@ -11,6 +11,11 @@ public struct FileReadError: Error, Sendable, CustomStringConvertible {
 
 /// Reads a whole (small) file as UTF-8 text.
 public func readTextFile(_ path: String) throws(FileReadError) -> String {
+    String(decoding: try readFileBytes(path), as: UTF8.self)
+}
+
+/// Reads a whole (small) file.
+public func readFileBytes(_ path: String) throws(FileReadError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { throw FileReadError(path: path, errno: errno) }
     defer { close(fd) }
@@ -25,7 +30,7 @@ public func readTextFile(_ path: String) throws(FileReadError) -> String {
         if n == 0 { break }
         bytes.append(contentsOf: chunk[0..<n])
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 
 public func fileExists(_ path: String) -> Bool {

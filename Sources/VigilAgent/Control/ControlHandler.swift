@@ -1,0 +1,148 @@
+import FoundationEssentials
+import Glibc
+import VigilCore
+import VigilUplink
+
+/// Answers control requests from what the running daemon knows. Requests
+/// that change something (a device write, an output, an acknowledgement, a
+/// dead letter) are logged with who asked.
+public final class ControlHandler: Sendable {
+    let daemon: Daemon
+    let log: Logger
+
+    public init(daemon: Daemon, log: Logger) {
+        self.daemon = daemon
+        self.log = log
+    }
+
+    func handle(_ request: ControlRequest, peer: String) -> [UInt8] {
+        switch request.command {
+        case "status": return ControlServer.encode(ControlReply(result: status()))
+        case "values":
+            let now = SystemClock.shared.now()
+            let readings = daemon.sink.latest.readings(device: request.device)
+            if let device = request.device, readings.isEmpty, !daemon.agent.config.devices.contains(where: { $0.id == device }), device != GPIOSpec.device {
+                return failure("no device \"\(device)\"", ControlCode.usage)
+            }
+            return ControlServer.encode(ControlReply(result: readings.map { ValueReport($0, now: now) }))
+        case "frames":
+            guard let worker = worker(request.bus) else { return noBus(request.bus) }
+            return ControlServer.encode(ControlReply(result: worker.frames.frames))
+        case "probe": return probe(request, peer: peer)
+        case "alarms":
+            return ControlServer.encode(ControlReply(result: AlarmsReport(active: daemon.sink.activeAlarms.map(AlarmReport.init),
+                                                                          recent: daemon.sink.latest.recentAlarmEvents.map(EventReport.init))))
+        case "alarm.ack": return acknowledge(request, peer: peer)
+        case "queue": return ControlServer.encode(ControlReply(result: queue()))
+        case "queue.peek": return peek(request.count ?? 10)
+        case "dead-letters", "dead-letters.retry", "dead-letters.delete": return deadLetters(request, peer: peer)
+        case "uplink.test": return uplinkTest()
+        case "gpio": return ControlServer.encode(ControlReply(result: gpio()))
+        case "gpio.set", "gpio.reset": return setOutput(request, peer: peer)
+        default: return failure("unknown command \"\(request.command)\"", ControlCode.usage)
+        }
+    }
+
+    func failure(_ message: String, _ code: Int32) -> [UInt8] { ControlServer.encode(ControlReply<String>(error: message, code: code)) }
+
+    func worker(_ bus: String?) -> BusWorker? { daemon.agent.workers.first { $0.bus.id == bus } }
+
+    func noBus(_ bus: String?) -> [UInt8] {
+        let known = daemon.agent.workers.map(\.bus.id)
+        return failure("the agent polls no bus \"\(bus ?? "")\" (its buses: \(known.joined(separator: ", ")))", ControlCode.usage)
+    }
+
+    /// A request for the bus's worker, run between its polls.
+    private func probe(_ request: ControlRequest, peer: String) -> [UInt8] {
+        guard let probe = request.probe else { return failure("probe: no request given", ControlCode.usage) }
+        guard let worker = worker(request.bus) else { return noBus(request.bus) }
+        if probe.operation == .write {
+            log.warning("control: \(peer) writes \(probe.table.rawValue) \(probe.address) = \(probe.values ?? []) on unit \(probe.unit), bus \(worker.bus.id)")
+        }
+        // The worker may be in the middle of a slow poll: give it that long, plus the request's own timeout.
+        let wait = worker.deadlineSeconds + Double(probe.timeoutMs ?? worker.bus.timeoutMs) / 1000
+        guard let answer = worker.probe(probe, waitSeconds: wait) else {
+            return failure("bus \(worker.bus.id): its worker did not take the request within \(Int(wait)) s", ControlCode.failed)
+        }
+        return ControlServer.encode(ControlReply(result: answer))
+    }
+
+    private func acknowledge(_ request: ControlRequest, peer: String) -> [UInt8] {
+        let parts = (request.alarm ?? "").split(separator: "/").map(String.init)
+        guard parts.count == 3, let level = AlarmLevel(rawValue: parts[2]) else {
+            return failure("alarm: expected DEVICE/POINT/LEVEL as `vigil alarms` lists it, got \"\(request.alarm ?? "")\"", ControlCode.usage)
+        }
+        let events = daemon.acknowledge(device: parts[0], point: parts[1], level: level, by: peer)
+        guard !events.isEmpty else {
+            let active = daemon.sink.activeAlarms.map { AlarmReport($0).id }
+            return failure("no unacknowledged active alarm \(request.alarm!) (active: \(active.isEmpty ? "none" : active.joined(separator: ", ")))", ControlCode.failed)
+        }
+        log.warning("control: \(peer) acknowledged alarm \(request.alarm!)")
+        return ControlServer.encode(ControlReply(result: ActionReport(events: events.map(EventReport.init))))
+    }
+
+    private func setOutput(_ request: ControlRequest, peer: String) -> [UInt8] {
+        let output = request.output ?? ""
+        do {
+            let events: [Event]
+            if request.command == "gpio.reset" {
+                events = try daemon.resetLatch(output: output, by: peer)
+            } else {
+                let value: Bool?
+                switch request.state {
+                case "on": value = true
+                case "off": value = false
+                case "auto": value = nil
+                default: return failure("state: expected on, off or auto, got \"\(request.state ?? "")\"", ControlCode.usage)
+                }
+                events = try daemon.override(output: output, value, by: peer)
+            }
+            log.warning("control: \(peer) \(request.command == "gpio.reset" ? "reset the latch of" : "set") output \(output)\(request.state.map { " \($0)" } ?? "")")
+            return ControlServer.encode(ControlReply(result: ActionReport(events: events.map(EventReport.init))))
+        } catch {
+            return failure("\(error)", ControlCode.usage)
+        }
+    }
+
+    func gpio() -> GPIOReport {
+        let spec = daemon.agent.config.gpio
+        let inputs = spec.inputs.map { input -> GPIOReport.Input in
+            let r = daemon.sink.latest.readings(device: GPIOSpec.device).first { $0.point == input.id }
+            var active: Bool?
+            if case .bool(let b)? = r?.value { active = b }
+            return GPIOReport.Input(id: input.id, line: input.line.description, active: active, quality: r?.quality.rawValue, error: r?.error)
+        }
+        return GPIOReport(inputs: inputs, outputs: outputs(), statusLED: spec.statusLED?.description)
+    }
+
+    func outputs() -> [OutputReport] {
+        (daemon.gpio?.outputs.states ?? []).map {
+            OutputReport(id: $0.id, line: $0.line, state: $0.on.map { $0 ? "on" : "off" } ?? "unknown", safeState: $0.safeState ? "on" : "off",
+                         overridden: $0.overridden, error: $0.error)
+        }
+    }
+
+    private func uplinkTest() -> [UInt8] {
+        guard case .http(let spec) = daemon.config.uplink else {
+            return failure("the uplink is standard output (kind: stdout): nothing to test", ControlCode.usage)
+        }
+        do {
+            // A connection of its own: the forwarder's is busy on its own thread.
+            let uplink = try HTTPUplink(spec: spec, gateway: daemon.config.gateway.id)
+            let now = SystemClock.shared.now()
+            let e = uplink.post(daemon.forwarder.status().heartbeatJSON(gateway: daemon.config.gateway.id, sentAt: now),
+                                idempotencyKey: "\(daemon.config.gateway.id)-uplink-test-\(now.milliseconds)")
+            let outcome: String
+            switch e.outcome {
+            case .delivered: outcome = "delivered"
+            case .retry(_, let reason): outcome = "would retry: \(reason)"
+            case .rejected(let reason): outcome = "refused: \(reason)"
+            }
+            return ControlServer.encode(ControlReply(result: UplinkTestReport(url: spec.url, httpStatus: e.httpStatus, outcome: outcome, error: e.error,
+                                                                              nameLookupMs: e.nameLookupSeconds * 1000, connectMs: e.connectSeconds * 1000,
+                                                                              tlsMs: e.tlsSeconds * 1000, totalMs: e.seconds * 1000)))
+        } catch {
+            return failure("uplink: \(error)", ControlCode.failed)
+        }
+    }
+}

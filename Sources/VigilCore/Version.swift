@@ -1,0 +1,1 @@
+public let vigilVersion = "0.1.0"

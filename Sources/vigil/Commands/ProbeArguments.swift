@@ -1,0 +1,115 @@
+import VigilAgent
+import VigilCore
+
+/// Where a diagnostic request goes and what it asks, from the command line:
+/// `--bus ID` (through the agent that owns it), or `--tcp HOST[:PORT]` /
+/// `--rtu DEVICE --baud N --parity P` (through the agent when one of its buses
+/// is that line, else opened directly).
+struct ProbeTarget {
+    enum Route { case bus(String), direct(BusTransport) }
+    var route: Route
+    var timeoutMs: Int?
+
+    static let usage = """
+          --bus ID                 a bus of the running agent: the request goes through its worker, between polls
+          --tcp HOST[:PORT]        a Modbus TCP endpoint (port 502 by default)
+          --rtu DEVICE             a serial line, with --baud N (9600) --parity none|even|odd (none)
+                                   --data-bits N (8) --stop-bits N (1)
+          --timeout-ms N           the answer's timeout (default: the bus's, or 1000)
+        """
+
+    init(_ a: inout Arguments) throws(UsageError) {
+        let bus = try a.option("--bus"), tcp = try a.option("--tcp"), rtu = try a.option("--rtu")
+        timeoutMs = try Arguments.number(a.option("--timeout-ms"), "--timeout-ms")
+        let baud = try Arguments.number(a.option("--baud"), "--baud") ?? 9600
+        let parityText = try a.option("--parity") ?? "none"
+        let dataBits = try Arguments.number(a.option("--data-bits"), "--data-bits") ?? 8
+        let stopBits = try Arguments.number(a.option("--stop-bits"), "--stop-bits") ?? 1
+        guard [bus, tcp, rtu].compactMap({ $0 }).count == 1 else { throw UsageError("give exactly one of --bus, --tcp, --rtu") }
+        if let bus { route = .bus(bus); return }
+        if let tcp {
+            let parts = tcp.split(separator: ":").map(String.init)
+            guard parts.count <= 2, let host = parts.first, let port = parts.count == 2 ? Int(parts[1]) : 502 else {
+                throw UsageError("--tcp: expected HOST or HOST:PORT, got '\(tcp)'")
+            }
+            route = .direct(.tcp(host: host, port: port))
+            return
+        }
+        guard let parity = Parity(rawValue: parityText) else { throw UsageError("--parity: expected none, even or odd") }
+        route = .direct(.rtu(SerialSettings(device: rtu!, baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits)))
+    }
+
+    /// Runs one probe the right way; `note` hears which way.
+    func run(_ probe: ModbusProbe, client: ControlClient) throws(ControlClient.Failure) -> ProbeAnswer {
+        var probe = probe
+        probe.timeoutMs = probe.timeoutMs ?? timeoutMs
+        switch route {
+        case .bus(let id):
+            return try send(probe, bus: id, client: client)
+        case .direct(let transport):
+            // The agent owns that line: never open it a second time.
+            if client.isReachable, let status = try? client.send(ControlRequest("status"), as: StatusReport.self),
+               let owner = status.buses.first(where: { $0.endpoint == transport.endpointName }) {
+                return try send(probe, bus: owner.id, client: client)
+            }
+            return runDirectProbe(probe, transport: transport, timeoutMs: timeoutMs ?? 1000)
+        }
+    }
+
+    private func send(_ probe: ModbusProbe, bus: String, client: ControlClient) throws(ControlClient.Failure) -> ProbeAnswer {
+        var request = ControlRequest("probe")
+        request.bus = bus
+        request.probe = probe
+        return try client.send(request, as: ProbeAnswer.self)
+    }
+}
+
+/// `--unit`, `--table`, `--address` (or `--register 40003`), `--count`, `--type`, `--order`.
+struct RegisterSelection {
+    var unit: Int
+    var table: RegisterTable
+    var address: Int
+    var type: ValueType?
+    var order: WordOrder
+    var count: Int
+
+    static let usage = """
+          --unit N                 the unit id (default 1)
+          --table T                coil, discrete, holding (default) or input
+          --address A              0-based protocol address, or --register 40003 (manual numbering)
+          --count N                registers or bits (default: one value of --type, else 1)
+          --type T                 decode as bool, int16, uint16, int32, uint32, int64, uint64, float32, float64, string
+          --order O                abcd (default), cdab, badc or dcba
+        """
+
+    init(_ a: inout Arguments, countDefault: Int? = nil) throws(UsageError) {
+        unit = try Arguments.number(a.option("--unit"), "--unit") ?? 1
+        guard (0...255).contains(unit) else { throw UsageError("--unit: \(unit) is outside 0…255") }
+        let tableText = try a.option("--table")
+        var table = try tableText.map { t throws(UsageError) -> RegisterTable in
+            guard let v = RegisterTable(rawValue: t) else { throw UsageError("--table: expected coil, discrete, holding or input") }
+            return v
+        } ?? .holding
+        if let register: Int = try Arguments.number(a.option("--register"), "--register") {
+            guard let (t, address) = PointParser.decodeManualRegister(register) else { throw UsageError("--register: \(register) is not in the manual numbering (00001–09999 coils, 10001–19999, 30001–39999, 40001–49999, or six digits)") }
+            if tableText != nil && t != table { throw UsageError("--register \(register) is in the \(t.rawValue) table, not \(table.rawValue)") }
+            table = t
+            self.address = address
+        } else {
+            guard let address: Int = try Arguments.number(a.option("--address"), "--address") else { throw UsageError("--address (or --register) is required") }
+            self.address = address
+        }
+        guard (0...65535).contains(address) else { throw UsageError("--address: \(address) is outside 0…65535") }
+        self.table = table
+        type = try a.option("--type").map { t throws(UsageError) -> ValueType in
+            guard let v = ValueType(rawValue: t) else { throw UsageError("--type: '\(t)' is not one of \(ValueType.allCases.map(\.rawValue).joined(separator: ", "))") }
+            return v
+        }
+        order = try a.option("--order").map { o throws(UsageError) -> WordOrder in
+            guard let v = WordOrder(rawValue: o) else { throw UsageError("--order: expected abcd, cdab, badc or dcba") }
+            return v
+        } ?? .abcd
+        count = try Arguments.number(a.option("--count"), "--count") ?? countDefault ?? (table.isBitTable ? 1 : type?.fixedRegisterCount ?? 1)
+        guard (1...(table.isBitTable ? 2000 : 125)).contains(count) else { throw UsageError("--count: at most \(table.isBitTable ? 2000 : 125) per request") }
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import Synchronization
+import XCTest
+import VigilCore
+import VigilAgent
+import VigilTestSupport
+
+/// The technician's commands against a running agent (`vigil run` polling
+/// `vigil simulate` or pymodbus), through the control socket.
+final class ControlSocketTests: XCTestCase {
+    struct RunningAgent {
+        let process: PeerProcess
+        let dir: String
+        var socket: String { "\(dir)/control.sock" }
+        var environment: [String: String] { ["VIGIL_SOCKET": socket] }
+
+        func vigil(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+            try runCommand(Repo.vigil, arguments, environment: environment)
+        }
+
+        func json(_ arguments: [String]) throws -> Any {
+            let r = try vigil(arguments + ["--json"])
+            guard r.status == 0 else { throw NSError(domain: "vigil \(arguments) exited \(r.status): \(r.stderr)", code: 1) }
+            return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
+        }
+    }
+
+    func startAgent(buses: String, devices: String, extra: String = "") throws -> RunningAgent {
+        let dir = temporaryDirectory()
+        try """
+            { gateway: { id: 'gw-ctl', state_dir: '\(dir)/state' }, buses: [\(buses)], devices: [\(devices)],
+              control: { socket: '\(dir)/control.sock' } \(extra) }
+            """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
+        let process = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
+        XCTAssertTrue(eventually(timeout: 10) { FileManager.default.fileExists(atPath: "\(dir)/control.sock") }, process.stderr)
+        return RunningAgent(process: process, dir: dir)
+    }
+
+    func testEveryCommandAgainstARunningAgent() throws {
+        let port = freeTCPPort()
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--device", "2:qdy30a-level", "--freeze"])
+        XCTAssertTrue(sim.waitFor("serving"))
+        defer { sim.stop() }
+        let agent = try startAgent(buses: "{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port), timeout_ms: 300 }",
+                                   devices: "{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 200 }, { id: 'level-1', bus: 'sim', unit: 2, profile: 'qdy30a-level', interval_ms: 200 }")
+        defer { agent.process.stop() }
+        XCTAssertTrue(eventually(timeout: 5) { ((try? agent.json(["values"])) as? [[String: Any]])?.count ?? 0 >= 10 })
+
+        // status: every part, as a table and as JSON.
+        let status = try XCTUnwrap(try agent.json(["status"]) as? [String: Any])
+        XCTAssertEqual(status["gateway"] as? String, "gw-ctl")
+        let buses = try XCTUnwrap(status["buses"] as? [[String: Any]])
+        XCTAssertEqual(buses.first?["state"] as? String, "connected")
+        let devices = try XCTUnwrap(status["devices"] as? [[String: Any]])
+        XCTAssertEqual(devices.map { $0["id"] as? String }, ["gas-1", "level-1"])
+        XCTAssertEqual(devices.map { $0["state"] as? String }, ["online", "online"])
+        XCTAssertNotNil(devices[0]["last_good_poll"] as? String)
+        XCTAssertNotNil((status["queue"] as? [String: Any])?["last_seq"])
+        XCTAssertEqual((status["uplink"] as? [String: Any])?["state"] as? String, "ok")
+        let table = try agent.vigil(["status"])
+        XCTAssertEqual(table.status, 0)
+        XCTAssertTrue(table.stdout.contains("gas-1   sim 1    online"), table.stdout)
+
+        // values: the frozen simulator's gas reads 2.0 %LEL, good, just now.
+        let values = try XCTUnwrap(try agent.json(["values", "gas-1"]) as? [[String: Any]])
+        let gas = try XCTUnwrap(values.first { $0["point"] as? String == "gas" })
+        XCTAssertEqual(gas["value"] as? String, "2.0")
+        XCTAssertEqual(gas["quality"] as? String, "good")
+        XCTAssertLessThan(gas["age_seconds"] as? Double ?? 99, 2)
+        XCTAssertEqual(try agent.vigil(["values", "gas-9"]).status, 2, "an unknown device is a usage error")
+
+        // diag read through the agent's bus worker, decoded; and the same through --tcp (the agent owns it: proxied too).
+        let read = try agent.vigil(["diag", "read", "--bus", "sim", "--unit", "1", "--register", "40003", "--type", "float32"])
+        XCTAssertEqual(read.status, 0, read.stderr)
+        XCTAssertTrue(read.stdout.contains("bus sim (through the agent)"), read.stdout)
+        XCTAssertTrue(read.stdout.contains("request   03 00 02 00 02"), read.stdout)
+        XCTAssertTrue(read.stdout.contains("response  03 04 40 00 00 00"), read.stdout)
+        XCTAssertTrue(read.stdout.contains("float32 abcd: 2.0"), read.stdout)
+        let viaTCP = try XCTUnwrap(try agent.json(["diag", "read", "--tcp", "127.0.0.1:\(port)", "--unit", "1", "--address", "0", "--count", "11"]) as? [String: Any])
+        XCTAssertEqual(viaTCP["path"] as? String, "bus sim (through the agent)")
+
+        // mbpoll, a client we did not write, sees the same registers.
+        let mbpoll = try requirePeer("mbpoll")
+        let theirs = try runCommand(mbpoll, ["-m", "tcp", "-p", String(port), "-a", "1", "-r", "1", "-c", "11", "-t", "4:hex", "-1", "127.0.0.1"])
+        let theirWords = theirs.stdout.split(separator: "\n").compactMap { line -> Int? in
+            guard line.hasPrefix("["), let hex = line.split(separator: "\t").last, hex.hasPrefix("0x") else { return nil }
+            return Int(hex.dropFirst(2), radix: 16)
+        }
+        XCTAssertEqual(viaTCP["words"] as? [Int], theirWords)
+
+        // A unit that is not there: exit 3, with the timeout named.
+        let silent = try agent.vigil(["diag", "read", "--bus", "sim", "--unit", "7", "--address", "0", "--timeout-ms", "100"])
+        XCTAssertEqual(silent.status, 3)
+        XCTAssertTrue(silent.stdout.contains("error     timeout"), silent.stdout)
+        // An exception answer: exit 3, and the exception's PDU.
+        let refused = try agent.vigil(["diag", "read", "--bus", "sim", "--unit", "1", "--address", "900"])
+        XCTAssertEqual(refused.status, 3)
+        XCTAssertTrue(refused.stdout.contains("response  83 02"), refused.stdout)
+
+        // scan finds exactly the two simulated units.
+        let scan = try XCTUnwrap(try agent.json(["diag", "scan", "--bus", "sim", "--units", "1-5"]) as? [[String: Any]])
+        XCTAssertEqual(scan.map { $0["unit"] as? Int }, [1, 2])
+
+        // frames: the worker's polls and the diagnostics, in hex.
+        let frames = try XCTUnwrap(try agent.json(["diag", "frames", "--bus", "sim"]) as? [[String: Any]])
+        XCTAssertTrue(frames.contains { $0["origin"] as? String == "gas-1" && ($0["request"] as? String)?.hasPrefix("03 00 00 00 0B") == true })
+        XCTAssertTrue(frames.contains { $0["origin"] as? String == "diag" })
+
+        // watch refreshes the device's values.
+        let watch = try agent.vigil(["diag", "watch", "level-1", "--count", "2", "--interval", "0.2"])
+        XCTAssertEqual(watch.status, 0)
+        XCTAssertEqual(watch.stdout.components(separatedBy: "level-1 at ").count, 3, watch.stdout)
+
+        // queue, alarms, gpio.
+        let queue = try XCTUnwrap(try agent.json(["queue"]) as? [String: Any])
+        XCTAssertNotNil(queue["pending_telemetry"])
+        let peek = try XCTUnwrap(try agent.json(["queue", "peek", "3"]) as? [String: Any])
+        XCTAssertLessThanOrEqual((peek["records"] as? [Any])?.count ?? 99, 3)
+        XCTAssertEqual(try agent.vigil(["queue", "dead-letters"]).status, 0)
+        XCTAssertEqual(try agent.vigil(["queue", "dead-letters", "delete", "x.json"]).status, 2, "needs --yes")
+        let alarms = try XCTUnwrap(try agent.json(["alarms"]) as? [String: Any])
+        XCTAssertEqual((alarms["active"] as? [Any])?.count, 0)
+        let ack = try agent.vigil(["alarm", "ack", "gas-1/gas/high"])
+        XCTAssertEqual(ack.status, 1)
+        XCTAssertTrue(ack.stderr.contains("no unacknowledged active alarm gas-1/gas/high"), ack.stderr)
+        XCTAssertEqual(try agent.vigil(["alarm", "ack", "gas-1"]).status, 2)
+        XCTAssertEqual(try agent.vigil(["gpio"]).status, 0)
+        XCTAssertEqual(try agent.vigil(["gpio", "set", "siren", "on"]).status, 2, "needs --yes")
+        XCTAssertEqual(try agent.vigil(["gpio", "set", "siren", "on", "--yes"]).status, 2, "no such output")
+        XCTAssertEqual(try agent.vigil(["uplink", "test"]).status, 2, "stdout has no upstream to test")
+
+        // A write needs --yes; the simulator refuses writes (exception), exit 3.
+        XCTAssertEqual(try agent.vigil(["diag", "write", "--bus", "sim", "--address", "0", "--values", "1"]).status, 2)
+
+        // bundle: a tar.gz with the status, frames and versions.
+        let bundle = try agent.vigil(["bundle", "--config", "\(agent.dir)/vigil.json5", "--out", "\(agent.dir)/b.tar.gz"])
+        XCTAssertEqual(bundle.status, 0, bundle.stderr)
+        let listing = try runCommand("/bin/tar", ["tzf", "\(agent.dir)/b.tar.gz"]).stdout
+        for file in ["config.json5", "status.json", "frames-sim.json", "versions.txt", "values.json"] {
+            XCTAssertTrue(listing.contains("/\(file)"), listing)
+        }
+        XCTAssertFalse(agent.process.stderr.contains("<3>"), "no errors logged by the agent: \(agent.process.stderr)")
+    }
+
+    func testWritesGoThroughTheAgentAndAreLoggedWithWhoAsked() throws {
+        let port = freeTCPPort()
+        let server = try startPymodbus(tcpPort: port, registers: ["holding": ["0": [0, 0, 0, 0]]])
+        defer { server.stop() }
+        let agent = try startAgent(buses: "{ id: 'plc', kind: 'tcp', host: '127.0.0.1', port: \(port) }",
+                                   devices: "{ id: 'regs', bus: 'plc', unit: 1, points: [{ id: 'setpoint', table: 'holding', address: 0, type: 'float32' }], interval_ms: 200 }")
+        defer { agent.process.stop() }
+        let write = try agent.vigil(["diag", "write", "--bus", "plc", "--address", "0", "--value", "12.5", "--type", "float32", "--yes"])
+        XCTAssertEqual(write.status, 0, write.stdout + write.stderr)
+        XCTAssertTrue(write.stdout.contains("request   10 00 00 00 02 04 41 48 00 00"), write.stdout)
+        XCTAssertTrue(eventually(timeout: 3) {
+            ((try? agent.json(["values", "regs"])) as? [[String: Any]])?.first?["value"] as? String == "12.5"
+        }, "the agent's own polls read back what was written")
+        XCTAssertTrue(eventually(timeout: 2) { agent.process.stderr.contains("control: uid \(getuid())") }, agent.process.stderr)
+        XCTAssertTrue(agent.process.stderr.contains("writes holding 0 = [16712, 0] on unit 1, bus plc"), agent.process.stderr)
+        let coils = try agent.vigil(["diag", "write", "--bus", "plc", "--table", "coil", "--address", "0", "--values", "2", "--yes"])
+        XCTAssertEqual(coils.status, 2, "coils take 0 or 1")
+
+        // A second agent given the same socket does not take it over, and leaves it in place when it stops.
+        let other = temporaryDirectory()
+        try """
+            { gateway: { id: 'gw-other', state_dir: '\(other)/state' }, buses: [{ id: 'plc', kind: 'tcp', host: '127.0.0.1', port: \(port) }],
+              devices: [{ id: 'regs', bus: 'plc', unit: 1, points: [{ id: 'x', register: 40001 }] }], control: { socket: '\(agent.socket)' } }
+            """.write(toFile: "\(other)/vigil.json5", atomically: true, encoding: .utf8)
+        let second = try PeerProcess(Repo.vigil, ["run", "--config", "\(other)/vigil.json5"])
+        XCTAssertTrue(second.waitFor("another vigil agent answers on it", timeout: 5), second.stderr)
+        second.signal(SIGTERM)
+        XCTAssertEqual(second.stop(timeout: 5), 0)
+        let status = try XCTUnwrap(try agent.json(["status"]) as? [String: Any])
+        XCTAssertEqual(status["gateway"] as? String, "gw-ctl", "the first agent still answers")
+    }
+
+    func testDiagReadThroughTheAgentSharesAnRTULineWithoutCollisions() throws {
+        let line = try SerialLinePair()
+        let server = try startPymodbus(serial: line.deviceSide, unit: 3, registers: ["holding": ["0": Array(100..<120)]])
+        defer { server.stop() }
+        let agent = try startAgent(buses: "{ id: 'rs485', kind: 'rtu', device: '\(line.agentSide)', baud: 9600, timeout_ms: 500 }",
+                                   devices: "{ id: 'plc', bus: 'rs485', unit: 3, points: [{ id: 'a', table: 'holding', address: 0, type: 'uint16' }, { id: 'b', table: 'holding', address: 10, type: 'uint16' }], interval_ms: 20 }")
+        defer { agent.process.stop() }
+        XCTAssertTrue(eventually(timeout: 5) { ((try? agent.json(["status"])) as? [String: Any]).flatMap { ($0["devices"] as? [[String: Any]])?.first?["state"] as? String } == "online" })
+        // Three technicians at once, 100 requests each, while the agent polls every 20 ms.
+        let client = ControlClient(socket: agent.socket)
+        let wrong = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 3) { worker in
+            for i in 0..<100 {
+                var request = ControlRequest("probe")
+                request.bus = "rs485"
+                let address = (worker * 7 + i) % 18
+                request.probe = ModbusProbe(operation: .read, unit: 3, table: .holding, address: address, count: 2)
+                do {
+                    let answer = try client.send(request, as: ProbeAnswer.self)
+                    if answer.words != [UInt16(100 + address), UInt16(101 + address)] {
+                        wrong.withLock { $0.append("\(address): \(answer)") }
+                    }
+                } catch {
+                    wrong.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        XCTAssertEqual(wrong.withLock { $0 }, [], "every request answered with its own registers")
+        // The CLI's --rtu on the agent's line goes through the agent, not a second open.
+        let cli = try agent.vigil(["diag", "read", "--rtu", line.agentSide, "--unit", "3", "--address", "4", "--json"])
+        let answer = try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(answer?["path"] as? String, "bus rs485 (through the agent)")
+        XCTAssertEqual(answer?["words"] as? [Int], [104])
+        let status = try XCTUnwrap(try agent.json(["status"]) as? [String: Any])
+        let bus = try XCTUnwrap((status["buses"] as? [[String: Any]])?.first)
+        XCTAssertEqual(bus["failed_requests"] as? Int, 0, "no timeout or CRC error on the agent's side: \(bus)")
+        XCTAssertGreaterThan(bus["polls"] as? Int ?? 0, 20, "polling went on")
+        XCTAssertFalse(server.stderr.lowercased().contains("crc"), server.stderr)
+        XCTAssertFalse(server.stderr.lowercased().contains("error"), server.stderr)
+    }
+
+    func testNoAgentIsAClearFailure() throws {
+        let r = try runCommand(Repo.vigil, ["status", "--socket", "/nonexistent/vigil.sock"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("cannot reach the agent at /nonexistent/vigil.sock"), r.stderr)
+        XCTAssertEqual(try runCommand(Repo.vigil, ["diag", "read", "--bus", "x"]).status, 2, "no --address: usage")
+        let boards = try runCommand(Repo.vigil, ["board", "show", "revolution-pi-conect"])
+        XCTAssertEqual(boards.status, 2)
+        XCTAssertTrue(boards.stderr.contains("did you mean \"revolution-pi-connect\"?"), boards.stderr)
+        let profile = try runCommand(Repo.vigil, ["profile", "show", "honeywell-xnx"])
+        XCTAssertEqual(profile.status, 0)
+        XCTAssertTrue(profile.stdout.contains("gas           holding 2       40003    float32 abcd  %LEL         high 25, highhigh 50"), profile.stdout)
+        let list = try runCommand(Repo.vigil, ["board", "list", "--json"])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [Any])?.count, 6)
+        XCTAssertEqual(try runCommand(Repo.vigil, ["help", "diag", "scan"]).status, 0)
+    }
+
+    func testTheRedactionOfASupportBundle() throws {
+        let dir = temporaryDirectory()
+        try """
+            { uplink: { kind: 'http', url: 'https://gw:s3cret@ingest.example.net/v1', token_file: '/etc/vigil/token' },
+              password: 'hunter2' }
+            """.write(toFile: "\(dir)/v.json5", atomically: true, encoding: .utf8)
+        let r = try runCommand(Repo.vigil, ["bundle", "--config", "\(dir)/v.json5", "--out", "\(dir)/b.tar.gz", "--socket", "\(dir)/none.sock"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        _ = try runCommand("/bin/tar", ["xzf", "\(dir)/b.tar.gz", "-C", dir])
+        let folder = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("vigil-bundle-") })
+        let config = try String(contentsOfFile: "\(dir)/\(folder)/config.json5", encoding: .utf8)
+        XCTAssertFalse(config.contains("s3cret"), config)
+        XCTAssertFalse(config.contains("hunter2"), config)
+        XCTAssertTrue(config.contains("token_file: '/etc/vigil/token'"), "a path is not a secret: \(config)")
+        let notes = try String(contentsOfFile: "\(dir)/\(folder)/NOTES.txt", encoding: .utf8)
+        XCTAssertTrue(notes.contains("the agent did not answer"), notes)
+        let versions = try String(contentsOfFile: "\(dir)/\(folder)/versions.txt", encoding: .utf8)
+        XCTAssertTrue(versions.contains("libmodbus 3."), versions)
+    }
+}
