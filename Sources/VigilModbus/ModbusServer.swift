@@ -31,9 +31,9 @@ public final class ModbusServer: @unchecked Sendable {
             guard let ctx = modbus_new_tcp_pi(host, String(port)) else { throw .openFailed("\(host):\(port)") }
             context = ctx
             listenSocket = modbus_tcp_pi_listen(ctx, 16)
+            // No modbus_free on failure: the object is fully initialized here, so deinit frees the context.
             if listenSocket < 0 {
                 let e = CModbus_errno()
-                modbus_free(ctx)
                 throw .openFailed("\(host):\(port): \(String(cString: strerror(e)))")
             }
         case .rtu(let serial):
@@ -49,7 +49,6 @@ public final class ModbusServer: @unchecked Sendable {
             modbus_set_slave(ctx, Int32(rtuUnit))
             if modbus_connect(ctx) != 0 {
                 let e = CModbus_errno()
-                modbus_free(ctx)
                 throw .openFailed("\(serial.device): \(String(cString: strerror(e)))")
             }
         }

@@ -98,6 +98,17 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(waiting.last, 0)
     }
 
+    func testSimulateOnAPortInUseFailsCleanly() throws {
+        let port = freeTCPPort()
+        let first = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx"])
+        XCTAssertTrue(first.waitFor("serving"))
+        defer { first.stop() }
+        let second = try runCommand(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx"])
+        XCTAssertEqual(second.status, 1, "an error exit, not a crash: \(second.stderr)")
+        XCTAssertTrue(second.stderr.contains("vigil simulate: "), second.stderr)
+        XCTAssertTrue(second.stderr.contains("127.0.0.1:\(port)"), second.stderr)
+    }
+
     func testUsageErrorsExit2WithTheUsage() throws {
         let r = try runCommand(Repo.vigil, ["simulate", "--tcp", "nowhere"])
         XCTAssertEqual(r.status, 2)

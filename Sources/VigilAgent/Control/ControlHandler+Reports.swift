@@ -5,7 +5,6 @@ import VigilUplink
 extension ControlHandler {
     func status() -> StatusReport {
         let config = daemon.agent.config
-        let now = SystemClock.shared.now()
         var buses: [StatusReport.Bus] = []
         var devices: [StatusReport.Device] = []
         for bus in config.buses {
@@ -37,7 +36,6 @@ extension ControlHandler {
             watchdog: StatusReport.Watchdog(lastFeedSecondsAgo: watchdog.lastFeed.map { Double(mono - $0) / 1e9 },
                                             hardwareDevice: config.watchdog.device, stuckParts: watchdog.stuck),
             alarms: daemon.sink.activeAlarms.map(AlarmReport.init), outputs: outputs())
-        _ = now
     }
 
     func queue() -> StatusReport.Queue {
