@@ -33,7 +33,7 @@ let package = Package(
         // The running daemon: bus workers, sinks, the simulator.
         .target(name: "VigilAgent", dependencies: ["VigilCore", "VigilModbus", "VigilUplink", "VigilGPIO", "CLinuxShims"]),
         // The executable: command dispatch only.
-        .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilGPIO", "VigilCore"]),
+        .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilGPIO", "VigilCore", "CLinuxShims"]),
         // Benchmark driver for `make bench` (baseline loops beside the agent's own code).
         .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilCore", "CModbus"]),
         // Helpers shared by the tests: paths, peer processes (pymodbus, socat), sinks.

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CLinuxShims.h"
 #include <errno.h>
+#include <malloc.h>
 #include <linux/watchdog.h>
 #include <stddef.h>
 #include <string.h>
@@ -91,4 +92,8 @@ int CLinuxShims_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid)
     *uid = cred.uid;
     *gid = cred.gid;
     return 0;
+}
+
+int CLinuxShims_limit_malloc_arenas(int arenas) {
+    return mallopt(M_ARENA_MAX, arenas);
 }

@@ -215,6 +215,56 @@ final class ControlSocketTests: XCTestCase {
         XCTAssertFalse(server.stderr.lowercased().contains("error"), server.stderr)
     }
 
+    func testUplinkTestAndDeadLettersThroughTheAgent() throws {
+        let simPort = freeTCPPort(), receiverPort = freeTCPPort()
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(simPort)", "--device", "1:qdy30a-level"])
+        XCTAssertTrue(sim.waitFor("serving"))
+        defer { sim.stop() }
+        let dir = temporaryDirectory()
+        try "right-token\n".write(toFile: "\(dir)/receiver-token", atomically: true, encoding: .utf8)
+        try "wrong-token\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+        chmod("\(dir)/token", 0o600)
+        let receiver = try PeerProcess(Repo.vigil, ["receive", "--listen", "127.0.0.1:\(receiverPort)", "--out", "\(dir)/out.jsonl", "--token-file", "\(dir)/receiver-token"])
+        XCTAssertTrue(receiver.waitFor("listening"))
+        defer { receiver.stop() }
+        // The agent's token is wrong: every batch is refused for good and kept as a dead letter.
+        let agent = try startAgent(buses: "{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(simPort) }",
+                                   devices: "{ id: 'level-1', bus: 'sim', unit: 1, profile: 'qdy30a-level', interval_ms: 100 }",
+                                   extra: ", uplink: { kind: 'http', url: 'http://127.0.0.1:\(receiverPort)/ingest', token_file: '\(dir)/token', flush_ms: 200 }")
+        defer { agent.process.stop() }
+        func letters() -> [String] {
+            (((try? agent.json(["queue", "dead-letters"])) as? [String: Any])?["letters"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        }
+        XCTAssertTrue(eventually(timeout: 10) { letters().count >= 2 }, agent.process.stderr)
+        let refused = try agent.vigil(["uplink", "test"])
+        XCTAssertEqual(refused.status, 3, refused.stdout + refused.stderr)
+        XCTAssertTrue(refused.stdout.contains("HTTP 401: refused"), refused.stdout)
+        XCTAssertTrue(refused.stdout.contains("name resolution"), refused.stdout)
+
+        // The token is fixed on site: the test passes, and a dead letter sent again arrives.
+        try "right-token\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+        let ok = try XCTUnwrap(try agent.json(["uplink", "test"]) as? [String: Any])
+        XCTAssertEqual(ok["http_status"] as? Int, 200)
+        XCTAssertEqual(ok["outcome"] as? String, "delivered")
+        XCTAssertGreaterThan(ok["total_ms"] as? Double ?? 0, 0)
+        let first = try XCTUnwrap(letters().first)
+        let retry = try agent.vigil(["queue", "dead-letters", "retry", first])
+        XCTAssertEqual(retry.status, 0, retry.stderr)
+        XCTAssertTrue(retry.stdout.contains("delivered \(first)"), retry.stdout)
+        XCTAssertFalse(letters().contains(first))
+        let parts = first.dropLast(5).split(separator: "-")
+        let (from, to) = (Int(parts[parts.count - 2])!, Int(parts[parts.count - 1])!)
+        let delivered = Set((try String(contentsOfFile: "\(dir)/out.jsonl", encoding: .utf8)).split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["seq"] as? Int
+        })
+        XCTAssertTrue(delivered.isSuperset(of: from...to), "the refused batch's readings arrived: \(from)...\(to)")
+        let second = try XCTUnwrap(letters().first)
+        XCTAssertEqual(try agent.vigil(["queue", "dead-letters", "delete", second, "--yes"]).status, 0)
+        XCTAssertFalse(letters().contains(second))
+        XCTAssertTrue(agent.process.stderr.contains("control: uid \(getuid())"), agent.process.stderr)
+        XCTAssertTrue(agent.process.stderr.contains("deleted dead letter \(second)"), agent.process.stderr)
+    }
+
     func testNoAgentIsAClearFailure() throws {
         let r = try runCommand(Repo.vigil, ["status", "--socket", "/nonexistent/vigil.sock"])
         XCTAssertEqual(r.status, 1)

@@ -32,4 +32,9 @@ int CLinuxShims_connect_unix(const char *path);
 /// Returns 0, or -errno.
 int CLinuxShims_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid);
 
+/// Caps glibc's malloc arenas (M_ARENA_MAX): by default every thread that
+/// allocates gets an arena of its own, which on a small gateway is resident
+/// memory for nothing. Returns 1 on success.
+int CLinuxShims_limit_malloc_arenas(int arenas);
+
 #endif

@@ -1,3 +1,4 @@
+import CLinuxShims
 import Glibc
 import VigilAgent
 import VigilCore
@@ -42,6 +43,8 @@ struct RunCommand: Command {
         guard var config = loadConfig(configPath) else { return ExitCode.usage }
         config.journal.traceFile = getenv("VIGIL_JOURNAL_TRACE").map { String(cString: $0) }
         let log = Logger(threshold: logLevel)
+        // A handful of threads, each allocating little: one malloc arena keeps the resident set small.
+        _ = CLinuxShims_limit_malloc_arenas(1)
         Signals.blockTermination()
         let daemon: Daemon
         do {
