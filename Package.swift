@@ -1,5 +1,20 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// libgpiod 2 changed the whole API: VigilGPIO compiles its v2 backend when
+/// pkg-config finds libgpiod 2 or later, its v1 backend otherwise (Debian 12
+/// ships 1.6).
+let libgpiodV2: Bool = {
+    let check = Process()
+    check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    check.arguments = ["pkg-config", "--atleast-version=2", "libgpiod"]
+    check.standardOutput = FileHandle.nullDevice
+    check.standardError = FileHandle.nullDevice
+    guard (try? check.run()) != nil else { return false }
+    check.waitUntilExit()
+    return check.terminationStatus == 0
+}()
 
 let package = Package(
     name: "Vigil",
@@ -27,7 +42,8 @@ let package = Package(
         // Typed wrapper over libmodbus (client and server).
         .target(name: "VigilModbus", dependencies: ["VigilCore", "CModbus"]),
         // GPIO lines behind a small protocol: libgpiod, or a fake for tests.
-        .target(name: "VigilGPIO", dependencies: ["VigilCore", "CGPIOD"]),
+        .target(name: "VigilGPIO", dependencies: ["VigilCore", "CGPIOD"],
+                swiftSettings: libgpiodV2 ? [.define("LIBGPIOD_V2")] : []),
         // HTTP(S) uplink client (libcurl) and gzip (zlib).
         .target(name: "VigilUplink", dependencies: ["VigilCore", "CCurl", "CZlib"]),
         // The running daemon: bus workers, sinks, the simulator.

@@ -1,8 +1,9 @@
+#if !LIBGPIOD_V2
 import CGPIOD
 import Glibc
 import VigilCore
 
-/// GPIO through libgpiod v1: edge events with kernel timestamps, bias and
+/// GPIO through libgpiod v1 (LibgpiodV2Backend.swift is the v2 one): edge events with kernel timestamps, bias and
 /// active-low in the request. No debounce in v1: `Debouncer` does it.
 public struct LibgpiodBackend: GPIOBackend {
     public init() {}
@@ -91,3 +92,4 @@ final class LibgpiodOutput: LibgpiodLine, GPIOOutput {
 
 /// libgpiod's version, for support bundles.
 public var libgpiodVersion: String { String(cString: gpiod_version_string()) }
+#endif
