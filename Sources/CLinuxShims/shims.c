@@ -51,36 +51,38 @@ int CLinuxShims_watchdog_keepalive(int fd) {
     return ioctl(fd, WDIOC_KEEPALIVE, &dummy) == 0 ? 0 : -errno;
 }
 
-int CLinuxShims_listen_unix(const char *path, unsigned mode) {
-    struct sockaddr_un addr;
-    if (strlen(path) >= sizeof(addr.sun_path)) return -ENAMETOOLONG;
+/// A stream socket and the address of `path`; returns the fd, or -errno.
+static int unix_stream_socket(const char *path, struct sockaddr_un *addr) {
+    if (strlen(path) >= sizeof(addr->sun_path)) return -ENAMETOOLONG;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
-    memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    strcpy(addr.sun_path, path);
+    memset(addr, 0, sizeof(*addr));
+    addr->sun_family = AF_UNIX;
+    strcpy(addr->sun_path, path);
+    return fd;
+}
+
+/// Closes `fd` and returns -errno of the call that failed.
+static int fail_and_close(int fd) {
+    int e = errno;
+    close(fd);
+    return -e;
+}
+
+int CLinuxShims_listen_unix(const char *path, unsigned mode) {
+    struct sockaddr_un addr;
+    int fd = unix_stream_socket(path, &addr);
+    if (fd < 0) return fd;
     unlink(path);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || chmod(path, mode) != 0 || listen(fd, 16) != 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || chmod(path, mode) != 0 || listen(fd, 16) != 0) return fail_and_close(fd);
     return fd;
 }
 
 int CLinuxShims_connect_unix(const char *path) {
     struct sockaddr_un addr;
-    if (strlen(path) >= sizeof(addr.sun_path)) return -ENAMETOOLONG;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
-    memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    strcpy(addr.sun_path, path);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
+    int fd = unix_stream_socket(path, &addr);
+    if (fd < 0) return fd;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) return fail_and_close(fd);
     return fd;
 }
 

@@ -139,6 +139,25 @@ final class GPIOEndToEndTests: XCTestCase {
         XCTAssertEqual(bad.error, "fakechip line 2: cannot request the line: Device or resource busy")
     }
 
+    func testTheInputWatchersAndTheControlSocketAreSupervised() throws {
+        let supervisor = SupervisorService(graceSeconds: 30)
+        let backend = FakeGPIOBackend()
+        let watcher = InputWatcher(spec: InputSpec(id: "flood", line: flood), backend: backend, sink: CollectingSink(), supervisor: supervisor)
+        watcher.start()
+        let dir = temporaryDirectory()
+        let config = try XCTUnwrap(try? ConfigLoader(profiles: ProfileLibrary(directories: [])).parse(
+            "{ gateway: { id: 'g', state_dir: '\(dir)/state' }, buses: [], devices: [], control: { socket: '\(dir)/c.sock' } }", file: "v.json5").get())
+        let daemon = try Daemon(config: config, uplink: StdoutUplink(), gpioBackend: backend, log: Logger(threshold: .error))
+        daemon.start()
+        XCTAssertTrue(eventually(timeout: 2) { supervisor.partNames.contains("gpio input flood") })
+        XCTAssertTrue(daemon.supervisor.partNames.contains("control socket"), "\(daemon.supervisor.partNames)")
+        XCTAssertEqual(supervisor.evaluate().verdict, .healthy)
+        watcher.stop()
+        daemon.stop()
+        XCTAssertFalse(supervisor.partNames.contains("gpio input flood"), "a stopped part is no longer watched")
+        XCTAssertFalse(daemon.supervisor.partNames.contains("control socket"))
+    }
+
     func testAnOutputThatCannotBeRequestedLeavesTheOthersWorking() throws {
         let backend = FakeGPIOBackend()
         backend.breakLine(valve)

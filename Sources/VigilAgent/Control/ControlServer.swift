@@ -12,8 +12,7 @@ public final class ControlServer: Sendable {
     public let path: String
     private let handler: ControlHandler
     private let listener: Int32
-    private let thread = StoppableThread()
-    private let checkIn: CheckIn
+    private let thread: SupervisedThread
     private let log: Logger?
     private let connections = Atomic<Int>(0)
     /// The socket file this server created: at stop it is removed only if still there.
@@ -37,18 +36,16 @@ public final class ControlServer: Sendable {
         var st = stat()
         self.inode = stat(path, &st) == 0 ? UInt64(st.st_ino) : 0
         self.handler = handler
-        self.checkIn = CheckIn(supervisor, name: "control socket")
+        self.thread = SupervisedThread(supervisor, part: "control socket", deadlineSeconds: 5)
         self.log = log
     }
 
     public func start() {
-        checkIn.begin(deadlineSeconds: 5)
         thread.start(name: "control") { [self] in acceptLoop() }
     }
 
     public func stop() {
         thread.stop()
-        checkIn.end()
         close(listener)
         var st = stat()
         if stat(path, &st) == 0, UInt64(st.st_ino) == inode { unlink(path) }
@@ -56,7 +53,7 @@ public final class ControlServer: Sendable {
 
     private func acceptLoop() {
         while !thread.isStopping {
-            checkIn()
+            thread.checkInNow()
             var entry = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
             guard poll(&entry, 1, 500) > 0 else { continue }
             let fd = accept(listener, nil, nil)

@@ -11,8 +11,7 @@ public final class InputWatcher: Sendable {
     public let spec: InputSpec
     private let backend: any GPIOBackend
     private let sink: any RecordSink
-    private let thread = StoppableThread()
-    private let checkIn: CheckIn
+    private let thread: SupervisedThread
     private let log: Logger?
     private let repeats = RepeatLimiter(intervalSeconds: 60)
     static let retryNanos: Int64 = 5_000_000_000
@@ -23,25 +22,23 @@ public final class InputWatcher: Sendable {
         self.spec = spec
         self.backend = backend
         self.sink = sink
-        self.checkIn = CheckIn(supervisor, name: "gpio input \(spec.id)")
+        self.thread = SupervisedThread(supervisor, part: "gpio input \(spec.id)", deadlineSeconds: 5)
         self.log = log
     }
 
     public func start() {
-        checkIn.begin(deadlineSeconds: 5)
         thread.start(name: "gpio \(spec.id)") { [self] in run() }
     }
 
     public func stop() {
         thread.stop()
-        checkIn.end()
     }
 
     private func run() {
         var line: (input: any GPIOInput, debouncer: Debouncer)?
         var nextReading: Int64 = 0, nextAttempt: Int64 = 0
         while !thread.isStopping {
-            checkIn()
+            thread.checkInNow()
             let now = monotonicNanos()
             guard let (input, debouncer) = line else {
                 if now >= nextAttempt {

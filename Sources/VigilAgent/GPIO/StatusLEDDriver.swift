@@ -8,8 +8,7 @@ public final class StatusLEDDriver: Sendable {
     private let led: GPIOLine
     private let backend: any GPIOBackend
     private let pattern: @Sendable () -> StatusLEDPattern
-    private let thread = StoppableThread()
-    private let checkIn: CheckIn
+    private let thread: SupervisedThread
     private let log: Logger?
 
     public init(led: GPIOLine, backend: any GPIOBackend, supervisor: SupervisorService? = nil, log: Logger? = nil,
@@ -17,30 +16,28 @@ public final class StatusLEDDriver: Sendable {
         self.led = led
         self.backend = backend
         self.pattern = pattern
-        self.checkIn = CheckIn(supervisor, name: "status led")
+        self.thread = SupervisedThread(supervisor, part: "status led", deadlineSeconds: 5)
         self.log = log
     }
 
     public func start() {
-        checkIn.begin(deadlineSeconds: 5)
         thread.start(name: "status led") { [self] in run() }
     }
 
     public func stop() {
         thread.stop()
-        checkIn.end()
     }
 
     private func run() {
         let output: any GPIOOutput
         do { output = try backend.output(led, consumer: "vigil", initial: false) } catch {
             log?.error("status led: \(error); no LED patterns")
-            checkIn.end()
+            thread.giveUp()
             return
         }
         var lit = false
         while !thread.isStopping {
-            checkIn()
+            thread.checkInNow()
             let want = pattern().lit(atMs: monotonicNanos() / 1_000_000)
             if want != lit {
                 do { try output.set(want); lit = want } catch { log?.error("status led: \(error)") }

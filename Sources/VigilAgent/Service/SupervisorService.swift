@@ -40,3 +40,34 @@ public struct CheckIn: Sendable {
     func callAsFunction() { service?.checkIn(name) }
     func end() { service?.unregister(name) }
 }
+
+/// A part's own thread, watched by the supervisor: registered as it starts,
+/// checking in from its loop, unregistered when it stops (or gives up).
+public final class SupervisedThread: Sendable {
+    private let thread = StoppableThread()
+    private let checkIn: CheckIn
+    private let deadlineSeconds: Double
+
+    public init(_ supervisor: SupervisorService?, part: String, deadlineSeconds: Double) {
+        checkIn = CheckIn(supervisor, name: part)
+        self.deadlineSeconds = deadlineSeconds
+    }
+
+    public var isStopping: Bool { thread.isStopping }
+
+    public func start(name: String, _ body: @escaping @Sendable () -> Void) {
+        checkIn.begin(deadlineSeconds: deadlineSeconds)
+        thread.start(name: name, body)
+    }
+
+    public func stop(wake: () -> Void = {}) {
+        thread.stop(wake: wake)
+        checkIn.end()
+    }
+
+    /// From the part's loop, at least once within the deadline.
+    public func checkInNow() { checkIn() }
+
+    /// The part ended on its own (its line cannot be requested): nothing left to watch.
+    public func giveUp() { checkIn.end() }
+}

@@ -43,6 +43,16 @@ func report(_ answer: ProbeAnswer, probe: ModbusProbe, selection: RegisterSelect
     return answer.error == nil ? ExitCode.ok : ExitCode.device
 }
 
+/// Sends one probe the way `target` says and reports it; the exit code.
+func runAndReport(_ probe: ModbusProbe, target: ProbeTarget, selection: RegisterSelection, options: ControlOptions) -> Int32 {
+    do {
+        return report(try target.run(probe, client: options.client), probe: probe, selection: selection, json: options.json)
+    } catch {
+        printError("vigil: \(error)")
+        return error.code
+    }
+}
+
 func manualNumber(_ table: RegisterTable, _ address: Int) -> String {
     guard address < 9999 else { return "-" }
     switch table {
@@ -87,13 +97,8 @@ struct DiagReadCommand: Command {
     }
 
     func run() -> Int32 {
-        let probe = ModbusProbe(operation: .read, unit: selection.unit, table: selection.table, address: selection.address, count: selection.count)
-        do {
-            return report(try target.run(probe, client: options.client), probe: probe, selection: selection, json: options.json)
-        } catch {
-            printError("vigil: \(error)")
-            return error.code
-        }
+        runAndReport(ModbusProbe(operation: .read, unit: selection.unit, table: selection.table, address: selection.address, count: selection.count),
+                     target: target, selection: selection, options: options)
     }
 }
 
@@ -146,14 +151,9 @@ struct DiagWriteCommand: Command {
     }
 
     func run() -> Int32 {
-        let probe = ModbusProbe(operation: .write, unit: selection.unit, table: selection.table, address: selection.address,
-                                count: values.count, values: values)
-        do {
-            return report(try target.run(probe, client: options.client), probe: probe, selection: selection, json: options.json)
-        } catch {
-            printError("vigil: \(error)")
-            return error.code
-        }
+        runAndReport(ModbusProbe(operation: .write, unit: selection.unit, table: selection.table, address: selection.address,
+                                 count: values.count, values: values),
+                     target: target, selection: selection, options: options)
     }
 }
 

@@ -13,13 +13,11 @@ struct BoardCommand: Command {
         Boards come from \(Resources.localBoardsDirectory) first, then the shipped Boards/.
         """
 
-    var json: Bool
-    var show: String?
+    var query: LibraryQuery
+    var json: Bool { query.json }
+    var show: String? { query.show }
 
-    init(_ arguments: inout Arguments) throws(UsageError) {
-        json = arguments.flag("--json")
-        (show, _) = try listOrShow(&arguments)
-    }
+    init(_ arguments: inout Arguments) throws(UsageError) { query = try LibraryQuery(&arguments) }
 
     func run() -> Int32 {
         let library = Resources.boardLibrary()
@@ -86,13 +84,11 @@ struct ProfileCommand: Command {
         Profiles come from \(Resources.localProfilesDirectory) first, then the shipped Profiles/.
         """
 
-    var json: Bool
-    var show: String?
+    var query: LibraryQuery
+    var json: Bool { query.json }
+    var show: String? { query.show }
 
-    init(_ arguments: inout Arguments) throws(UsageError) {
-        json = arguments.flag("--json")
-        (show, _) = try listOrShow(&arguments)
-    }
+    init(_ arguments: inout Arguments) throws(UsageError) { query = try LibraryQuery(&arguments) }
 
     func run() -> Int32 {
         let library = Resources.profileLibrary()
@@ -133,14 +129,21 @@ struct ProfileCommand: Command {
     }
 }
 
-/// `list` or `show NAME`.
-func listOrShow(_ arguments: inout Arguments) throws(UsageError) -> (String?, Bool) {
-    switch arguments.positional() {
-    case "list": return (nil, true)
-    case "show":
-        guard let name = arguments.positional() else { throw UsageError("show which one?") }
-        return (name, false)
-    case let other: throw UsageError("expected list or show NAME\(other.map { ", got '\($0)'" } ?? "")")
+/// `list` or `show NAME`, and `--json`.
+struct LibraryQuery {
+    var json: Bool
+    /// nil: list.
+    var show: String?
+
+    init(_ arguments: inout Arguments) throws(UsageError) {
+        json = arguments.flag("--json")
+        switch arguments.positional() {
+        case "list": show = nil
+        case "show":
+            guard let name = arguments.positional() else { throw UsageError("show which one?") }
+            show = name
+        case let other: throw UsageError("expected list or show NAME\(other.map { ", got '\($0)'" } ?? "")")
+        }
     }
 }
 
