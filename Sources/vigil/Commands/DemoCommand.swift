@@ -86,6 +86,7 @@ struct DemoCommand: Command {
         say("vigil demo: simulator on \(bus.transport.endpointName) (\(simulated.map(\.profile.name).joined(separator: ", ")))")
         say("            agent polling with \(path), journal in \(stateDir)/journal")
         say("            upstream: vigil receive on 127.0.0.1:\(receiver.port), writing \(receiverOptions.outPath!)")
+        say("            in another shell: VIGIL_SOCKET=\(config.control.socket) vigil status (or values, alarms, diag frames --bus \(bus.id))")
         say("Ctrl-C to stop.\n")
         daemon.start()
 
