@@ -4,7 +4,8 @@ import VigilCore
 /// The newest reading of every point and the recent alarm events, kept by the
 /// journal sink for `vigil values` and `vigil alarms`.
 public final class LatestValues: Sendable {
-    private let state = Mutex<(readings: [String: Reading], alarms: [Event])>(([:], []))
+    private struct PointKey: Hashable { var device: String; var point: String }
+    private let state = Mutex<(readings: [PointKey: Reading], alarms: [Event])>(([:], []))
     static let recentAlarms = 100
 
     public init() {}
@@ -13,7 +14,7 @@ public final class LatestValues: Sendable {
         state.withLock { s in
             for record in records {
                 switch record {
-                case .reading(let r): s.readings["\(r.device)/\(r.point)"] = r
+                case .reading(let r): s.readings[PointKey(device: r.device, point: r.point)] = r
                 case .event(let e) where e.alarm != nil || e.kind == .outputChanged:
                     s.alarms.append(e)
                     if s.alarms.count > Self.recentAlarms { s.alarms.removeFirst(s.alarms.count - Self.recentAlarms) }
