@@ -56,7 +56,8 @@ struct BusLink {
     }
 
     /// One read block, retried `bus.retries` times after a timeout or a garbled answer.
-    mutating func read(_ block: ReadBlock, unit: Int, device: String) -> Outcome {
+    /// `time` is the poll's: frames carry it rather than asking the clock again on every request.
+    mutating func read(_ block: ReadBlock, unit: Int, device: String, time: WallTime) -> Outcome {
         var attempts = 0
         while true {
             attempts += 1
@@ -72,7 +73,7 @@ struct BusLink {
             }
             lastFrameEnd = monotonicNanos()
             recordFrame(ModbusProbe(operation: .read, unit: unit, table: block.table, address: block.start, count: block.count),
-                        result: result, started: started, origin: device)
+                        result: result, started: started, time: time, origin: device)
             guard case .failure(let error) = result else { return Outcome(result: result, attempts: attempts) }
             handleFailure(error)
             if error.needsReconnect || error.deviceAnswered || attempts > bus.retries { return Outcome(result: result, attempts: attempts) }
@@ -94,7 +95,7 @@ struct BusLink {
         return ProbeRunner.answer(probe, words: o.words, bits: o.bits, failure: o.failure, ms: o.milliseconds, path: "bus \(bus.id) (through the agent)")
     }
 
-    private func recordFrame(_ probe: ModbusProbe, result: Result<BlockResult, ModbusError>, started: Int64, origin: String) {
+    private func recordFrame(_ probe: ModbusProbe, result: Result<BlockResult, ModbusError>, started: Int64, time: WallTime, origin: String) {
         var words: [UInt16]?, bits: [Bool]?, failure: ModbusError?
         switch result {
         case .success(.registers(let w)): words = w
@@ -103,7 +104,7 @@ struct BusLink {
         case .failure(let e): failure = e
         }
         frames.record(FrameLog.Entry(probe: probe, words: words, bits: bits, failure: failure,
-                                     milliseconds: Double(lastFrameEnd - started) / 1e6, time: SystemClock.shared.now(), origin: origin))
+                                     milliseconds: Double(lastFrameEnd - started) / 1e6, time: time, origin: origin))
     }
 
     private mutating func handleFailure(_ error: ModbusError) {

@@ -151,7 +151,7 @@ public final class BusWorker: Sendable {
                 silenceReason = reason
                 continue
             }
-            let outcome = link.read(block, unit: device.spec.unit, device: device.spec.id)
+            let outcome = link.read(block, unit: device.spec.unit, device: device.spec.id, time: time)
             countersState.withLock { c in
                 c.requests += outcome.attempts
                 if case .failure = outcome.result { c.failedRequests += 1 }
