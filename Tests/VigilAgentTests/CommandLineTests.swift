@@ -109,6 +109,20 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(second.stderr.contains("127.0.0.1:\(port)"), second.stderr)
     }
 
+    func testBashCompletionOffersCommandsOptionsAndProfiles() throws {
+        let script = """
+            source '\(Repo.path("completions/vigil.bash"))'
+            export PATH='\(directoryOf(Repo.vigil))':$PATH
+            complete_line() { COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMPREPLY=(); _vigil; echo "${COMPREPLY[*]}"; }
+            complete_line vigil di
+            complete_line vigil diag sc
+            complete_line vigil diag read --order c
+            complete_line vigil profile show qdy
+            """
+        let r = try runCommand("/bin/bash", ["-c", script])
+        XCTAssertEqual(r.stdout.split(separator: "\n"), ["diag", "scan", "cdab", "qdy30a-level"], r.stderr)
+    }
+
     func testUsageErrorsExit2WithTheUsage() throws {
         let r = try runCommand(Repo.vigil, ["simulate", "--tcp", "nowhere"])
         XCTAssertEqual(r.status, 2)
@@ -118,3 +132,5 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try runCommand(Repo.vigil, ["help", "run"]).status, 0)
     }
 }
+
+private func directoryOf(_ path: String) -> String { (path as NSString).deletingLastPathComponent }
