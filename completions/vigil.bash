@@ -21,7 +21,7 @@ _vigil() {
             else COMPREPLY=($(compgen -W "$probe_opts $socket_opts --values --value --yes --units --interval" -- "$cur")); fi ;;
         alarm) [ "$cword" -eq 2 ] && COMPREPLY=($(compgen -W "ack" -- "$cur")) ;;
         queue) COMPREPLY=($(compgen -W "peek dead-letters retry delete --yes $socket_opts" -- "$cur")) ;;
-        gpio) COMPREPLY=($(compgen -W "set reset on off auto --yes $socket_opts" -- "$cur")) ;;
+        gpio) COMPREPLY=($(compgen -W "read set reset on off auto --yes $socket_opts" -- "$cur")) ;;
         uplink) [ "$cword" -eq 2 ] && COMPREPLY=($(compgen -W "test" -- "$cur")) ;;
         config) [ "$cword" -eq 2 ] && COMPREPLY=($(compgen -W "check" -- "$cur")) || COMPREPLY=($(compgen -f -- "$cur")) ;;
         board|profile)

@@ -25,10 +25,10 @@ final class ControlSocketTests: XCTestCase {
         }
     }
 
-    func startAgent(buses: String, devices: String, extra: String = "") throws -> RunningAgent {
+    func startAgent(buses: String, devices: String, extra: String = "", board: String? = nil) throws -> RunningAgent {
         let dir = temporaryDirectory()
         try """
-            { gateway: { id: 'gw-ctl', state_dir: '\(dir)/state' }, buses: [\(buses)], devices: [\(devices)],
+            { gateway: { id: 'gw-ctl', state_dir: '\(dir)/state' \(board.map { ", board: '\($0)'" } ?? "") }, buses: [\(buses)], devices: [\(devices)],
               control: { socket: '\(dir)/control.sock' } \(extra) }
             """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
         let process = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
@@ -263,6 +263,43 @@ final class ControlSocketTests: XCTestCase {
         XCTAssertFalse(letters().contains(second))
         XCTAssertTrue(agent.process.stderr.contains("control: uid \(getuid())"), agent.process.stderr)
         XCTAssertTrue(agent.process.stderr.contains("deleted dead letter \(second)"), agent.process.stderr)
+    }
+
+    func testGPIOShowsTheBoardsLinesAndReadsThemThroughTheRealLibgpiod() throws {
+        // No GPIO chip on a build machine: every request fails in libgpiod, and says so by line.
+        let port = freeTCPPort()
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:qdy30a-level"])
+        XCTAssertTrue(sim.waitFor("serving"))
+        defer { sim.stop() }
+        try XCTSkipIf(FileManager.default.fileExists(atPath: "/dev/gpiochip0"), "this machine has a real gpiochip0")
+        let board = try startAgent(buses: "{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port) }",
+                                   devices: "{ id: 'sump', bus: 'sim', unit: 1, profile: 'qdy30a-level' }",
+                                   extra: ", inputs: [{ id: 'float', line: 'DI1' }], outputs: [{ id: 'pump', line: 'RELAY1' }]",
+                                   board: "raspberry-pi-waveshare-rs485-hat")
+        let withBoard = board.process
+        defer { withBoard.stop() }
+        XCTAssertTrue(eventually(timeout: 10) { ((try? board.json(["gpio"])) as? [String: Any]) != nil }, withBoard.stderr)
+        let report = try XCTUnwrap(try board.json(["gpio"]) as? [String: Any])
+        let lines = try XCTUnwrap(report["board_lines"] as? [[String: Any]])
+        XCTAssertEqual(lines.first { $0["label"] as? String == "DI1" }?["used_by"] as? String, "input float")
+        XCTAssertEqual(lines.first { $0["label"] as? String == "RELAY1" }?["used_by"] as? String, "output pump")
+        XCTAssertNil(lines.first { $0["label"] as? String == "DI2" }?["used_by"] as? String)
+        let pump = try XCTUnwrap((report["outputs"] as? [[String: Any]])?.first)
+        XCTAssertEqual(pump["state"] as? String, "unknown")
+        XCTAssertTrue((pump["error"] as? String ?? "").hasPrefix("RELAY1 (gpiochip0 line 5): cannot"), "\(pump)")
+        XCTAssertTrue(eventually(timeout: 5) { withBoard.stderr.contains("gpio input float: DI1 (gpiochip0 line 17): cannot open the chip") }, withBoard.stderr)
+        let free = try board.vigil(["gpio", "read", "DI2"])
+        XCTAssertEqual(free.status, 3)
+        XCTAssertTrue(free.stderr.contains("DI2 (gpiochip0 line 27): cannot open the chip"), free.stderr)
+        let watched = try board.vigil(["gpio", "read", "float"])
+        XCTAssertEqual(watched.status, 3)
+        XCTAssertTrue(watched.stderr.contains("input float: no good reading yet"), watched.stderr)
+        XCTAssertEqual(try board.vigil(["gpio", "read", "pump"]).status, 2, "an output is not read as an input")
+        XCTAssertEqual(try board.vigil(["gpio", "read", "DI9"]).status, 2)
+        let table = try board.vigil(["gpio"])
+        XCTAssertTrue(table.stdout.contains("board Raspberry Pi 4/5 + Waveshare RS485 CAN HAT"), table.stdout)
+        let status = try XCTUnwrap(try board.json(["status"]) as? [String: Any])
+        XCTAssertEqual((status["devices"] as? [[String: Any]])?.first?["state"] as? String, "online", "polling goes on without GPIO")
     }
 
     func testNoAgentIsAClearFailure() throws {

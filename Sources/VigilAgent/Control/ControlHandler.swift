@@ -39,6 +39,7 @@ public final class ControlHandler: Sendable {
         case "uplink.test": return uplinkTest()
         case "gpio": return ControlServer.encode(ControlReply(result: gpio()))
         case "gpio.set", "gpio.reset": return setOutput(request, peer: peer)
+        case "gpio.read": return readLine(request.line ?? "")
         default: return failure("unknown command \"\(request.command)\"", ControlCode.usage)
         }
     }
@@ -112,7 +113,49 @@ public final class ControlHandler: Sendable {
             if case .bool(let b)? = r?.value { active = b }
             return GPIOReport.Input(id: input.id, line: input.line.description, active: active, quality: r?.quality.rawValue, error: r?.error)
         }
-        return GPIOReport(inputs: inputs, outputs: outputs(), statusLED: spec.statusLED?.description)
+        let board = daemon.config.gateway.board
+        var users: [String: String] = [:]
+        for i in spec.inputs { users["\(i.line.chip)/\(i.line.offset)"] = "input \(i.id)" }
+        for o in spec.outputs { users["\(o.line.chip)/\(o.line.offset)"] = "output \(o.id)" }
+        if let led = spec.statusLED { users["\(led.chip)/\(led.offset)"] = "status LED" }
+        let lines = board.map { b in
+            [("input", b.digitalInputs), ("relay", b.relays), ("led", b.leds)].flatMap { kind, lines in
+                lines.map { GPIOReport.BoardLine(label: $0.label, kind: kind, line: "\($0.chip) line \($0.line)", usedBy: users["\($0.chip)/\($0.line)"]) }
+            }
+        } ?? []
+        return GPIOReport(inputs: inputs, outputs: outputs(), statusLED: spec.statusLED?.description, board: board?.name, boardLines: lines)
+    }
+
+    /// A configured input answers from its watcher (the line is the watcher's);
+    /// any other line is requested as an input, read once and released.
+    private func readLine(_ name: String) -> [UInt8] {
+        let spec = daemon.agent.config.gpio
+        let board = daemon.config.gateway.board
+        if let input = spec.inputs.first(where: { $0.id == name || $0.line.label == name }) {
+            let r = daemon.sink.latest.readings(device: GPIOSpec.device).first { $0.point == input.id }
+            guard case .bool(let active)? = r?.value else {
+                return failure("input \(input.id): no good reading yet\(r?.error.map { " (\($0))" } ?? "")", ControlCode.device)
+            }
+            return ControlServer.encode(ControlReply(result: LineReading(line: input.line.description, active: active, source: "input \(input.id) (the agent's watcher)")))
+        }
+        if spec.outputs.contains(where: { $0.id == name || $0.line.label == name }) || spec.statusLED?.label == name {
+            return failure("\(name) is an output the agent drives: see `vigil gpio`", ControlCode.usage)
+        }
+        let line: GPIOLine
+        if let l = board?.digitalInputs.first(where: { $0.label == name }) {
+            line = GPIOLine(chip: l.chip, offset: l.line, activeLow: l.activeLow, bias: l.bias, label: l.label)
+        } else if let colon = name.lastIndex(of: ":"), let offset = Int(name[name.index(after: colon)...]) {
+            line = GPIOLine(chip: String(name[..<colon]), offset: offset)
+        } else {
+            let known = (board?.digitalInputs.map(\.label) ?? []) + spec.inputs.map(\.id)
+            return failure("no input line \"\(name)\" (give a board input label, an input id or CHIP:OFFSET; known: \(known.joined(separator: ", ")))", ControlCode.usage)
+        }
+        do {
+            let input = try daemon.gpioBackend.input(line, consumer: "vigil-diag")
+            return ControlServer.encode(ControlReply(result: LineReading(line: line.description, active: try input.read(), source: "requested for this read")))
+        } catch {
+            return failure("\(error)", ControlCode.device)
+        }
     }
 
     func outputs() -> [OutputReport] {

@@ -16,6 +16,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var count: Int?
     /// A dead letter's file name.
     public var name: String?
+    /// A GPIO line: a board label, an input id, or CHIP:OFFSET.
+    public var line: String?
 
     public init(_ command: String) { self.command = command }
 }
@@ -232,10 +234,26 @@ public struct GPIOReport: Codable, Sendable {
         public var quality: String?
         public var error: String?
     }
+    /// A line of the board file, and what the config uses it for.
+    public struct BoardLine: Codable, Sendable {
+        public var label: String
+        public var kind: String
+        public var line: String
+        public var usedBy: String?
+    }
     public var inputs: [Input]
     public var outputs: [OutputReport]
     public var statusLED: String?
-    public init(inputs: [Input], outputs: [OutputReport], statusLED: String?) { self.inputs = inputs; self.outputs = outputs; self.statusLED = statusLED }
+    public var board: String?
+    public var boardLines: [BoardLine]
+}
+
+/// `vigil gpio read LINE`: one line's level now.
+public struct LineReading: Codable, Sendable {
+    public var line: String
+    public var active: Bool
+    /// "input sump-float (the agent's watcher)" or "requested for this read".
+    public var source: String
 }
 
 /// An acknowledgement or an output change: the events it wrote.

@@ -14,6 +14,8 @@ public final class Daemon: Sendable {
     public let sink: JournalSink
     /// The gateway's inputs, relays and status LED; nil when the config has none.
     public let gpio: GPIOService?
+    /// Where lines come from, also for a technician's one-off reads.
+    public let gpioBackend: any GPIOBackend
     private let log: Logger
     /// When this run started (monotonic), for uptime.
     public let startedAt = monotonicNanos()
@@ -50,6 +52,7 @@ public final class Daemon: Sendable {
                                   deadLetterDirectory: "\(config.gateway.stateDir)/dead-letter", log: log,
                                   uplinkTimeoutMs: timeoutMs, supervisor: supervisor, deviceStates: { holder.deviceStates() })
         self.forwarder = forwarder
+        self.gpioBackend = gpioBackend
         let gpio = config.gpio.isEmpty ? nil : GPIOService(spec: config.gpio, backend: gpioBackend, supervisor: supervisor, log: log)
         self.gpio = gpio
         let sink = JournalSink(journal: journal, log: log, alarmRules: AlarmRule.rules(for: config), outputs: gpio?.outputs,

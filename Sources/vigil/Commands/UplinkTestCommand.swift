@@ -1,0 +1,37 @@
+import VigilAgent
+import VigilCore
+
+struct UplinkTestCommand: Command {
+    static let name = "uplink test"
+    static let summary = "one request to the upstream: name resolution, TLS, HTTP status, latency"
+    static let usage = """
+        vigil uplink test [--json] [--socket PATH]
+
+        The agent posts one heartbeat with its own settings (URL, token, CA, client
+        certificate) on a connection of its own, and reports each step's time.
+        \(ControlOptions.usage)
+        """
+
+    var options: ControlOptions
+    init(_ arguments: inout Arguments) throws(UsageError) { options = try ControlOptions(&arguments) }
+
+    func run() -> Int32 {
+        do {
+            let r = try options.client.send(ControlRequest("uplink.test"), as: UplinkTestReport.self)
+            if options.json {
+                say(ControlClient.json(r))
+            } else {
+                var t = Table("STEP", "DONE AFTER")
+                t.add("name resolution", String(format1: r.nameLookupMs) + " ms")
+                t.add("TCP connect", String(format1: r.connectMs) + " ms")
+                t.add("TLS handshake", r.tlsMs > 0 ? String(format1: r.tlsMs) + " ms" : "- (no TLS)")
+                t.add("answer", String(format1: r.totalMs) + " ms")
+                say("\(r.url)\n" + t.text + "\nHTTP \(r.httpStatus.map { "\($0)" } ?? "-"): \(r.outcome)\(r.error.map { " (\($0))" } ?? "")")
+            }
+            return r.outcome == "delivered" ? ExitCode.ok : ExitCode.device
+        } catch {
+            printError("vigil: \(error)")
+            return error.code
+        }
+    }
+}
