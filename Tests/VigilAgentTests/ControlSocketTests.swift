@@ -98,7 +98,8 @@ final class ControlSocketTests: XCTestCase {
         XCTAssertTrue(refused.stdout.contains("response  83 02"), refused.stdout)
 
         // scan finds exactly the two simulated units.
-        let scan = try XCTUnwrap(try agent.json(["diag", "scan", "--bus", "sim", "--units", "1-5"]) as? [[String: Any]])
+        // 300 ms each: a loaded test machine must not lose the units that are there.
+        let scan = try XCTUnwrap(try agent.json(["diag", "scan", "--bus", "sim", "--units", "1-5", "--timeout-ms", "300"]) as? [[String: Any]])
         XCTAssertEqual(scan.map { $0["unit"] as? Int }, [1, 2])
 
         // frames: the worker's polls and the diagnostics, in hex.
@@ -178,7 +179,7 @@ final class ControlSocketTests: XCTestCase {
         let line = try SerialLinePair()
         let server = try startPymodbus(serial: line.deviceSide, unit: 3, registers: ["holding": ["0": Array(100..<120)]])
         defer { server.stop() }
-        let agent = try startAgent(buses: "{ id: 'rs485', kind: 'rtu', device: '\(line.agentSide)', baud: 9600, timeout_ms: 500 }",
+        let agent = try startAgent(buses: "{ id: 'rs485', kind: 'rtu', device: '\(line.agentSide)', baud: 9600, timeout_ms: 1000 }",
                                    devices: "{ id: 'plc', bus: 'rs485', unit: 3, points: [{ id: 'a', table: 'holding', address: 0, type: 'uint16' }, { id: 'b', table: 'holding', address: 10, type: 'uint16' }], interval_ms: 20 }")
         defer { agent.process.stop() }
         XCTAssertTrue(eventually(timeout: 5) { ((try? agent.json(["status"])) as? [String: Any]).flatMap { ($0["devices"] as? [[String: Any]])?.first?["state"] as? String } == "online" })
