@@ -131,11 +131,16 @@ public final class Journal: Sendable {
             let first = s.nextSeq
             let events = s.lanes[.events]!, telemetry = s.lanes[.telemetry]!
             var hasEvents = false, hasTelemetry = false
-            for record in records {
-                let isEvent = if case .event = record { true } else { false }
+            // Runs of one lane at a time, in order: seqs follow the records.
+            var i = records.startIndex
+            while i < records.endIndex {
+                let isEvent = records[i].isEvent
+                var end = i + 1
+                while end < records.endIndex && records[end].isEvent == isEvent { end += 1 }
                 if isEvent { hasEvents = true } else { hasTelemetry = true }
-                try (isEvent ? events : telemetry).append(record, seq: s.nextSeq, timestampMs: Self.timestampMs(of: record))
-                s.nextSeq += 1
+                try (isEvent ? events : telemetry).append(records[i..<end], firstSeq: s.nextSeq)
+                s.nextSeq += UInt64(end - i)
+                i = end
             }
             if hasTelemetry && s.telemetryUnsyncedSince == nil {
                 s.telemetryUnsyncedSince = now
@@ -168,13 +173,6 @@ public final class Journal: Sendable {
             for lane in s.lanes.values where lane.hasUnsyncedRecords { try lane.sync() }
             s.telemetryUnsyncedSince = nil
             s.cursor.seqFloor = max(s.cursor.seqFloor, s.lanes.values.map(\.durableSeq).max() ?? 0)
-        }
-    }
-
-    private static func timestampMs(of record: Record) -> Int64 {
-        switch record {
-        case .reading(let r): return r.timestamp.milliseconds
-        case .event(let e): return e.timestamp.milliseconds
         }
     }
 

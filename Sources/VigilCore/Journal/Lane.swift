@@ -151,16 +151,35 @@ final class Lane {
 
     // MARK: Writing
 
-    func append(_ record: Record, seq: UInt64, timestampMs: Int64) throws(FileError) {
-        if current == nil || (segments.last!.size + buffer.count >= segmentBytes) {
-            try startSegment(firstSeq: seq)
+    /// Encodes `records` (seqs from `firstSeq` on) into the buffer, starting a
+    /// new segment whenever the current one is full. The encoder and buffer
+    /// work as locals between segment starts: per record, no property access.
+    func append(_ records: ArraySlice<Record>, firstSeq: UInt64) throws(FileError) {
+        var seq = firstSeq
+        var i = records.startIndex
+        while i < records.endIndex {
+            if current == nil || (segments.last!.size + buffer.count >= segmentBytes) {
+                try startSegment(firstSeq: seq)
+            }
+            var encoder = RecordEncoder(), buffer: [UInt8] = []
+            swap(&encoder, &self.encoder)
+            swap(&buffer, &self.buffer)
+            let room = segmentBytes - segments.last!.size
+            let before = buffer.count
+            var count = 0, newest = segments.last!.newestMs
+            while i < records.endIndex && buffer.count < room {
+                newest = max(newest, encoder.appendFrames(records[i], seq: seq, to: &buffer))
+                seq += 1
+                count += 1
+                i += 1
+            }
+            bytesWritten += UInt64(buffer.count - before)
+            swap(&encoder, &self.encoder)
+            swap(&buffer, &self.buffer)
+            segments[segments.count - 1].lastSeq = seq - 1
+            segments[segments.count - 1].records += count
+            segments[segments.count - 1].newestMs = newest
         }
-        let before = buffer.count
-        encoder.appendFrames(record, seq: seq, to: &buffer)
-        segments[segments.count - 1].lastSeq = seq
-        segments[segments.count - 1].records += 1
-        segments[segments.count - 1].newestMs = max(segments[segments.count - 1].newestMs, timestampMs)
-        bytesWritten += UInt64(buffer.count - before)
     }
 
     /// Hands what is buffered to the kernel (no fsync: not yet accepted).

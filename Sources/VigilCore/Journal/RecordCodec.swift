@@ -37,7 +37,9 @@ struct RecordEncoder {
     }
 
     /// Appends the frames for `record`: its new dictionary entries, then itself.
-    mutating func appendFrames(_ record: Record, seq: UInt64, to out: inout [UInt8]) {
+    /// Returns the record's timestamp (ms), which the segment index keeps.
+    @discardableResult
+    mutating func appendFrames(_ record: Record, seq: UInt64, to out: inout [UInt8]) -> Int64 {
         // Dictionary entries go first, so ids are known before the body is written.
         switch record {
         case .reading(let r):
@@ -88,6 +90,7 @@ struct RecordEncoder {
                 if let error { Varint.append(error, to: &body) }
                 if let mode { Varint.append(mode, to: &body) }
             }
+            return r.timestamp.milliseconds
         case .event(let e):
             let kind = id(e.kind.rawValue, &out)
             let device = e.device.map { id($0, &out) }, bus = e.bus.map { id($0, &out) }, detail = e.detail.map { id($0, &out) }
@@ -117,6 +120,7 @@ struct RecordEncoder {
                     if let seq = a.triggerSeq { Varint.append(seq, to: &body) }
                 }
             }
+            return e.timestamp.milliseconds
         }
     }
 

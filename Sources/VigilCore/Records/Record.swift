@@ -80,4 +80,6 @@ public struct AlarmInfo: Sendable, Equatable {
 public enum Record: Sendable, Equatable {
     case reading(Reading)
     case event(Event)
+
+    public var isEvent: Bool { if case .event = self { true } else { false } }
 }
