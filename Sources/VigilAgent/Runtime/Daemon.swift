@@ -85,6 +85,7 @@ public final class Daemon: Sendable {
         if old.journal != newConfig.journal { later.append("journal") }
         if old.gateway != newConfig.gateway { later.append("gateway") }
         if old.watchdog != newConfig.watchdog { later.append("watchdog") }
+        if old.control != newConfig.control { later.append("control socket") }
         if old.gpio.outputs != newConfig.gpio.outputs || old.gpio.statusLED != newConfig.gpio.statusLED || (gpio == nil && !newConfig.gpio.isEmpty) {
             later.append("outputs and status LED")
         }
