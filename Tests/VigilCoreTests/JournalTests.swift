@@ -20,6 +20,20 @@ final class JournalTests: XCTestCase {
     var dir: String!
     override func setUp() { dir = temporaryDirectory() + "/journal" }
 
+    func testTheStringTableFindsEveryStringThroughGrowthAndReset() {
+        var table = StringIDTable(capacity: 4)
+        let texts = (0..<1000).map { "point-\($0)" } + ["", "gas", "a much longer device name than fits inline in a string"]
+        for (i, text) in texts.enumerated() { table.insert(text, hash: StringIDTable.hash(text), id: UInt64(i)) }
+        XCTAssertEqual(table.count, texts.count)
+        for (i, text) in texts.enumerated() { XCTAssertEqual(table.find(text, hash: StringIDTable.hash(text)), UInt64(i), text) }
+        XCTAssertNil(table.find("point-1000", hash: StringIDTable.hash("point-1000")))
+        // Equal hashes alone do not match: the text is compared too.
+        XCTAssertNil(table.find("not gas", hash: StringIDTable.hash("gas")))
+        table.removeAll()
+        XCTAssertEqual(table.count, 0)
+        XCTAssertNil(table.find("gas", hash: StringIDTable.hash("gas")))
+    }
+
     func testRoundTripKeepsEveryFieldAndSplitsTheLanes() throws {
         let journal = try Journal(directory: dir)
         let records: [Record] = [

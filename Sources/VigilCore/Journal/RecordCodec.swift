@@ -19,13 +19,13 @@ enum RecordKind: UInt8 {
 }
 
 struct RecordEncoder {
-    private var ids: [String: UInt64] = [:]
+    private var ids = StringIDTable()
     /// The last device's id: a poll's readings come together, one device at a time.
     private var lastDevice: (text: String, id: UInt64)?
 
     /// A new segment starts a new dictionary.
     mutating func reset() {
-        ids.removeAll(keepingCapacity: true)
+        ids.removeAll()
         lastDevice = nil
     }
 
@@ -126,9 +126,10 @@ struct RecordEncoder {
 
     /// The id of `text`, defining it (a frame of its own) the first time.
     private mutating func id(_ text: String, _ out: inout [UInt8]) -> UInt64 {
-        if let known = ids[text] { return known }
+        let hash = StringIDTable.hash(text)
+        if let known = ids.find(text, hash: hash) { return known }
         let new = UInt64(ids.count)
-        ids[text] = new
+        ids.insert(text, hash: hash, id: new)
         JournalFormat.appendFrame(seq: 0, to: &out) { body in
             body.append(RecordKind.dictionary.rawValue)
             Varint.append(new, to: &body)

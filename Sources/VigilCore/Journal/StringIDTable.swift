@@ -1,0 +1,55 @@
+/// The journal encoder's per-segment dictionary: string → id, by open
+/// addressing on FNV-1a of the UTF-8 bytes. The strings are short device,
+/// point and unit names looked up several times per reading; this costs a
+/// fraction of `Dictionary<String, _>`'s seeded SipHash.
+struct StringIDTable {
+    private var hashes: [UInt64]
+    private var ids: [UInt64]
+    private var texts: [String]
+    private(set) var count = 0
+
+    init(capacity: Int = 256) {
+        hashes = Array(repeating: 0, count: capacity)
+        ids = Array(repeating: 0, count: capacity)
+        texts = Array(repeating: "", count: capacity)
+    }
+
+    /// FNV-1a, never 0 (0 marks an empty slot).
+    static func hash(_ text: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return h | 1
+    }
+
+    func find(_ text: String, hash: UInt64) -> UInt64? {
+        let mask = hashes.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while hashes[slot] != 0 {
+            if hashes[slot] == hash && texts[slot] == text { return ids[slot] }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    mutating func insert(_ text: String, hash: UInt64, id: UInt64) {
+        if (count + 1) * 2 > hashes.count { grow() }
+        let mask = hashes.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while hashes[slot] != 0 { slot = (slot + 1) & mask }
+        hashes[slot] = hash
+        ids[slot] = id
+        texts[slot] = text
+        count += 1
+    }
+
+    mutating func removeAll() {
+        for i in hashes.indices { hashes[i] = 0; texts[i] = "" }
+        count = 0
+    }
+
+    private mutating func grow() {
+        let old = (hashes, ids, texts)
+        self = StringIDTable(capacity: hashes.count * 2)
+        for i in old.0.indices where old.0[i] != 0 { insert(old.2[i], hash: old.0[i], id: old.1[i]) }
+    }
+}
