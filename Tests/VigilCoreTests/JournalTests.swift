@@ -27,6 +27,9 @@ final class JournalTests: XCTestCase {
         XCTAssertEqual(table.count, texts.count)
         for (i, text) in texts.enumerated() { XCTAssertEqual(table.find(text, hash: StringIDTable.hash(text)), UInt64(i), text) }
         XCTAssertNil(table.find("point-1000", hash: StringIDTable.hash("point-1000")))
+        // Names that differ in one byte spread over the slots (no pile-up in one probe chain).
+        let slots = Set((1...100).map { Int(truncatingIfNeeded: StringIDTable.hash("gas-\($0)")) & 255 })
+        XCTAssertGreaterThan(slots.count, 60)
         // Equal hashes alone do not match: the text is compared too.
         XCTAssertNil(table.find("not gas", hash: StringIDTable.hash("gas")))
         table.removeAll()

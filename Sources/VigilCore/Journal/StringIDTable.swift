@@ -14,11 +14,28 @@ struct StringIDTable {
         texts = Array(repeating: "", count: capacity)
     }
 
-    /// FNV-1a, never 0 (0 marks an empty slot).
+    /// FNV-1a over the UTF-8 bytes, eight at a time; never 0 (0 marks an empty slot).
     static func hash(_ text: String) -> UInt64 {
+        let prime: UInt64 = 0x0000_0100_0000_01B3
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return h | 1
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            var i = 0
+            while i + 8 <= raw.count {
+                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* prime
+                i += 8
+            }
+            while i < raw.count {
+                h = (h ^ UInt64(raw[i])) &* prime
+                i += 1
+            }
+        }
+        if done == nil { for byte in text.utf8 { h = (h ^ UInt64(byte)) &* prime } }
+        // A multiply only carries bits upwards: fold the high bits down (splitmix64's
+        // finalizer) so that "gas-1" and "gas-2" land in different slots.
+        h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
+        return (h ^ (h >> 31)) | 1
     }
 
     func find(_ text: String, hash: UInt64) -> UInt64? {
