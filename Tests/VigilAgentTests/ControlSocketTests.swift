@@ -133,6 +133,16 @@ final class ControlSocketTests: XCTestCase {
         // A write needs --yes; the simulator refuses writes (exception), exit 3.
         XCTAssertEqual(try agent.vigil(["diag", "write", "--bus", "sim", "--address", "0", "--values", "1"]).status, 2)
 
+        // Scripts speak the protocol too: garbage and unknown commands get a clear error, the agent stays up.
+        let socat = try requirePeer("socat")
+        let raw = try runCommand("/bin/sh", ["-c", "printf 'garbage\\n{\"command\":\"nope\"}\\n{\"command\":\"queue\"}\\n' | \(socat) -t 2 - UNIX-CONNECT:\(agent.socket)"])
+        let replies = raw.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(replies.count, 3, raw.stdout + raw.stderr)
+        XCTAssertEqual(replies.map { $0["ok"] as? Bool }, [false, false, true])
+        XCTAssertTrue((replies[0]["error"] as? String ?? "").hasPrefix("not a control request"), "\(replies[0])")
+        XCTAssertEqual(replies[1]["error"] as? String, "unknown command \"nope\"")
+        XCTAssertEqual(replies[1]["code"] as? Int, 2)
+
         // bundle: a tar.gz with the status, frames and versions.
         let bundle = try agent.vigil(["bundle", "--config", "\(agent.dir)/vigil.json5", "--out", "\(agent.dir)/b.tar.gz"])
         XCTAssertEqual(bundle.status, 0, bundle.stderr)
