@@ -47,7 +47,8 @@ struct RecordEncoder {
             let unit = r.unit.map { id($0, &out) }
             let stringValue: UInt64? = if case .string(let s) = r.value { id(s, &out) } else { nil }
             let rawIsWords = Self.isRegisterHex(r.raw)
-            let rawText = !rawIsWords && !["", "0", "1"].contains(r.raw) ? id(r.raw, &out) : nil
+            let rawIsBit = r.raw.isEmpty || r.raw == "0" || r.raw == "1"
+            let rawText = !rawIsWords && !rawIsBit ? id(r.raw, &out) : nil
             let label = r.label.map { id($0, &out) }
             let error = r.error.map { id($0, &out) }
             let mode = r.mode.map { id($0, &out) }
