@@ -5,11 +5,6 @@ import Glibc
 /// The two lanes: alarms and events go first and are fsynced at once.
 public enum JournalLane: String, Sendable, CaseIterable {
     case events, telemetry
-
-    static func of(_ record: Record) -> JournalLane {
-        if case .event = record { return .events }
-        return .telemetry
-    }
 }
 
 struct SegmentInfo: Sendable, Equatable {

@@ -14,19 +14,17 @@ struct BoardCommand: Command {
         """
 
     var query: LibraryQuery
-    var json: Bool { query.json }
-    var show: String? { query.show }
 
     init(_ arguments: inout Arguments) throws(UsageError) { query = try LibraryQuery(&arguments) }
 
     func run() -> Int32 {
         let library = Resources.boardLibrary()
-        guard let name = show else {
+        guard let name = query.show else {
             let boards = library.names().compactMap { n -> (String, Board)? in
                 guard let file = library.resolve(n, relativeTo: "."), case .success(let b) = library.loadBoard(file: file) else { return nil }
                 return (n, b)
             }
-            if json { say(ControlClient.json(boards.map { ["name": $0.0, "title": $0.1.name, "file": $0.1.file] })); return ExitCode.ok }
+            if query.json { say(ControlClient.json(boards.map { ["name": $0.0, "title": $0.1.name, "file": $0.1.file] })); return ExitCode.ok }
             var t = Table("NAME", "BOARD", "SERIAL PORTS", "INPUTS", "RELAYS")
             for (n, b) in boards { t.add(n, b.name, "\(b.serialPorts.count)", "\(b.digitalInputs.count)", "\(b.relays.count)") }
             say(t.text)
@@ -38,7 +36,7 @@ struct BoardCommand: Command {
             printError(errors.description)
             return ExitCode.usage
         case .success(let b):
-            if json {
+            if query.json {
                 say(ControlClient.json(BoardDescription(b)))
                 return ExitCode.ok
             }
@@ -85,19 +83,17 @@ struct ProfileCommand: Command {
         """
 
     var query: LibraryQuery
-    var json: Bool { query.json }
-    var show: String? { query.show }
 
     init(_ arguments: inout Arguments) throws(UsageError) { query = try LibraryQuery(&arguments) }
 
     func run() -> Int32 {
         let library = Resources.profileLibrary()
-        guard let name = show else {
+        guard let name = query.show else {
             let profiles = library.names().compactMap { n -> Profile? in
                 guard let file = library.resolve(n, relativeTo: "."), case .success(let p) = library.load(file: file) else { return nil }
                 return p
             }
-            if json { say(ControlClient.json(profiles.map { ["name": $0.name, "model": $0.model, "kind": $0.kind.rawValue] })); return ExitCode.ok }
+            if query.json { say(ControlClient.json(profiles.map { ["name": $0.name, "model": $0.model, "kind": $0.kind.rawValue] })); return ExitCode.ok }
             var t = Table("NAME", "MANUFACTURER", "MODEL", "KIND", "POINTS")
             for p in profiles { t.add(p.name, p.manufacturer, p.model, p.kind.rawValue, "\(p.points.count)") }
             say(t.text)
@@ -118,7 +114,7 @@ struct ProfileCommand: Command {
                 t.add(point.id, point.table.rawValue, "\(point.address)", manualNumber(point.table, point.address), point.type.rawValue,
                       point.width > 1 ? point.order.rawValue : "-", point.unit ?? "", point.role?.rawValue ?? "", alarms)
             }
-            if json {
+            if query.json {
                 say(ControlClient.json(["name": p.name, "manufacturer": p.manufacturer, "model": p.model, "kind": p.kind.rawValue,
                                         "source": p.source, "primary": p.primary, "file": p.file]))
             } else {
