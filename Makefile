@@ -27,9 +27,11 @@ build: deps
 	$(SWIFT) build
 
 # Products one at a time: a plain release build would also build the test-support library.
+# --static-swift-stdlib: the installed binary needs no Swift runtime on the gateway
+# (-Xswiftc -static-stdlib, used before, compiled for it but still linked the shared one).
 release: deps
-	$(SWIFT) build -c release -Xswiftc -static-stdlib --product vigil
-	$(SWIFT) build -c release -Xswiftc -static-stdlib --product vigil-bench
+	$(SWIFT) build -c release --static-swift-stdlib --product vigil
+	$(SWIFT) build -c release --static-swift-stdlib --product vigil-bench
 
 demo: build
 	$(BIN) demo --duration $(DEMO_SECONDS)

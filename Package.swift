@@ -29,8 +29,9 @@ let package = Package(
             pkgConfig: "libmodbus",
             providers: [.apt(["libmodbus-dev"])]
         ),
-        // libcurl (apt: libcurl4-openssl-dev) for the HTTP(S) uplink; the shim wraps its variadic calls.
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl (apt: libcurl4-openssl-dev for its header, libcurl4 at run time) for the
+        // HTTP(S) uplink, loaded when an HTTP uplink is made rather than linked: see CCurl.h.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         // zlib (apt: zlib1g-dev) for gzip bodies.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libgpiod v1 (apt: libgpiod-dev) for dry contacts and relays.
@@ -38,7 +39,7 @@ let package = Package(
         // Small C helpers for Linux calls Swift's Glibc module does not import.
         .target(name: "CLinuxShims"),
         // Pure Swift: config, profiles, decoding, planning, scheduling. No C, no hardware.
-        .target(name: "VigilCore"),
+        .target(name: "VigilCore", dependencies: ["CLinuxShims"]),
         // Typed wrapper over libmodbus (client and server).
         .target(name: "VigilModbus", dependencies: ["VigilCore", "CModbus"]),
         // GPIO lines behind a small protocol: libgpiod, or a fake for tests.

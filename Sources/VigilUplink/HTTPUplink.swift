@@ -12,14 +12,12 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
     private let token: String?
     private let handle: UnsafeMutableRawPointer
 
-    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
-
     public struct SetupError: Error, CustomStringConvertible {
         public var description: String
     }
 
     public init(spec: HTTPUplinkSpec, gateway: String) throws(SetupError) {
-        _ = Self.globalInit
+        if let error = CCurl_load() { throw SetupError(description: "uplink: cannot load libcurl: \(String(cString: error))") }
         self.spec = spec
         self.gateway = gateway
         self.name = spec.url
@@ -29,11 +27,11 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         } else {
             token = nil
         }
-        guard let h = curl_easy_init() else { throw SetupError(description: "curl_easy_init failed") }
+        guard let h = CCurl_easy_init() else { throw SetupError(description: "curl_easy_init failed") }
         handle = h
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit { CCurl_easy_cleanup(handle) }
 
     public func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
         post(batch.json(sentAt: WallTime.now(kernelSynchronised: true), status: status), idempotencyKey: batch.id).outcome
@@ -66,14 +64,14 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         var headers: UnsafeMutablePointer<curl_slist>?
         for header in ["Content-Type: application/json", "Idempotency-Key: \(idempotencyKey)", "Expect:"]
             + (spec.gzip ? ["Content-Encoding: gzip"] : []) + (token.map { ["Authorization: Bearer \($0)"] } ?? []) {
-            headers = curl_slist_append(headers, header)
+            headers = CCurl_slist_append(headers, header)
         }
-        defer { curl_slist_free_all(headers) }
+        defer { CCurl_slist_free_all(headers) }
         let response = Response()
         let box = Unmanaged.passRetained(response)
         defer { box.release() }
 
-        curl_easy_reset(handle)
+        CCurl_easy_reset(handle)
         _ = CCurl_setopt_string(handle, CURLOPT_URL, spec.url)
         _ = CCurl_setopt_long(handle, CURLOPT_POST, 1)
         _ = CCurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1) // threads: no SIGALRM for timeouts
@@ -110,7 +108,7 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         let code: CURLcode = body.withUnsafeBytes { buffer in
             _ = CCurl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
             _ = CCurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(buffer.count))
-            return curl_easy_perform(handle)
+            return CCurl_easy_perform(handle)
         }
         var total = 0.0, lookup = 0.0, connect = 0.0, tls = 0.0
         _ = CCurl_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
@@ -118,7 +116,7 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         _ = CCurl_getinfo_double(handle, CURLINFO_CONNECT_TIME, &connect)
         _ = CCurl_getinfo_double(handle, CURLINFO_APPCONNECT_TIME, &tls)
         guard code == CURLE_OK else {
-            let reason = String(cString: curl_easy_strerror(code))
+            let reason = String(cString: CCurl_easy_strerror(code))
             return Exchange(outcome: .retry(afterMs: nil, reason: reason), httpStatus: nil, seconds: total,
                             nameLookupSeconds: lookup, connectSeconds: connect, tlsSeconds: tls, error: reason)
         }
@@ -131,4 +129,4 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
 }
 
 /// libcurl's version (with its TLS library), for support bundles.
-public var libcurlVersionString: String { String(cString: curl_version()) }
+public var libcurlVersionString: String { String(cString: CCurl_version()) }

@@ -10,7 +10,9 @@ import VigilUplink
 ///   vigil-bench baseline-loop PORT SECONDS   modbus_read_registers(0, 11) as fast as possible
 ///   vigil-bench agent-loop PORT SECONDS      a BusWorker polling an XNX profile back to back
 ///   vigil-bench journal-append DIR SECONDS   readings appended and fsynced by group commit
-///   vigil-bench raw-fdatasync DIR SECONDS    the disk's limit: 4 MiB writes, each followed by fdatasync
+///   vigil-bench raw-fdatasync DIR SECONDS JOURNAL
+///                                            the disk's limit: the journal's own bytes (its segment
+///                                            files, over and over) in 4 MiB writes, each followed by fdatasync
 ///   vigil-bench fill DIR N                   a journal with N readings, none acknowledged
 ///   vigil-bench drain DIR URL                forward a journal to an upstream until nothing is pending
 ///   vigil-bench alarm-latency PORT URL       poll → alarm fsynced → upstream ack (AlarmLatency.swift)
@@ -70,30 +72,45 @@ func benchReading(_ n: Int) -> Record {
                      point: "gas", value: .float(Float(n % 1000) / 10), raw: "41bb 0000", unit: "%LEL", label: nil, quality: .good, error: nil))
 }
 
+/// As in `vigil run`: one thread appends, the committer fsyncs every commit_ms (200).
 func journalAppend(dir: String, duration: Double) {
     let journal = try! Journal(directory: dir)
+    let committer = JournalCommitter(journal: journal, log: Logger(threshold: .error), onDurable: {})
     let batch = (0..<1000).map(benchReading)
     var appended = 0
     let start = monotonicNanos()
+    committer.start()
     while seconds(start) < duration {
         do { try journal.append(batch) } catch { fail("append: \(error)") }
+        committer.appended()
         appended += batch.count
     }
-    try! journal.commit()
+    committer.stop() // the last commit: everything counted is accepted
     let elapsed = seconds(start)
     let stats = journal.stats
     print("journal \(appended) \(elapsed) \(Double(appended) / elapsed) \(Double(stats.bytesWritten) / Double(appended))")
 }
 
-func rawFdatasync(dir: String, duration: Double) {
+func rawFdatasync(dir: String, duration: Double, journal: String) {
+    // The same bytes the journal wrote, so nothing below the file system can
+    // make the baseline faster by what it writes (zeros, a repeated byte).
+    var source: [UInt8] = []
+    for lane in ["telemetry", "events"] {
+        for name in directoryEntries("\(journal)/\(lane)").sorted() where source.count < 64 * 1024 * 1024 {
+            if let bytes = try? readFileBytes("\(journal)/\(lane)/\(name)") { source += bytes }
+        }
+    }
+    let chunkSize = 4 * 1024 * 1024
+    guard source.count >= chunkSize else { fail("\(journal) holds \(source.count) bytes, less than one 4 MiB write") }
     let file = try! POSIXFile(path: "\(dir)/raw", flags: O_WRONLY | O_CREAT | O_TRUNC)
-    let chunk = [UInt8](repeating: 0x5A, count: 4 * 1024 * 1024)
-    var bytes = 0
+    var bytes = 0, offset = 0
     let start = monotonicNanos()
     while seconds(start) < duration {
-        try! file.write(chunk)
+        if offset + chunkSize > source.count { offset = 0 }
+        try! source.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[offset..<offset + chunkSize])) }
         try! file.dataSync()
-        bytes += chunk.count
+        offset += chunkSize
+        bytes += chunkSize
     }
     let elapsed = seconds(start)
     print("raw \(bytes) \(elapsed) \(Double(bytes) / elapsed)")
@@ -137,12 +154,12 @@ func drain(dir: String, url: String) {
 }
 
 let args = CommandLine.arguments
-guard args.count == 4 else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
+guard args.count == 4 || (args.count == 5 && args[1] == "raw-fdatasync") else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
 switch args[1] {
 case "baseline-loop": baselineLoop(port: Int(args[2])!, duration: Double(args[3])!)
 case "agent-loop": agentLoop(port: Int(args[2])!, duration: Double(args[3])!)
 case "journal-append": journalAppend(dir: args[2], duration: Double(args[3])!)
-case "raw-fdatasync": rawFdatasync(dir: args[2], duration: Double(args[3])!)
+case "raw-fdatasync": rawFdatasync(dir: args[2], duration: Double(args[3])!, journal: args[4])
 case "fill": fill(dir: args[2], count: Int(args[3])!)
 case "drain": drain(dir: args[2], url: args[3])
 case "alarm-latency": alarmLatency(port: Int(args[2])!, url: args[3], duration: Double(getenv("BENCH_ALARM_SECONDS").map { String(cString: $0) } ?? "30") ?? 30)

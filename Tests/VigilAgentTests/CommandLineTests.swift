@@ -80,6 +80,24 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(r.stdout, "")
     }
 
+    func testAnHTTPUplinkWithoutLibcurlIsAClearErrorAndAStdoutOneNeedsNone() throws {
+        let dir = temporaryDirectory()
+        let http = try write("""
+            { gateway: { id: 'gw', state_dir: '\(dir)/http' }, buses: [], devices: [],
+              uplink: { kind: 'http', url: 'http://127.0.0.1:9/' }, control: { socket: '\(dir)/http.sock' } }
+            """, to: "http.json5")
+        let missing = ["VIGIL_LIBCURL": "\(dir)/no-such-libcurl.so"]
+        let r = try runCommand(Repo.vigil, ["run", "--config", http, "--duration", "1"], environment: missing)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("cannot load libcurl") && r.stderr.contains("no-such-libcurl.so"), r.stderr)
+        // libcurl is loaded for an HTTP uplink only: with stdout the agent runs without it.
+        let stdout = try write("""
+            { gateway: { id: 'gw', state_dir: '\(dir)/stdout' }, buses: [], devices: [], control: { socket: '\(dir)/stdout.sock' } }
+            """, to: "stdout.json5")
+        let s = try runCommand(Repo.vigil, ["run", "--config", stdout, "--duration", "1"], environment: missing)
+        XCTAssertEqual(s.status, 0, s.stderr)
+    }
+
     func testDemoDeliversEverythingThroughAnOutage() throws {
         let r = try runCommand(Repo.vigil, ["demo", "--duration", "6", "--outage", "2"], timeout: 60)
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
@@ -89,13 +107,16 @@ final class CommandLineTests: XCTestCase {
         let summary = r.stdout.split(separator: "\n").last { $0.hasPrefix("vigil demo: readings and events accepted") }
         XCTAssertNotNil(summary, r.stdout)
         XCTAssertTrue(summary?.hasSuffix(", lost 0") ?? false, String(summary ?? ""))
-        // During the outage the backlog grew, and afterwards it drained to zero.
+        // During the outage the backlog grew; by the end everything accepted was
+        // delivered (when, within the run, depends on the retry's jitter).
         let waiting = r.stdout.split(separator: "\n").compactMap { line -> Int? in
             guard let range = line.range(of: "waiting in the journal ") else { return nil }
             return Int(line[range.upperBound...].prefix { $0.isNumber })
         }
         XCTAssertGreaterThan(waiting.max() ?? 0, 0)
-        XCTAssertEqual(waiting.last, 0)
+        let counts = (summary ?? "").split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }
+        XCTAssertEqual(counts.count, 3, String(summary ?? ""))
+        XCTAssertEqual(counts.first, counts.dropFirst().first, "accepted = delivered: \(summary ?? "")")
     }
 
     func testSimulateOnAPortInUseFailsCleanly() throws {

@@ -56,6 +56,21 @@ final class JournalTests: XCTestCase {
         XCTAssertEqual(telemetry.map(\.record), records.enumerated().filter { $0.offset != 1 }.map(\.element))
     }
 
+    func testEveryShapeOfRawRoundTripsExactly() throws {
+        // Register hex is stored as words; anything that only looks like it
+        // (uppercase, another separator, a bad digit late in it) as text.
+        let raws = ["41bb 0000", "0001", "41bb 0000 ffff", "41BB 0000", "41bb-0000", "41bb 000g", "41bb  0000",
+                    "", "0", "1", "not hex at all", "41bb 0000"]
+        let journal = try Journal(directory: dir)
+        let records = raws.enumerated().map { n, raw in
+            Record.reading(Reading(timestamp: WallTime(milliseconds: Int64(n), clockSynced: true), device: "d", point: "p",
+                                   value: .int(Int64(n)), raw: raw, unit: nil, label: nil, quality: .good, error: nil))
+        }
+        try journal.append(records)
+        try journal.commit()
+        XCTAssertEqual(try readAll(journal, .telemetry).map(\.record), records)
+    }
+
     func testSeqContinuesAcrossRestartsAndAcknowledgedDeletions() throws {
         var options = JournalOptions()
         options.segmentBytes = 4096
@@ -286,6 +301,20 @@ final class JournalPiecesTests: XCTestCase {
         // Chained over two pieces = over the whole.
         let split = text.withUnsafeBytes { b in CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[13...]), seed: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[..<13]))) }
         XCTAssertEqual(split, CRC32C.checksum(text))
+    }
+
+    func testTheCPUInstructionAndTheTableAgreeAtEveryLengthAndAlignment() {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        bytes.withUnsafeBytes { all in
+            for start in 0..<9 {
+                for end in stride(from: start, through: all.count, by: 7) {
+                    let piece = UnsafeRawBufferPointer(rebasing: all[start..<end])
+                    XCTAssertEqual(CRC32C.checksum(piece, seed: 0x1234), CRC32C.tableChecksum(piece, seed: 0x1234), "bytes \(start)..<\(end)")
+                }
+            }
+        }
+        XCTAssertEqual(Array("123456789".utf8).withUnsafeBytes { CRC32C.tableChecksum($0) }, 0xE306_9283)
     }
 
     func testATornCursorSlotFallsBackToThePreviousCursor() throws {

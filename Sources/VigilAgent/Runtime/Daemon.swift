@@ -12,6 +12,7 @@ public final class Daemon: Sendable {
     public let forwarder: Forwarder
     public let supervisor: SupervisorService
     public let sink: JournalSink
+    private let committer: JournalCommitter
     /// The gateway's inputs, relays and status LED; nil when the config has none.
     public let gpio: GPIOService?
     /// Where lines come from, also for a technician's one-off reads.
@@ -55,14 +56,17 @@ public final class Daemon: Sendable {
         self.gpioBackend = gpioBackend
         let gpio = config.gpio.isEmpty ? nil : GPIOService(spec: config.gpio, backend: gpioBackend, supervisor: supervisor, log: log)
         self.gpio = gpio
-        let sink = JournalSink(journal: journal, log: log, alarmRules: AlarmRule.rules(for: config), outputs: gpio?.outputs,
-                               onDurable: { forwarder.wake() })
+        let committer = JournalCommitter(journal: journal, supervisor: supervisor, log: log, onDurable: { forwarder.wake() })
+        self.committer = committer
+        let sink = JournalSink(journal: journal, committer: committer, log: log, alarmRules: AlarmRule.rules(for: config),
+                               outputs: gpio?.outputs, onDurable: { forwarder.wake() })
         self.sink = sink
         agent = Agent(config: config, sink: sink, supervisor: supervisor, log: log)
         holder.set(agent)
     }
 
     public func start() {
+        committer.start()
         forwarder.start()
         agent.start()
         startControlSocket()
@@ -93,9 +97,6 @@ public final class Daemon: Sendable {
         return restarted
     }
 
-
-    /// An orderly stop: polling stops, everything polled is committed, the
-    /// forwarder gets `drainSeconds` to deliver what is pending, the cursor is written.
     /// A socket that cannot be served is logged: polling goes on without it.
     private func startControlSocket() {
         do {
@@ -108,12 +109,14 @@ public final class Daemon: Sendable {
         }
     }
 
+    /// An orderly stop: polling stops, everything polled is committed, the
+    /// forwarder gets `drainSeconds` to deliver what is pending, the cursor is written.
     public func stop(drainSeconds: Double = 1.0) {
         control.withLock { $0 }?.stop()
         gpio?.stop()
         agent.stop()
         if let gpio { sink.write(gpio.outputs.releaseToSafeStates(at: SystemClock.shared.now())) }
-        do { try journal.commit() } catch { log.error("journal: final commit failed: \(error)") }
+        committer.stop()
         forwarder.drainNow()
         let deadline = monotonicNanos() + Int64(drainSeconds * 1e9)
         while monotonicNanos() < deadline, journal.stats.pending.values.reduce(0, +) > 0 {

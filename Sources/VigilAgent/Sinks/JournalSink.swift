@@ -3,14 +3,15 @@ import Synchronization
 import VigilCore
 
 /// The record pipeline's sink in `vigil run`: appends every record to the
-/// journal (events fsynced at once, telemetry by group commit) and wakes the
-/// forwarder when something became durable.
+/// journal (events fsynced at once, telemetry by the committer's group
+/// commit) and wakes the forwarder when events became durable.
 ///
 /// It also runs the alarm engine, once the readings have their seqs: an alarm
 /// event names the reading that raised it, and goes to the events lane,
 /// fsynced at once, within the same pipeline round as that reading.
 public final class JournalSink: RecordSink {
     public let journal: Journal
+    private let committer: JournalCommitter
     private let onDurable: @Sendable () -> Void
     private let log: Logger
     private let alarms: Mutex<AlarmEngine>
@@ -19,9 +20,10 @@ public final class JournalSink: RecordSink {
     /// The newest value of every point, and recent alarms, for the control socket.
     public let latest = LatestValues()
 
-    public init(journal: Journal, log: Logger, alarmRules: [AlarmRule] = [], outputs: OutputController? = nil,
+    public init(journal: Journal, committer: JournalCommitter, log: Logger, alarmRules: [AlarmRule] = [], outputs: OutputController? = nil,
                 onDurable: @escaping @Sendable () -> Void) {
         self.journal = journal
+        self.committer = committer
         self.log = log
         self.onDurable = onDurable
         self.outputs = outputs
@@ -40,6 +42,7 @@ public final class JournalSink: RecordSink {
         let before = journal.durableSeq
         do {
             guard let seqs = try journal.append(records) else { return }
+            committer.appended()
             latest.record(records)
             let now = monotonicNanos() / 1_000_000
             let (alarmEvents, active) = alarms.withLock { engine in
@@ -88,13 +91,5 @@ public final class JournalSink: RecordSink {
         guard let a = e.alarm else { return }
         let what = "\(e.device ?? "") \(a.point) \(a.level.rawValue) (setpoint \(a.setpoint)) at \(a.value.map { "\($0)" } ?? "-")"
         if e.kind == .alarmRaised { log.warning("ALARM raised: \(what)") } else { log.info("alarm \(e.kind == .alarmCleared ? "cleared" : "acknowledged"): \(what)") }
-    }
-
-    public var flushDeadline: Int64? { journal.nextCommitDeadline }
-
-    public func flush() {
-        let before = journal.durableSeq
-        do { try journal.commitIfDue() } catch { log.error("journal: commit failed: \(error)") }
-        if journal.durableSeq != before { onDurable() }
     }
 }

@@ -1,7 +1,10 @@
+import CLinuxShims
+
 /// CRC-32C (Castagnoli), as used by iSCSI, ext4 and most write-ahead logs:
 /// better at catching the burst errors of flash than zlib's CRC-32, which is
-/// the only one the C library we link has. Slicing-by-8: eight table lookups
-/// per 8 bytes.
+/// the only one the C library we link has. With the CPU's CRC-32C instruction
+/// where it has one (x86-64 with SSE 4.2, ARMv8 with CRC), else slicing-by-8:
+/// eight table lookups per 8 bytes.
 public enum CRC32C {
     static let tables: [[UInt32]] = {
         var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
@@ -18,6 +21,13 @@ public enum CRC32C {
     static let flat: [UInt32] = tables.flatMap { $0 }
 
     public static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+        var result: UInt32 = 0
+        if CLinuxShims_crc32c_hardware(~seed, bytes.baseAddress, UInt(bytes.count), &result) != 0 { return ~result }
+        return tableChecksum(bytes, seed: seed)
+    }
+
+    /// The portable path (and the one tests compare the instruction against).
+    static func tableChecksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         var crc = ~seed
         flat.withUnsafeBufferPointer { t in
             var i = 0

@@ -59,8 +59,8 @@ public struct JournalStats: Sendable, Equatable {
 }
 
 /// The crash-safe journal (format and invariants: `JournalFormat`). One
-/// writer thread appends and commits; a forwarder thread reads and
-/// acknowledges; both may call from their own thread.
+/// writer thread appends; a committer may fsync from another while the writer
+/// goes on; a forwarder thread reads and acknowledges.
 public final class Journal: Sendable {
     public let directory: String
     public let options: JournalOptions
@@ -121,7 +121,9 @@ public final class Journal: Sendable {
     // MARK: Writer side
 
     /// Gives each record the next seq and writes it. Events are fsynced before
-    /// this returns; telemetry within `commitMs` (call `commitIfDue`).
+    /// this returns; telemetry only by a commit, which is the caller's to
+    /// arrange within `commitMs` (`nextCommitDeadline`, `commitIfDue`) — in
+    /// the agent a thread of its own does it, while the writer goes on.
     /// Returns the seqs given, in order.
     @discardableResult
     public func append(_ records: [Record]) throws(FileError) -> ClosedRange<UInt64>? {
@@ -132,11 +134,22 @@ public final class Journal: Sendable {
             let events = s.lanes[.events]!, telemetry = s.lanes[.telemetry]!
             var hasEvents = false, hasTelemetry = false
             // Runs of one lane at a time, in order: seqs follow the records.
+            // Looked at through the buffer's address: the array's subscript would copy each record.
+            var kinds = [Bool]()
+            kinds.reserveCapacity(records.count)
+            records.withUnsafeBufferPointer { buffer in
+                for i in buffer.indices {
+                    switch buffer[i] {
+                    case .event: kinds.append(true)
+                    case .reading: kinds.append(false)
+                    }
+                }
+            }
             var i = records.startIndex
             while i < records.endIndex {
-                let isEvent = records[i].isEvent
+                let isEvent = kinds[i]
                 var end = i + 1
-                while end < records.endIndex && records[end].isEvent == isEvent { end += 1 }
+                while end < records.endIndex && kinds[end] == isEvent { end += 1 }
                 if isEvent { hasEvents = true } else { hasTelemetry = true }
                 try (isEvent ? events : telemetry).append(records[i..<end], firstSeq: s.nextSeq)
                 s.nextSeq += UInt64(end - i)
@@ -150,9 +163,8 @@ public final class Journal: Sendable {
             let dropped = enforceQuota(&s)
             return (first...(s.nextSeq - 1), hasEvents, dropped)
         }
-        if syncEvents { try state.withLock { (s) throws(FileError) in try s.lanes[.events]!.sync() } }
+        if syncEvents { try sync([.events]) }
         if droppedAny { try writeCursor() }
-        try commitIfDue()
         return range
     }
 
@@ -169,9 +181,34 @@ public final class Journal: Sendable {
 
     /// Fsyncs both lanes now.
     public func commit() throws(FileError) {
-        try state.withLock { (s) throws(FileError) in
-            for lane in s.lanes.values where lane.hasUnsyncedRecords { try lane.sync() }
-            s.telemetryUnsyncedSince = nil
+        try sync(JournalLane.allCases)
+    }
+
+    /// Fsyncs what is written to `lanes`. The lock is held only to hand the
+    /// buffers to the kernel and to mark the result: appends (an alarm's among
+    /// them) never wait for an fsync of telemetry.
+    private func sync(_ lanes: [JournalLane]) throws(FileError) {
+        let committingTelemetry = lanes.contains(.telemetry)
+        let (points, unsyncedSince) = try state.withLock { (s) throws(FileError) -> ([(JournalLane, Lane.SyncPoint)], Int64?) in
+            var points: [(JournalLane, Lane.SyncPoint)] = []
+            for name in lanes where s.lanes[name]!.hasUnsyncedRecords {
+                if let point = try s.lanes[name]!.syncPoint() { points.append((name, point)) }
+            }
+            let since = s.telemetryUnsyncedSince
+            if committingTelemetry { s.telemetryUnsyncedSince = nil }
+            return (points, since)
+        }
+        do throws(FileError) {
+            for (_, point) in points { try point.file.dataSync() }
+        } catch {
+            // Not durable: the next commit tries again.
+            if committingTelemetry, let unsyncedSince {
+                state.withLock { s in s.telemetryUnsyncedSince = min(s.telemetryUnsyncedSince ?? .max, unsyncedSince) }
+            }
+            throw error
+        }
+        state.withLock { s in
+            for (name, point) in points { s.lanes[name]!.markDurable(point) }
             s.cursor.seqFloor = max(s.cursor.seqFloor, s.lanes.values.map(\.durableSeq).max() ?? 0)
         }
     }

@@ -62,14 +62,7 @@ enum JournalFormat {
     }
 
     static func segmentHeader(firstSeq: UInt64) -> [UInt8] {
-        var header = magic
-        appendLE(firstSeq, to: &header)
-        return header
-    }
-
-    static func appendLE<T: FixedWidthInteger>(_ v: T, to out: inout [UInt8]) {
-        var le = v.littleEndian
-        withUnsafeBytes(of: &le) { out.append(contentsOf: $0) }
+        magic + withUnsafeBytes(of: firstSeq.littleEndian) { Array($0) }
     }
 
     static func readLE<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, at offset: Int, as _: T.Type = T.self) -> T {
@@ -78,19 +71,25 @@ enum JournalFormat {
         return T(littleEndian: v)
     }
 
-    /// Appends one frame whose body `writeBody` appends (no copy of the body).
-    static func appendFrame(seq: UInt64, to out: inout [UInt8], writeBody: (inout [UInt8]) -> Void) {
+    /// Starts a frame whose body, at most `bodyBound` bytes, the caller then
+    /// writes in place (room is reserved once, for all of it); `endFrame`
+    /// fills in its length and CRC. Returns where the frame starts.
+    @inline(__always)
+    static func beginFrame(seq: UInt64, bodyBound: Int, in out: inout ByteWriter) -> Int {
+        out.reserve(frameHeaderSize + bodyBound)
         let start = out.count
-        appendLE(UInt32(0), to: &out) // length, filled in below
-        appendLE(UInt32(0), to: &out) // CRC, filled in below
-        appendLE(seq, to: &out)
-        writeBody(&out)
+        out.appendLE(UInt32(0)) // length, filled in by endFrame
+        out.appendLE(UInt32(0)) // CRC, filled in by endFrame
+        out.appendLE(seq)
+        return start
+    }
+
+    @inline(__always)
+    static func endFrame(startingAt start: Int, in out: inout ByteWriter) {
         let length = UInt32(out.count - start - frameHeaderSize)
-        out.withUnsafeMutableBytes { bytes in
-            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(start + 8)...]))
-            bytes.storeBytes(of: length.littleEndian, toByteOffset: start, as: UInt32.self)
-            bytes.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
-        }
+        let crc = CRC32C.checksum(UnsafeRawBufferPointer(start: out.base + start + 8, count: out.count - start - 8))
+        out.storeLE(length, at: start)
+        out.storeLE(crc, at: start + 4)
     }
 
     enum FrameCheck {

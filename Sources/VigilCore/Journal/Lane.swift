@@ -23,8 +23,9 @@ final class Lane {
     let segmentBytes: Int
     private(set) var segments: [SegmentInfo] = []
     private var current: POSIXFile?
-    private var encoder = RecordEncoder()
-    private var buffer: [UInt8] = []
+    // Optional only to be moved out into locals while encoding (see `append`).
+    private var encoder: RecordEncoder? = RecordEncoder()
+    private var buffer: ByteWriter? = ByteWriter()
     /// Of the newest segment: bytes and last seq known to be on disk.
     private(set) var durableSize = 0
     private(set) var durableSeq: UInt64 = 0
@@ -39,14 +40,14 @@ final class Lane {
     }
 
     /// Records, for a crash test, what is on disk now (see `JournalOptions.traceFile`).
-    private func traceDurable() {
+    private func traceDurable(records: Int) {
         guard let trace, let segment = segments.last else { return }
-        let records = segments.reduce(0) { $0 + $1.records }
         try? trace.write(Array("\(name.rawValue) \(segment.path) \(durableSize) \(durableSeq) \(records)\n".utf8))
     }
 
-    var totalBytes: Int { segments.reduce(0) { $0 + $1.size } + buffer.count }
-    var hasUnsyncedRecords: Bool { !buffer.isEmpty || (segments.last.map { $0.size > durableSize } ?? false) }
+    private var bufferedBytes: Int { buffer?.count ?? 0 }
+    var totalBytes: Int { segments.reduce(0) { $0 + $1.size } + bufferedBytes }
+    var hasUnsyncedRecords: Bool { bufferedBytes > 0 || (segments.last.map { $0.size > durableSize } ?? false) }
     var lastSeq: UInt64 { segments.last?.lastSeq ?? 0 }
 
     // MARK: Recovery
@@ -148,29 +149,32 @@ final class Lane {
 
     /// Encodes `records` (seqs from `firstSeq` on) into the buffer, starting a
     /// new segment whenever the current one is full. The encoder and buffer
-    /// work as locals between segment starts: per record, no property access.
+    /// are moved into locals between segment starts: per record, no property
+    /// access (a class's stored property is checked for exclusive access).
     func append(_ records: ArraySlice<Record>, firstSeq: UInt64) throws(FileError) {
         var seq = firstSeq
         var i = records.startIndex
         while i < records.endIndex {
-            if current == nil || (segments.last!.size + buffer.count >= segmentBytes) {
+            if current == nil || (segments.last!.size + bufferedBytes >= segmentBytes) {
                 try startSegment(firstSeq: seq)
             }
-            var encoder = RecordEncoder(), buffer: [UInt8] = []
-            swap(&encoder, &self.encoder)
-            swap(&buffer, &self.buffer)
+            var encoder = self.encoder.take()!, buffer = self.buffer.take()!
             let room = segmentBytes - segments.last!.size
             let before = buffer.count
             var count = 0, newest = segments.last!.newestMs
-            while i < records.endIndex && buffer.count < room {
-                newest = max(newest, encoder.appendFrames(records[i], seq: seq, to: &buffer))
-                seq += 1
-                count += 1
-                i += 1
+            // Elements through the buffer's address: borrowed, where the array's subscript copies.
+            records.withUnsafeBufferPointer { elements in
+                let offset = records.startIndex
+                while i < records.endIndex && buffer.count < room {
+                    newest = max(newest, encoder.appendFrames(elements[i - offset], seq: seq, to: &buffer))
+                    seq += 1
+                    count += 1
+                    i += 1
+                }
             }
             bytesWritten += UInt64(buffer.count - before)
-            swap(&encoder, &self.encoder)
-            swap(&buffer, &self.buffer)
+            self.encoder = encoder
+            self.buffer = consume buffer
             segments[segments.count - 1].lastSeq = seq - 1
             segments[segments.count - 1].records += count
             segments[segments.count - 1].newestMs = newest
@@ -179,20 +183,47 @@ final class Lane {
 
     /// Hands what is buffered to the kernel (no fsync: not yet accepted).
     func writeBuffered() throws(FileError) {
-        guard let current, !buffer.isEmpty else { return }
-        try current.write(buffer)
-        segments[segments.count - 1].size += buffer.count
-        buffer.removeAll(keepingCapacity: true)
+        guard let current, let bytes = buffer?.bytes, !bytes.isEmpty else { return }
+        try current.write(bytes)
+        segments[segments.count - 1].size += bytes.count
+        buffer?.removeAll()
     }
 
-    /// Writes what is buffered and fsyncs it: after this, the records count as accepted.
-    func sync() throws(FileError) {
-        guard let current else { return }
+    /// What one fsync of the newest segment will make durable: taken under the
+    /// journal's lock, fsynced outside it (so appends go on meanwhile), then
+    /// marked with `markDurable`.
+    struct SyncPoint: Sendable {
+        /// Holding it keeps the fd open should the segment rotate meanwhile.
+        let file: POSIXFile
+        let segmentFirstSeq: UInt64
+        let size: Int
+        let lastSeq: UInt64
+        /// The lane's record count at this point (for the crash-test trace).
+        let records: Int
+    }
+
+    /// Hands what is buffered to the kernel and says what an fsync now would make durable.
+    func syncPoint() throws(FileError) -> SyncPoint? {
+        guard let current, let segment = segments.last else { return nil }
         try writeBuffered()
-        try current.dataSync()
-        durableSize = segments[segments.count - 1].size
-        durableSeq = segments[segments.count - 1].lastSeq
-        traceDurable()
+        return SyncPoint(file: current, segmentFirstSeq: segment.firstSeq, size: segments[segments.count - 1].size,
+                         lastSeq: segments[segments.count - 1].lastSeq, records: segments.reduce(0) { $0 + $1.records })
+    }
+
+    /// After the fsync of `point`: its records count as accepted. A point of a
+    /// segment since rotated is already durable (a rotation fsyncs).
+    func markDurable(_ point: SyncPoint) {
+        guard segments.last?.firstSeq == point.segmentFirstSeq, point.size > durableSize else { return }
+        durableSize = point.size
+        durableSeq = point.lastSeq
+        traceDurable(records: point.records)
+    }
+
+    /// Writes what is buffered and fsyncs it, all under the caller's lock.
+    func sync() throws(FileError) {
+        guard let point = try syncPoint() else { return }
+        try point.file.dataSync()
+        markDurable(point)
     }
 
     private func startSegment(firstSeq: UInt64) throws(FileError) {
@@ -203,11 +234,11 @@ final class Lane {
         try file.dataSync()
         try FileSystem.syncDirectory(directory)
         current = file
-        encoder.reset()
+        encoder?.reset()
         segments.append(SegmentInfo(firstSeq: firstSeq, lastSeq: 0, records: 0, size: JournalFormat.segmentHeaderSize, newestMs: 0, path: path))
         durableSize = JournalFormat.segmentHeaderSize
         bytesWritten += UInt64(JournalFormat.segmentHeaderSize)
-        traceDurable()
+        traceDurable(records: segments.reduce(0) { $0 + $1.records })
     }
 
     // MARK: Deleting

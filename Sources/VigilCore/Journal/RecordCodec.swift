@@ -20,154 +20,169 @@ enum RecordKind: UInt8 {
 
 struct RecordEncoder {
     private var ids = StringIDTable()
-    /// The last device's id: a poll's readings come together, one device at a time.
-    private var lastDevice: (text: String, id: UInt64)?
+    private var recent = StringIdentityCache()
 
     /// A new segment starts a new dictionary.
     mutating func reset() {
         ids.removeAll()
-        lastDevice = nil
-    }
-
-    private mutating func deviceID(_ text: String, _ out: inout [UInt8]) -> UInt64 {
-        if let last = lastDevice, last.text == text { return last.id }
-        let found = id(text, &out)
-        lastDevice = (text, found)
-        return found
+        recent.removeAll()
     }
 
     /// Appends the frames for `record`: its new dictionary entries, then itself.
     /// Returns the record's timestamp (ms), which the segment index keeps.
     @discardableResult
-    mutating func appendFrames(_ record: Record, seq: UInt64, to out: inout [UInt8]) -> Int64 {
-        // Dictionary entries go first, so ids are known before the body is written.
+    mutating func appendFrames(_ record: borrowing Record, seq: UInt64, to out: inout ByteWriter) -> Int64 {
         switch record {
-        case .reading(let r):
-            let device = deviceID(r.device, &out), point = id(r.point, &out)
-            let unit = r.unit.map { id($0, &out) }
-            let stringValue: UInt64? = if case .string(let s) = r.value { id(s, &out) } else { nil }
-            let rawIsWords = Self.isRegisterHex(r.raw)
-            let rawIsBit = r.raw.isEmpty || r.raw == "0" || r.raw == "1"
-            let rawText = !rawIsWords && !rawIsBit ? id(r.raw, &out) : nil
-            let label = r.label.map { id($0, &out) }
-            let error = r.error.map { id($0, &out) }
-            let mode = r.mode.map { id($0, &out) }
-            JournalFormat.appendFrame(seq: seq, to: &out) { body in
-                body.append(RecordKind.reading.rawValue)
-                Varint.append(UInt64(bitPattern: r.timestamp.milliseconds), to: &body)
-                var flags: UInt8 = r.timestamp.clockSynced ? 1 : 0
-                flags |= (r.quality == .good ? 0 : r.quality == .bad ? 1 : 2) << 1
-                if label != nil { flags |= 1 << 3 }
-                if error != nil { flags |= 1 << 4 }
-                if unit != nil { flags |= 1 << 5 }
-                if mode != nil { flags |= 1 << 6 }
-                body.append(flags)
-                let tag: UInt8 = switch r.value {
-                case nil: 0; case .int: 1; case .uint: 2; case .float: 3; case .double: 4
-                case .bool(let b): b ? 6 : 5; case .string: 7
-                }
-                body.append(tag)
-                Varint.append(device, to: &body)
-                Varint.append(point, to: &body)
-                if let unit { Varint.append(unit, to: &body) }
-                switch r.value {
-                case .int(let v): Varint.append(Varint.zigzag(v), to: &body)
-                case .uint(let v): Varint.append(v, to: &body)
-                case .float(let v): JournalFormat.appendLE(v.bitPattern, to: &body)
-                case .double(let v): JournalFormat.appendLE(v.bitPattern, to: &body)
-                case .string: Varint.append(stringValue!, to: &body)
-                case nil, .bool: break
-                }
-                if rawIsWords {
-                    body.append(1)
-                    Self.appendRegisterWords(r.raw, to: &body)
-                } else if let rawText {
-                    body.append(4)
-                    Varint.append(rawText, to: &body)
-                } else {
-                    body.append(r.raw.isEmpty ? 0 : r.raw == "0" ? 2 : 3)
-                }
-                if let label { Varint.append(label, to: &body) }
-                if let error { Varint.append(error, to: &body) }
-                if let mode { Varint.append(mode, to: &body) }
-            }
-            return r.timestamp.milliseconds
-        case .event(let e):
-            let kind = id(e.kind.rawValue, &out)
-            let device = e.device.map { id($0, &out) }, bus = e.bus.map { id($0, &out) }, detail = e.detail.map { id($0, &out) }
-            let alarmPoint = e.alarm.map { id($0.point, &out) }, alarmLevel = e.alarm.map { id($0.level.rawValue, &out) }
-            let severity = e.alarm?.severity.map { id($0, &out) }
-            JournalFormat.appendFrame(seq: seq, to: &out) { body in
-                body.append(RecordKind.event.rawValue)
-                Varint.append(UInt64(bitPattern: e.timestamp.milliseconds), to: &body)
-                var flags: UInt8 = e.timestamp.clockSynced ? 1 : 0
-                if device != nil { flags |= 1 << 1 }
-                if bus != nil { flags |= 1 << 2 }
-                if detail != nil { flags |= 1 << 3 }
-                if e.alarm != nil { flags |= 1 << 4 }
-                body.append(flags)
-                Varint.append(kind, to: &body)
-                if let device { Varint.append(device, to: &body) }
-                if let bus { Varint.append(bus, to: &body) }
-                if let detail { Varint.append(detail, to: &body) }
-                if let a = e.alarm {
-                    // point, level, then a byte of which optional parts follow.
-                    Varint.append(alarmPoint!, to: &body)
-                    Varint.append(alarmLevel!, to: &body)
-                    body.append((severity != nil ? 1 : 0) | (a.value != nil ? 2 : 0) | (a.triggerSeq != nil ? 4 : 0))
-                    if let severity { Varint.append(severity, to: &body) }
-                    if let value = a.value { JournalFormat.appendLE(value.bitPattern, to: &body) }
-                    JournalFormat.appendLE(a.setpoint.bitPattern, to: &body)
-                    if let seq = a.triggerSeq { Varint.append(seq, to: &body) }
-                }
-            }
-            return e.timestamp.milliseconds
+        case .reading(let r): return appendReading(r, seq: seq, to: &out)
+        case .event(let e): return appendEvent(e, seq: seq, to: &out)
         }
     }
 
+    private mutating func appendReading(_ r: borrowing Reading, seq: UInt64, to out: inout ByteWriter) -> Int64 {
+        // Dictionary entries go first, so ids are known before the body is written.
+        let device = id(r.device, &out), point = id(r.point, &out)
+        let unit = r.unit.map { id($0, &out) }
+        let stringValue: UInt64? = if case .string(let s) = r.value { id(s, &out) } else { nil }
+        let label = r.label.map { id($0, &out) }
+        let error = r.error.map { id($0, &out) }
+        let mode = r.mode.map { id($0, &out) }
+        var flags: UInt8 = r.timestamp.clockSynced ? 1 : 0
+        flags |= (r.quality == .good ? 0 : r.quality == .bad ? 1 : 2) << 1
+        if label != nil { flags |= 1 << 3 }
+        if error != nil { flags |= 1 << 4 }
+        if unit != nil { flags |= 1 << 5 }
+        if mode != nil { flags |= 1 << 6 }
+        let tag: UInt8 = switch r.value {
+        case nil: 0; case .int: 1; case .uint: 2; case .float: 3; case .double: 4
+        case .bool(let b): b ? 6 : 5; case .string: 7
+        }
+        let rawBit: UInt8? = r.raw.utf8.count > 1 ? nil : r.raw.isEmpty ? 0 : r.raw == "0" ? 2 : r.raw == "1" ? 3 : nil
+        // Register hex is parsed as it is written; any other text (rare) is
+        // found out on the way, and the frame is written again with the text's id.
+        var rawText: UInt64?
+        while true {
+            // Fixed fields and ids: at most 90 bytes; register words: fewer bytes than their hex.
+            let frame = JournalFormat.beginFrame(seq: seq, bodyBound: 96 + r.raw.utf8.count, in: &out)
+            out.append(RecordKind.reading.rawValue)
+            out.appendVarint(UInt64(bitPattern: r.timestamp.milliseconds))
+            out.append(flags)
+            out.append(tag)
+            out.appendVarint(device)
+            out.appendVarint(point)
+            if let unit { out.appendVarint(unit) }
+            switch r.value {
+            case .int(let v): out.appendVarint(Varint.zigzag(v))
+            case .uint(let v): out.appendVarint(v)
+            case .float(let v): out.appendLE(v.bitPattern)
+            case .double(let v): out.appendLE(v.bitPattern)
+            case .string: out.appendVarint(stringValue!)
+            case nil, .bool: break
+            }
+            if let rawBit {
+                out.append(rawBit)
+            } else if let rawText {
+                out.append(4)
+                out.appendVarint(rawText)
+            } else {
+                out.append(1)
+                guard Self.appendRegisterWords(r.raw, to: &out) else {
+                    out.truncate(to: frame)
+                    rawText = id(r.raw, &out)
+                    continue
+                }
+            }
+            if let label { out.appendVarint(label) }
+            if let error { out.appendVarint(error) }
+            if let mode { out.appendVarint(mode) }
+            JournalFormat.endFrame(startingAt: frame, in: &out)
+            return r.timestamp.milliseconds
+        }
+    }
+
+    private mutating func appendEvent(_ e: borrowing Event, seq: UInt64, to out: inout ByteWriter) -> Int64 {
+        let kind = id(e.kind.rawValue, &out)
+        let device = e.device.map { id($0, &out) }, bus = e.bus.map { id($0, &out) }, detail = e.detail.map { id($0, &out) }
+        let alarmPoint = e.alarm.map { id($0.point, &out) }, alarmLevel = e.alarm.map { id($0.level.rawValue, &out) }
+        let severity = e.alarm?.severity.map { id($0, &out) }
+        // Seven ids, two floats, a timestamp, a seq and four single bytes: under 128.
+        let frame = JournalFormat.beginFrame(seq: seq, bodyBound: 128, in: &out)
+        out.append(RecordKind.event.rawValue)
+        out.appendVarint(UInt64(bitPattern: e.timestamp.milliseconds))
+        var flags: UInt8 = e.timestamp.clockSynced ? 1 : 0
+        if device != nil { flags |= 1 << 1 }
+        if bus != nil { flags |= 1 << 2 }
+        if detail != nil { flags |= 1 << 3 }
+        if e.alarm != nil { flags |= 1 << 4 }
+        out.append(flags)
+        out.appendVarint(kind)
+        if let device { out.appendVarint(device) }
+        if let bus { out.appendVarint(bus) }
+        if let detail { out.appendVarint(detail) }
+        if let a = e.alarm {
+            // point, level, then a byte of which optional parts follow.
+            out.appendVarint(alarmPoint!)
+            out.appendVarint(alarmLevel!)
+            out.append((severity != nil ? 1 : 0) | (a.value != nil ? 2 : 0) | (a.triggerSeq != nil ? 4 : 0))
+            if let severity { out.appendVarint(severity) }
+            if let value = a.value { out.appendLE(value.bitPattern) }
+            out.appendLE(a.setpoint.bitPattern)
+            if let seq = a.triggerSeq { out.appendVarint(seq) }
+        }
+        JournalFormat.endFrame(startingAt: frame, in: &out)
+        return e.timestamp.milliseconds
+    }
+
     /// The id of `text`, defining it (a frame of its own) the first time.
-    private mutating func id(_ text: String, _ out: inout [UInt8]) -> UInt64 {
+    private mutating func id(_ text: String, _ out: inout ByteWriter) -> UInt64 {
+        if let known = recent.find(text) { return known }
         let hash = StringIDTable.hash(text)
-        if let known = ids.find(text, hash: hash) { return known }
+        if let known = ids.find(text, hash: hash) {
+            recent.remember(text, id: known)
+            return known
+        }
         let new = UInt64(ids.count)
         ids.insert(text, hash: hash, id: new)
-        JournalFormat.appendFrame(seq: 0, to: &out) { body in
-            body.append(RecordKind.dictionary.rawValue)
-            Varint.append(new, to: &body)
-            body.append(contentsOf: text.utf8)
+        recent.remember(text, id: new)
+        var text = text
+        text.withUTF8 { utf8 in
+            let frame = JournalFormat.beginFrame(seq: 0, bodyBound: 11 + utf8.count, in: &out)
+            out.append(RecordKind.dictionary.rawValue)
+            out.appendVarint(new)
+            out.append(UnsafeRawBufferPointer(utf8))
+            JournalFormat.endFrame(startingAt: frame, in: &out)
         }
         return new
     }
 
-    /// True for register hex as `RegisterCodec.hex` writes it: "41bb 0000".
-    static func isRegisterHex(_ raw: String) -> Bool {
-        var raw = raw
-        return raw.withUTF8 { b in
-            guard !b.isEmpty, (b.count + 1) % 5 == 0 else { return false }
-            for i in 0..<b.count {
-                let c = b[i]
-                if i % 5 == 4 {
-                    if c != 0x20 { return false }
-                } else if !((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) {
-                    return false
-                }
-            }
-            return true
+    /// By ASCII code: 0–15 for a lowercase hex digit, 0xFF for anything else.
+    private static let hexValues: [UInt8] = (0...255).map { c in
+        switch UInt8(c) {
+        case 0x30...0x39: UInt8(c) - 0x30
+        case 0x61...0x66: UInt8(c) - 0x61 + 10
+        default: 0xFF
         }
     }
 
-    /// The word count, then each word's two bytes, straight from the hex.
-    static func appendRegisterWords(_ raw: String, to body: inout [UInt8]) {
-        var raw = raw
-        raw.withUTF8 { b in
-            let words = (b.count + 1) / 5
-            Varint.append(UInt64(words), to: &body)
-            func nibble(_ c: UInt8) -> UInt8 { c <= 0x39 ? c - 0x30 : c - 0x61 + 10 }
-            for w in 0..<words {
-                let o = w * 5
-                body.append(nibble(b[o]) << 4 | nibble(b[o + 1]))
-                body.append(nibble(b[o + 2]) << 4 | nibble(b[o + 3]))
-            }
+    /// Register hex as `RegisterCodec.hex` writes it ("41bb 0000", lowercase,
+    /// as the decoder writes it back): the word count, then each word's two
+    /// bytes. False, with `out` partly written, for anything else.
+    static func appendRegisterWords(_ raw: String, to out: inout ByteWriter) -> Bool {
+        hexValues.withUnsafeBufferPointer { hex in
+            raw.utf8.withContiguousStorageIfAvailable { b in
+                guard !b.isEmpty, (b.count + 1) % 5 == 0 else { return false }
+                let words = (b.count + 1) / 5
+                out.appendVarint(UInt64(words))
+                var bad: UInt8 = 0
+                for w in 0..<words {
+                    let o = w * 5
+                    let h0 = hex[Int(b[o])], h1 = hex[Int(b[o + 1])], h2 = hex[Int(b[o + 2])], h3 = hex[Int(b[o + 3])]
+                    bad |= h0 | h1 | h2 | h3
+                    if w > 0 && b[o - 1] != 0x20 { bad = 0xFF }
+                    out.append(h0 << 4 | h1 & 0x0F)
+                    out.append(h2 << 4 | h3 & 0x0F)
+                }
+                return bad & 0xF0 == 0
+            } ?? false // not contiguous UTF-8 (bridged): kept as text, correct if slower
         }
     }
 }
@@ -264,17 +279,8 @@ struct RecordDecoder {
     }
 }
 
-/// LEB128 varints, with zigzag for signed values.
+/// Signed values as LEB128 varints (`ByteWriter.appendVarint`): zigzag first, so small negatives stay short.
 enum Varint {
-    static func append(_ value: UInt64, to out: inout [UInt8]) {
-        var v = value
-        while v >= 0x80 {
-            out.append(UInt8(v & 0x7F) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
-    }
-
     static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
     static func unzigzag(_ v: UInt64) -> Int64 { Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1) }
 }

@@ -70,3 +70,49 @@ struct StringIDTable {
         for i in old.0.indices where old.0[i] != 0 { insert(old.2[i], hash: old.0[i], id: old.1[i]) }
     }
 }
+
+/// In front of `StringIDTable`: the id of a string found by the string's own
+/// 16 bytes, with no hashing of its text. Those bytes are the text itself when
+/// it is short, else its storage's address and length; equal bytes mean equal
+/// text, because the cache holds the string, so its storage is neither freed
+/// nor reused. The same text stored another way misses here, and the table
+/// finds it by content. Direct-mapped: a collision just replaces the entry.
+struct StringIdentityCache {
+    private static let slots = 256
+    /// Where `String` is not two words (32-bit platforms) the cache stays empty.
+    private static let usable = MemoryLayout<String>.size == 16
+    private var words = [(UInt64, UInt64)](repeating: (0, 0), count: slots)
+    /// id + 1; 0 marks an empty slot.
+    private var ids = [UInt64](repeating: 0, count: slots)
+    private var texts = [String](repeating: "", count: slots)
+
+    @inline(__always)
+    private static func key(_ text: String) -> (UInt64, UInt64) {
+        withUnsafeBytes(of: text) { ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+    }
+
+    @inline(__always)
+    private static func slot(_ key: (UInt64, UInt64)) -> Int {
+        // Multiplying carries each byte into the top bits, where the slot is taken from.
+        Int(truncatingIfNeeded: ((key.0 &* 0x9E37_79B9_7F4A_7C15) ^ (key.1 &* 0xC2B2_AE3D_27D4_EB4F)) >> 56)
+    }
+
+    func find(_ text: String) -> UInt64? {
+        guard Self.usable else { return nil }
+        let key = Self.key(text), slot = Self.slot(key)
+        guard ids[slot] != 0, words[slot] == key else { return nil }
+        return ids[slot] - 1
+    }
+
+    mutating func remember(_ text: String, id: UInt64) {
+        guard Self.usable else { return }
+        let key = Self.key(text), slot = Self.slot(key)
+        words[slot] = key
+        ids[slot] = id + 1
+        texts[slot] = text
+    }
+
+    mutating func removeAll() {
+        for i in 0..<Self.slots { ids[i] = 0; texts[i] = "" }
+    }
+}

@@ -51,7 +51,7 @@ public enum RecordJSON {
 
     private static func appendTime(_ t: WallTime, to out: inout [UInt8]) {
         literal(#","ts":""#, to: &out)
-        out.append(contentsOf: t.iso8601.utf8)
+        t.appendISO8601(to: &out)
         literal(t.clockSynced ? #"","clock_synced":true"# : #"","clock_synced":false"#, to: &out)
     }
 

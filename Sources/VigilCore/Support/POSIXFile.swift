@@ -16,7 +16,7 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
 
 /// One open file: a typed wrapper with one function per system call, each
 /// retrying EINTR and throwing `FileError`.
-public final class POSIXFile {
+public final class POSIXFile: Sendable {
     public let path: String
     public let fd: Int32
 
