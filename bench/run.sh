@@ -12,25 +12,30 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 wait_for() { for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $2 in $1" >&2; cat "$1" >&2; exit 1; }
 
 echo "== 1. Polls per second on one TCP connection to vigil simulate (loopback)"
-echo "   Placement decides this on 2 vCPUs (one connection runs ~4x faster with client and"
-echo "   server on one CPU), so both placements are measured, the baseline and the agent"
+echo "   Placement decides this on 2 vCPUs (one connection runs ~8x faster with client and"
+echo "   server on one CPU), so three placements are measured, the baseline and the agent"
 echo "   alternating 3 times in each; medians. The agent's poll is an XNX profile: one"
 echo "   request of 11 registers, 8 readings decoded and written as JSON Lines to /dev/null."
 port=$(free_port)
-taskset -c 0 $BIN/vigil simulate --tcp 127.0.0.1:$port --device 1:honeywell-xnx 2>"$OUT/sim.log" &
+$BIN/vigil simulate --tcp 127.0.0.1:$port --device 1:honeywell-xnx 2>"$OUT/sim.log" &
 sim=$!
 wait_for "$OUT/sim.log" serving
-for placement in "1:server on CPU 0, client on CPU 1" "0:server and client on CPU 0"; do
+for placement in "all:as the scheduler places them" "1:server on CPU 0, client on CPU 1" "0:server and client on CPU 0"; do
   cpu=${placement%%:*}
+  pin=""
+  if [ $cpu = all ]; then taskset -apc 0-1 $sim >/dev/null; else taskset -apc 0 $sim >/dev/null; pin="taskset -c $cpu"; fi
   : > "$OUT/base"; : > "$OUT/agent"
   for round in 1 2 3; do
-    taskset -c $cpu $BIN/vigil-bench baseline-loop $port $SECONDS_PER_RUN | awk '{ print $4 }' >> "$OUT/base"
-    taskset -c $cpu $BIN/vigil-bench agent-loop $port $SECONDS_PER_RUN | awk '{ print $4 }' >> "$OUT/agent"
+    $pin $BIN/vigil-bench baseline-loop $port $SECONDS_PER_RUN | awk '{ print $4 }' >> "$OUT/base"
+    $pin $BIN/vigil-bench agent-loop $port $SECONDS_PER_RUN | awk '{ print $4 }' >> "$OUT/agent"
   done
   b=$(median < "$OUT/base"); a=$(median < "$OUT/agent")
   awk -v b="$b" -v a="$a" -v p="${placement#*:}" 'BEGIN {
     printf "   %s:\n     baseline (plain modbus_read_registers loop) %.0f requests/s; agent %.0f polls/s; agent/baseline %.1f %% (target: at least 95 %%)\n", p, b, a, 100 * a / b }'
 done
+echo "   (On one CPU a request costs client and server together ~14 us; the agent's decoding and"
+echo "   writing of 8 readings, which the baseline does not do, takes that same CPU ~10 us more:"
+echo "   placed so, the agent cannot reach 95 %. perf: the rest is the context switch itself.)"
 kill $sim; wait $sim 2>/dev/null || true
 
 echo
