@@ -29,9 +29,12 @@ let package = Package(
             pkgConfig: "libmodbus",
             providers: [.apt(["libmodbus-dev"])]
         ),
-        // libcurl (apt: libcurl4-openssl-dev for its header, libcurl4 at run time) for the
-        // HTTP(S) uplink, loaded when an HTTP uplink is made rather than linked: see CCurl.h.
-        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        // libcurl (apt: libcurl4-openssl-dev; libcurl4 at run time) for the HTTP(S) uplink:
+        // its header from Debian as a system library, its functions loaded when an HTTP
+        // uplink is made rather than linked (why: CCurlLoader.h).
+        // No pkgConfig: its flags would link libcurl. The header is on the default path.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CCurlLoader", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("dl")]),
         // zlib (apt: zlib1g-dev) for gzip bodies.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libgpiod v1 (apt: libgpiod-dev) for dry contacts and relays.
@@ -46,7 +49,7 @@ let package = Package(
         .target(name: "VigilGPIO", dependencies: ["VigilCore", "CGPIOD"],
                 swiftSettings: libgpiodV2 ? [.define("LIBGPIOD_V2")] : []),
         // HTTP(S) uplink client (libcurl) and gzip (zlib).
-        .target(name: "VigilUplink", dependencies: ["VigilCore", "CCurl", "CZlib"]),
+        .target(name: "VigilUplink", dependencies: ["VigilCore", "CCurlLoader", "CZlib"]),
         // The running daemon: bus workers, sinks, the simulator.
         .target(name: "VigilAgent", dependencies: ["VigilCore", "VigilModbus", "VigilUplink", "VigilGPIO", "CLinuxShims"]),
         // The executable: command dispatch only.

@@ -1,4 +1,4 @@
-import CCurl
+import CCurlLoader
 import Glibc
 import VigilCore
 

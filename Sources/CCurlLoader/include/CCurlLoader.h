@@ -1,5 +1,5 @@
-#ifndef VIGIL_CCURL_H
-#define VIGIL_CCURL_H
+#ifndef VIGIL_CCURL_LOADER_H
+#define VIGIL_CCURL_LOADER_H
 
 // libcurl, loaded when the first HTTP uplink is made (dlopen of
 // libcurl.so.4), not linked: libcurl brings some thirty libraries with it

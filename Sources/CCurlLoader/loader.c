@@ -1,4 +1,4 @@
-#include "CCurl.h"
+#include "CCurlLoader.h"
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
