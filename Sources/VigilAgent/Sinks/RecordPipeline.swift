@@ -66,12 +66,8 @@ public final class RecordPipeline: RecordSink {
         defer { checkIn.end() }
         while true {
             checkIn()
-            // Sleep until work comes, the sink's commit falls due, or a second passes (to check in).
-            let wait = min(1_000_000_000, max(0, (sink.flushDeadline ?? .max) - monotonicNanos()))
-            if wake.wait(timeout: .now() + .nanoseconds(Int(wait))) == .timedOut {
-                if let deadline = sink.flushDeadline, monotonicNanos() >= deadline { sink.flush() }
-                if !state.withLock({ $0.stopping }) { continue }
-            }
+            // Sleep until work comes, or a second passes (to check in).
+            if wake.wait(timeout: .now() + .seconds(1)) == .timedOut, !state.withLock({ $0.stopping }) { continue }
             if !state.withLock({ $0.stopping }) { usleep(useconds_t(flushMs * 1000)) }
             let (batch, stopping) = state.withLock { s in
                 defer { s.work.removeAll(keepingCapacity: true) }
@@ -82,10 +78,7 @@ public final class RecordPipeline: RecordSink {
                 for _ in batch { room.signal() }
                 sink.accept(batches: produced)
             }
-            if stopping && batch.isEmpty {
-                sink.flush()
-                return
-            }
+            if stopping && batch.isEmpty { return }
         }
     }
 }

@@ -10,15 +10,9 @@ public protocol RecordSink: Sendable {
     /// Hands over work that produces records (decoding a poll). A sink may run
     /// it on a thread of its own (`RecordPipeline`); by default it runs here.
     func submit(_ produce: @escaping @Sendable () -> [Record])
-    /// When the sink next needs `flush()` (the journal's group commit), on the
-    /// monotonic clock; nil when it needs none.
-    var flushDeadline: Int64? { get }
-    func flush()
 }
 
 extension RecordSink {
-    public var flushDeadline: Int64? { nil }
-    public func flush() {}
     public func accept(batches: [[Record]]) { batches.forEach(accept) }
     public func submit(_ produce: @escaping @Sendable () -> [Record]) { accept(produce()) }
 }

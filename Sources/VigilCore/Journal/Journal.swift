@@ -70,7 +70,6 @@ public final class Journal: Sendable {
         var lanes: [JournalLane: Lane]
         var cursor: JournalCursor
         var nextSeq: UInt64
-        var lastTelemetrySync: Int64
         var telemetryUnsyncedSince: Int64?
     }
     private let state: Mutex<State>
@@ -113,7 +112,7 @@ public final class Journal: Sendable {
         self.recovery = report
         let cursorMissing = !cursorFile.exists
         self.cursorFile = Mutex(cursorFile)
-        self.state = Mutex(State(lanes: lanes, cursor: cursor, nextSeq: highest + 1, lastTelemetrySync: monotonicNanos(), telemetryUnsyncedSince: nil))
+        self.state = Mutex(State(lanes: lanes, cursor: cursor, nextSeq: highest + 1, telemetryUnsyncedSince: nil))
         // A new journal gets its cursor at once, so a missing one later means damage.
         if report.corruptRecords > 0 || report.cursorProblem != nil || cursorMissing { try writeCursor() }
     }
@@ -122,8 +121,8 @@ public final class Journal: Sendable {
 
     /// Gives each record the next seq and writes it. Events are fsynced before
     /// this returns; telemetry only by a commit, which is the caller's to
-    /// arrange within `commitMs` (`nextCommitDeadline`, `commitIfDue`) — in
-    /// the agent a thread of its own does it, while the writer goes on.
+    /// arrange by `nextCommitDeadline` — in the agent a thread of its own
+    /// (`JournalCommitter`) does it, while the writer goes on.
     /// Returns the seqs given, in order.
     @discardableResult
     public func append(_ records: [Record]) throws(FileError) -> ClosedRange<UInt64>? {
@@ -166,12 +165,6 @@ public final class Journal: Sendable {
         if syncEvents { try sync([.events]) }
         if droppedAny { try writeCursor() }
         return range
-    }
-
-    /// Fsyncs telemetry when its oldest unsynced record is `commitMs` old.
-    public func commitIfDue() throws(FileError) {
-        guard let deadline = nextCommitDeadline, monotonicNanos() >= deadline else { return }
-        try commit()
     }
 
     /// When telemetry must next be fsynced, on the monotonic clock; nil when nothing waits.
