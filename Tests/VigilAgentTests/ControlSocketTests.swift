@@ -64,7 +64,7 @@ final class ControlSocketTests: XCTestCase {
         // values: the frozen simulator's gas reads 2.0 %LEL, good, just now.
         let values = try XCTUnwrap(try agent.json(["values", "gas-1"]) as? [[String: Any]])
         let gas = try XCTUnwrap(values.first { $0["point"] as? String == "gas" })
-        XCTAssertEqual(gas["value"] as? String, "2.0")
+        XCTAssertEqual(gas["value"] as? Double, 2.0, "a number, typed as in the readings, not the string \"2.0\"")
         XCTAssertEqual(gas["quality"] as? String, "good")
         XCTAssertLessThan(gas["age_seconds"] as? Double ?? 99, 2)
         XCTAssertEqual(try agent.vigil(["values", "gas-9"]).status, 2, "an unknown device is a usage error")
@@ -76,6 +76,16 @@ final class ControlSocketTests: XCTestCase {
         XCTAssertTrue(read.stdout.contains("request   03 00 02 00 02"), read.stdout)
         XCTAssertTrue(read.stdout.contains("response  03 04 40 00 00 00"), read.stdout)
         XCTAssertTrue(read.stdout.contains("float32 abcd: 2.0"), read.stdout)
+        // --json carries everything the table shows: the decoded value, typed, and the registers.
+        let readJSON = try XCTUnwrap(try agent.json(["diag", "read", "--bus", "sim", "--unit", "1", "--register", "40003", "--type", "float32"]) as? [String: Any])
+        let decoded = try XCTUnwrap(readJSON["decoded"] as? [String: Any], "\(readJSON)")
+        XCTAssertEqual(decoded["type"] as? String, "float32")
+        XCTAssertEqual(decoded["order"] as? String, "abcd")
+        XCTAssertEqual(decoded["values"] as? [Double], [2.0])
+        XCTAssertEqual(readJSON["unit"] as? Int, 1)
+        XCTAssertEqual(readJSON["address"] as? Int, 2)
+        XCTAssertEqual((readJSON["registers"] as? [[String: Any]])?.map { $0["register"] as? String }, ["40003", "40004"])
+        XCTAssertEqual((readJSON["registers"] as? [[String: Any]])?.first?["hex"] as? String, "4000")
         let viaTCP = try XCTUnwrap(try agent.json(["diag", "read", "--tcp", "127.0.0.1:\(port)", "--unit", "1", "--address", "0", "--count", "11"]) as? [String: Any])
         XCTAssertEqual(viaTCP["path"] as? String, "bus sim (through the agent)")
 
@@ -111,6 +121,16 @@ final class ControlSocketTests: XCTestCase {
         let watch = try agent.vigil(["diag", "watch", "level-1", "--count", "2", "--interval", "0.2"])
         XCTAssertEqual(watch.status, 0)
         XCTAssertEqual(watch.stdout.components(separatedBy: "level-1 at ").count, 3, watch.stdout)
+        // --json: JSON Lines, one document per refresh, values typed.
+        let watchJSON = try agent.vigil(["diag", "watch", "level-1", "--count", "2", "--interval", "0.2", "--json"])
+        XCTAssertEqual(watchJSON.status, 0, watchJSON.stderr)
+        let refreshes = watchJSON.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(refreshes.count, 2, watchJSON.stdout)
+        for refresh in refreshes {
+            XCTAssertEqual(refresh?["device"] as? String, "level-1", watchJSON.stdout)
+            let level = (refresh?["values"] as? [[String: Any]])?.first { $0["point"] as? String == "level" }
+            XCTAssertNotNil(level?["value"] as? Double, watchJSON.stdout)
+        }
 
         // queue, alarms, gpio.
         let queue = try XCTUnwrap(try agent.json(["queue"]) as? [String: Any])
@@ -164,7 +184,7 @@ final class ControlSocketTests: XCTestCase {
         XCTAssertEqual(write.status, 0, write.stdout + write.stderr)
         XCTAssertTrue(write.stdout.contains("request   10 00 00 00 02 04 41 48 00 00"), write.stdout)
         XCTAssertTrue(eventually(timeout: 3) {
-            ((try? agent.json(["values", "regs"])) as? [[String: Any]])?.first?["value"] as? String == "12.5"
+            ((try? agent.json(["values", "regs"])) as? [[String: Any]])?.first?["value"] as? Double == 12.5
         }, "the agent's own polls read back what was written")
         XCTAssertTrue(eventually(timeout: 2) { agent.process.stderr.contains("control: uid \(getuid())") }, agent.process.stderr)
         XCTAssertTrue(agent.process.stderr.contains("writes holding 0 = [16712, 0] on unit 1, bus plc"), agent.process.stderr)
@@ -218,12 +238,49 @@ final class ControlSocketTests: XCTestCase {
         let answer = try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(answer?["path"] as? String, "bus rs485 (through the agent)")
         XCTAssertEqual(answer?["words"] as? [Int], [104])
+        // The same line by other names — a /dev/serial/by-id style symlink, the pty's real path — is still the agent's.
+        let byID = "\(agent.dir)/usb-FTDI_FT232R_USB_UART-if00-port0"
+        try FileManager.default.createSymbolicLink(atPath: byID, withDestinationPath: line.agentSide)
+        let realPTY = try FileManager.default.destinationOfSymbolicLink(atPath: line.agentSide)
+        XCTAssertTrue(realPTY.hasPrefix("/dev/pts/"), realPTY)
+        for name in [byID, realPTY] {
+            let other = try agent.vigil(["diag", "read", "--rtu", name, "--unit", "3", "--address", "5", "--json"])
+            let otherAnswer = try JSONSerialization.jsonObject(with: Data(other.stdout.utf8)) as? [String: Any]
+            XCTAssertEqual(otherAnswer?["path"] as? String, "bus rs485 (through the agent)", "\(name): \(other.stdout)\(other.stderr)")
+            XCTAssertEqual(otherAnswer?["words"] as? [Int], [105])
+        }
         let status = try XCTUnwrap(try agent.json(["status"]) as? [String: Any])
         let bus = try XCTUnwrap((status["buses"] as? [[String: Any]])?.first)
         XCTAssertEqual(bus["failed_requests"] as? Int, 0, "no timeout or CRC error on the agent's side: \(bus)")
         XCTAssertGreaterThan(bus["polls"] as? Int ?? 0, 20, "polling went on")
         XCTAssertFalse(server.stderr.lowercased().contains("crc"), server.stderr)
         XCTAssertFalse(server.stderr.lowercased().contains("error"), server.stderr)
+    }
+
+    func testALineTheConfigNamesIsNotOpenedBesideAnAgentThatDoesNotAnswer() throws {
+        let port = freeTCPPort()
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:qdy30a-level", "--freeze"])
+        XCTAssertTrue(sim.waitFor("serving"))
+        defer { sim.stop() }
+        let dir = temporaryDirectory()
+        try "{ gateway: { id: 'gw' }, buses: [{ id: 'river', kind: 'tcp', host: '127.0.0.1', port: \(port) }], devices: [] }"
+            .write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
+        let away = ["--socket", "\(dir)/no-agent.sock", "--config", "\(dir)/vigil.json5"]
+        // `localhost` is the config's 127.0.0.1: refused, with the way out named.
+        let refused = try runCommand(Repo.vigil, ["diag", "read", "--tcp", "localhost:\(port)", "--address", "4"] + away)
+        XCTAssertEqual(refused.status, 1, refused.stdout)
+        XCTAssertTrue(refused.stderr.contains("is bus river in \(dir)/vigil.json5, but the agent does not answer"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--direct"), refused.stderr)
+        XCTAssertEqual(refused.stdout, "", "nothing was sent")
+        // --direct: the technician says the agent is stopped.
+        let direct = try runCommand(Repo.vigil, ["diag", "read", "--tcp", "localhost:\(port)", "--address", "4", "--direct", "--json"] + away)
+        XCTAssertEqual(direct.status, 0, direct.stderr)
+        XCTAssertTrue(direct.stdout.contains("(direct)"), direct.stdout)
+        // A line the config does not name is opened directly without asking.
+        let otherPort = freeTCPPort()
+        let other = try runCommand(Repo.vigil, ["diag", "read", "--tcp", "127.0.0.1:\(otherPort)", "--address", "4", "--timeout-ms", "200"] + away)
+        XCTAssertFalse(other.stderr.contains("does not answer on"), other.stderr)
+        XCTAssertTrue(other.stdout.contains("(direct)") || other.stderr.contains("127.0.0.1:\(otherPort)"), other.stdout + other.stderr)
     }
 
     func testUplinkTestAndDeadLettersThroughTheAgent() throws {

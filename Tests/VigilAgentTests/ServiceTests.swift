@@ -101,8 +101,14 @@ final class ServiceTests: XCTestCase {
         XCTAssertTrue(agent.process.isRunning)
 
         // A good config on reload: applied, and only the changed bus restarts.
+        // …sent the way `systemctl reload` does: the unit's own ExecReload= (no /bin/kill on a minimal image).
         _ = try writeConfig(", { id: 'dead', bus: 'sim', unit: 4, profile: 'generic-smoke', interval_ms: 200 }")
-        agent.signal(SIGHUP)
+        let unit = try String(contentsOfFile: Repo.path("systemd/vigil.service"), encoding: .utf8)
+        let execReload = try XCTUnwrap(unit.split(separator: "\n").first { $0.hasPrefix("ExecReload=") }).dropFirst("ExecReload=".count)
+        let words = execReload.split(separator: " ").map { String($0) == "$MAINPID" ? "\(agent.process.processIdentifier)" : String($0) }
+        XCTAssertEqual(words.first, "/usr/bin/vigil", "the reload needs nothing but vigil itself")
+        let reload = try runCommand(Repo.vigil, Array(words.dropFirst()))
+        XCTAssertEqual(reload.status, 0, reload.stderr)
         XCTAssertTrue(eventually { agent.stderr.contains("reload:") && agent.stderr.contains("applied; buses restarted: sim") }, agent.stderr)
     }
 

@@ -348,8 +348,10 @@ final class JournalAgeTests: XCTestCase {
         var options = JournalOptions()
         options.segmentBytes = 4096
         options.maxAgeSeconds = 3600
-        let journal = try Journal(directory: temporaryDirectory() + "/journal", options: options)
-        let twoHoursAgo = Int64(Date().timeIntervalSince1970 * 1000) - 2 * 3600 * 1000
+        // "Now" is an hour after the fixtures' time, whatever the date: they are recent, the others old.
+        let clock = ManualWallClock(milliseconds: fixtureEpochMs + 3600 * 1000 - 1000)
+        let journal = try Journal(directory: temporaryDirectory() + "/journal", options: options, clock: clock)
+        let twoHoursAgo = clock.now().milliseconds - 2 * 3600 * 1000
         let old: [Record] = (1...300).map { n in
             .reading(Reading(timestamp: WallTime(milliseconds: twoHoursAgo + Int64(n), clockSynced: true), device: "d", point: "p",
                              value: .int(Int64(n)), raw: "0001", unit: nil, label: nil, quality: .good, error: nil))
@@ -362,5 +364,23 @@ final class JournalAgeTests: XCTestCase {
         XCTAssertGreaterThan(dropped, 200, "old segments go (whole segments: one that also holds newer records stays)")
         XCTAssertEqual(UInt64(left.count) + dropped, 600)
         XCTAssertTrue(left.filter { $0.seq > 300 }.count == 300, "nothing recent is dropped")
+    }
+}
+
+final class JournalClockTests: XCTestCase {
+    /// The age limit follows the injected clock, not the machine's date.
+    func testMaxAgeIsDecidedAgainstTheInjectedClock() throws {
+        var options = JournalOptions()
+        options.segmentBytes = 4096
+        options.maxAgeSeconds = 3600
+        let clock = ManualWallClock()
+        let journal = try Journal(directory: temporaryDirectory() + "/journal", options: options, clock: clock)
+        try journal.append((1...300).map { reading($0) })
+        try journal.commit()
+        XCTAssertEqual(journal.stats.dropped[.telemetry] ?? 0, 0, "fresh by the clock")
+        clock.advance(seconds: 2 * 3600)
+        try journal.append([reading(301, at: clock.now())])
+        try journal.commit()
+        XCTAssertGreaterThan(journal.stats.dropped[.telemetry] ?? 0, 200, "two hours later by the clock, the old segments go")
     }
 }

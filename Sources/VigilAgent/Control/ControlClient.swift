@@ -10,6 +10,7 @@ public struct ControlClient: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
         public var code: Int32
+        public init(description: String, code: Int32) { self.description = description; self.code = code }
     }
 
     public init(socket: String) { self.socket = socket }
@@ -61,10 +62,15 @@ public struct ControlClient: Sendable {
     }
 
     /// Any Codable value as indented JSON, for `--json`.
-    public static func json<T: Encodable>(_ value: T) -> String {
+    public static func json<T: Encodable>(_ value: T) -> String { json(value, formatting: [.prettyPrinted, .sortedKeys]) }
+
+    /// One compact JSON document on one line, for output that repeats (JSON Lines).
+    public static func jsonLine<T: Encodable>(_ value: T) -> String { json(value, formatting: [.sortedKeys]) }
+
+    private static func json<T: Encodable>(_ value: T, formatting: JSONEncoder.OutputFormatting) -> String {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = formatting
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 }

@@ -136,8 +136,8 @@ public struct OutputReport: Codable, Sendable, Equatable {
 public struct ValueReport: Codable, Sendable, Equatable {
     public var device: String
     public var point: String
-    /// The value as the readings show it (a number, true/false, or text).
-    public var value: String?
+    /// The value as the readings carry it (a number, true/false, or text).
+    public var value: PointValue?
     public var unit: String?
     public var label: String?
     public var quality: String
@@ -151,18 +151,7 @@ public struct ValueReport: Codable, Sendable, Equatable {
         device = r.device; point = r.point; unit = r.unit; label = r.label; quality = r.quality.rawValue; error = r.error
         mode = r.mode; time = r.timestamp.iso8601; raw = r.raw
         ageSeconds = Double(now.milliseconds - r.timestamp.milliseconds) / 1000
-        value = r.value.map(ValueReport.text)
-    }
-
-    static func text(_ v: PointValue) -> String {
-        switch v {
-        case .int(let i): "\(i)"
-        case .uint(let u): "\(u)"
-        case .float(let f): "\(f)"
-        case .double(let d): "\(d)"
-        case .bool(let b): b ? "true" : "false"
-        case .string(let s): s
-        }
+        value = r.value
     }
 }
 

@@ -4,7 +4,7 @@ import VigilCore
 
 /// The wall clock, with the kernel's "synchronised" flag (adjtimex) read at
 /// most once a second: it is asked on every poll.
-public final class SystemClock: Sendable {
+public final class SystemClock: WallClock {
     public static let shared = SystemClock()
     private let lastCheck = Mutex<(atMonotonic: Int64, synced: Bool)>((.min, false))
 

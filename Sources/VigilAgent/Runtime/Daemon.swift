@@ -31,7 +31,7 @@ public final class Daemon: Sendable {
         self.log = log
         let supervisor = SupervisorService(graceSeconds: Double(config.watchdog.graceSeconds))
         self.supervisor = supervisor
-        let journal = try Journal(directory: config.journalDirectory, options: config.journal)
+        let journal = try Journal(directory: config.journalDirectory, options: config.journal, clock: SystemClock.shared)
         self.journal = journal
         let recovery = journal.recovery
         if !recovery.isClean {

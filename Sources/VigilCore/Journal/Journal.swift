@@ -65,6 +65,8 @@ public final class Journal: Sendable {
     public let directory: String
     public let options: JournalOptions
     public let recovery: JournalRecoveryReport
+    /// For `maxAgeSeconds`: how old telemetry is, on the wall clock its records carry.
+    let clock: any WallClock
 
     private struct State {
         var lanes: [JournalLane: Lane]
@@ -79,9 +81,10 @@ public final class Journal: Sendable {
     /// Opens (creating if needed) and recovers the journal. Only a directory
     /// that cannot be created or written is an error; bad content is repaired
     /// and reported in `recovery`.
-    public init(directory: String, options: JournalOptions = JournalOptions()) throws(FileError) {
+    public init(directory: String, options: JournalOptions = JournalOptions(), clock: any WallClock = RealtimeClock()) throws(FileError) {
         self.directory = directory
         self.options = options
+        self.clock = clock
         let corrupt = "\(directory)/corrupt"
         var report = JournalRecoveryReport()
         var lanes: [JournalLane: Lane] = [:]
@@ -220,7 +223,7 @@ public final class Journal: Sendable {
             return true
         }
         if let maxAge = options.maxAgeSeconds {
-            let cutoff = WallTime.nowMilliseconds() - Int64(maxAge) * 1000
+            let cutoff = clock.now().milliseconds - Int64(maxAge) * 1000
             while let oldest = telemetry.segments.first, oldest.newestMs < cutoff, drop(telemetry) {}
         }
         while telemetry.totalBytes + events.totalBytes > options.maxBytes {

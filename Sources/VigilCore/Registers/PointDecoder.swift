@@ -120,15 +120,7 @@ public struct PointDecoder: Sendable {
             return DecodedPoint(value: nil, raw: hex, label: nil, error: "the device sent \(raw.asDouble.isNaN ? "NaN" : "infinity") (sensor fault?)")
         }
         let unscaled = plan.scale == 1 && plan.offset0 == 0 && decimals == 0
-        if unscaled {
-            switch raw {
-            case .signed(let v): return DecodedPoint(value: .int(v), raw: hex, label: label, error: nil)
-            case .unsigned(let v): return DecodedPoint(value: .uint(v), raw: hex, label: label, error: nil)
-            case .float(let d):
-                return DecodedPoint(value: plan.type == .float32 ? .float(Float(d)) : .double(d), raw: hex, label: label, error: nil)
-            case .string: break
-            }
-        }
+        if unscaled { return DecodedPoint(value: PointValue(raw, type: plan.type), raw: hex, label: label, error: nil) }
         let value = Self.scaled(raw.asDouble, scale: plan.scale, decimals: decimals) + plan.offset0
         return DecodedPoint(value: .double(Self.trimmingBinaryNoise(value)), raw: hex, label: label, error: nil)
     }

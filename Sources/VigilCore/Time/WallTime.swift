@@ -24,7 +24,8 @@ public struct WallTime: Sendable, Equatable {
     }
 
     /// Milliseconds since 1970 on the (possibly unsynchronised) system clock.
-    public static func nowMilliseconds() -> Int64 {
+    /// Decisions do not call this: they take a `WallClock`.
+    private static func nowMilliseconds() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000

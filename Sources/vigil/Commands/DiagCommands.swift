@@ -6,8 +6,9 @@ import VigilCore
 /// the values decoded with --type/--order. Exit 3 when the device did not answer
 /// or refused.
 func report(_ answer: ProbeAnswer, probe: ModbusProbe, selection: RegisterSelection, json: Bool) -> Int32 {
+    let shown = ProbeReport(answer, probe: probe, selection: selection)
     if json {
-        say(ControlClient.json(answer))
+        say(ControlClient.json(shown))
     } else {
         var out = "\(answer.path) · unit \(probe.unit) · \(probe.table.rawValue) \(probe.address)"
         out += probe.count > 1 ? "…\(probe.address + probe.count - 1)" : ""
@@ -15,32 +16,71 @@ func report(_ answer: ProbeAnswer, probe: ModbusProbe, selection: RegisterSelect
         out += "request   \(answer.request)\n"
         out += "response  \(answer.response ?? "(none)")\n"
         if let error = answer.error { out += "error     \(error)\n" }
-        if let words = answer.words {
+        if let registers = shown.registers {
             var table = Table("ADDRESS", "REGISTER", "HEX", "UINT16", "INT16")
-            for (i, w) in words.enumerated() {
-                let a = probe.address + i
-                table.add("\(a)", manualNumber(probe.table, a), RegisterCodec.hex([w]), "\(w)", "\(Int16(bitPattern: w))")
-            }
+            for r in registers { table.add("\(r.address)", r.register, r.hex, "\(r.uint16)", "\(r.int16)") }
             out += table.text + "\n"
-            if let type = selection.type, type != .bool {
-                let width = type.fixedRegisterCount ?? words.count
-                var values: [String] = []
-                var i = 0
-                while i + width <= words.count {
-                    values.append(text(RegisterCodec.decode(words[i..<i + width], type: type, order: selection.order)))
-                    i += width
-                }
-                out += "\(type.rawValue) \(selection.order.rawValue): \(values.joined(separator: ", "))\n"
-            }
         }
-        if let bits = answer.bits {
+        if let decoded = shown.decoded {
+            out += "\(decoded.type) \(decoded.order): \(decoded.values.map { $0.text }.joined(separator: ", "))\n"
+        }
+        if let bits = shown.bits {
             var table = Table("ADDRESS", "REGISTER", "VALUE")
-            for (i, b) in bits.enumerated() { table.add("\(probe.address + i)", manualNumber(probe.table, probe.address + i), b ? "1" : "0") }
+            for b in bits { table.add("\(b.address)", b.register, b.value ? "1" : "0") }
             out += table.text + "\n"
         }
         say(out, terminator: "")
     }
     return answer.error == nil ? ExitCode.ok : ExitCode.device
+}
+
+/// What `diag read` shows, table or `--json` alike: the answer, each register
+/// or bit with its manual number, and the values decoded with --type/--order.
+struct ProbeReport: Encodable {
+    struct Register: Encodable { var address: Int; var register: String; var hex: String; var uint16: UInt16; var int16: Int16 }
+    struct Bit: Encodable { var address: Int; var register: String; var value: Bool }
+    struct Decoded: Encodable { var type: String; var order: String; var values: [PointValue] }
+
+    var answer: ProbeAnswer
+    var probe: ModbusProbe
+    var registers: [Register]?
+    var bits: [Bit]?
+    var decoded: Decoded?
+
+    init(_ answer: ProbeAnswer, probe: ModbusProbe, selection: RegisterSelection) {
+        self.answer = answer
+        self.probe = probe
+        registers = answer.words.map { words in
+            words.enumerated().map { i, w in
+                Register(address: probe.address + i, register: manualNumber(probe.table, probe.address + i), hex: RegisterCodec.hex([w]),
+                         uint16: w, int16: Int16(bitPattern: w))
+            }
+        }
+        bits = answer.bits.map { bits in
+            bits.enumerated().map { i, b in Bit(address: probe.address + i, register: manualNumber(probe.table, probe.address + i), value: b) }
+        }
+        if let words = answer.words, let type = selection.type, type != .bool {
+            let width = type.fixedRegisterCount ?? words.count
+            let values = stride(from: 0, through: words.count - width, by: max(width, 1)).map { i in
+                PointValue(RegisterCodec.decode(words[i..<i + width], type: type, order: selection.order), type: type)
+            }
+            decoded = Decoded(type: type.rawValue, order: selection.order.rawValue, values: values)
+        }
+    }
+
+    /// The answer's own fields at the top level, as before, with the rest beside them.
+    func encode(to encoder: any Encoder) throws {
+        try answer.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(probe.unit, forKey: .unit)
+        try c.encode(probe.table.rawValue, forKey: .table)
+        try c.encode(probe.address, forKey: .address)
+        try c.encode(probe.count, forKey: .count)
+        try c.encodeIfPresent(registers, forKey: .registers)
+        try c.encodeIfPresent(bits, forKey: .bitTable)
+        try c.encodeIfPresent(decoded, forKey: .decoded)
+    }
+    private enum Keys: String, CodingKey { case unit, table, address, count, registers, bitTable = "bit_table", decoded }
 }
 
 /// Sends one probe the way `target` says and reports it; the exit code.
@@ -60,15 +100,6 @@ func manualNumber(_ table: RegisterTable, _ address: Int) -> String {
     case .discrete: return "\(10001 + address)"
     case .input: return "\(30001 + address)"
     case .holding: return "\(40001 + address)"
-    }
-}
-
-func text(_ v: RawValue) -> String {
-    switch v {
-    case .signed(let i): "\(i)"
-    case .unsigned(let u): "\(u)"
-    case .float(let d): "\(d)"
-    case .string(let s): "\"\(s)\""
     }
 }
 
@@ -232,6 +263,7 @@ struct DiagWatchCommand: Command {
 
           --interval SECONDS   refresh every (default 1)
           --count N            stop after N refreshes (default: until Ctrl-C)
+        With --json: JSON Lines, one {"device", "time", "values"} document per refresh.
         \(ControlOptions.usage)
         """
 
@@ -257,7 +289,8 @@ struct DiagWatchCommand: Command {
             do {
                 let values = try options.client.send(request, as: [ValueReport].self)
                 if options.json {
-                    say(ControlClient.json(values))
+                    // JSON Lines: one document per refresh, so a script reads it line by line.
+                    say(ControlClient.jsonLine(WatchRefresh(device: device, time: SystemClock.shared.now().iso8601, values: values)))
                 } else {
                     say((tty ? "\u{1B}[H\u{1B}[2J" : "") + "\(device) at \(SystemClock.shared.now().iso8601) (every \(interval) s; Ctrl-C to stop)\n" + ValuesCommand.render(values))
                 }
@@ -270,6 +303,13 @@ struct DiagWatchCommand: Command {
         }
         return ExitCode.ok
     }
+}
+
+/// One refresh of `diag watch --json`.
+struct WatchRefresh: Encodable {
+    var device: String
+    var time: String
+    var values: [ValueReport]
 }
 
 struct DiagFramesCommand: Command {

@@ -9,6 +9,10 @@ struct ProbeTarget {
     enum Route { case bus(String), direct(BusTransport) }
     var route: Route
     var timeoutMs: Int?
+    /// The config that says which lines the agent owns, for when it does not answer.
+    var configPath: String
+    /// Open the line even though the agent's config names it (the agent is known to be stopped).
+    var forceDirect: Bool
 
     static let usage = """
           --bus ID                 a bus of the running agent: the request goes through its worker, between polls
@@ -16,6 +20,9 @@ struct ProbeTarget {
           --rtu DEVICE             a serial line, with --baud N (9600) --parity none|even|odd (none)
                                    --data-bits N (8) --stop-bits N (1)
           --timeout-ms N           the answer's timeout (default: the bus's, or 1000)
+          --config FILE            the agent's config (default \(ConfigLoader.defaultPath)): a line it names
+                                   is never opened a second time; when the agent does not answer, the
+                                   command refuses, unless --direct says the agent is stopped
         """
 
     init(_ a: inout Arguments) throws(UsageError) {
@@ -25,6 +32,8 @@ struct ProbeTarget {
         let parityText = try a.option("--parity") ?? "none"
         let dataBits = try Arguments.number(a.option("--data-bits"), "--data-bits") ?? 8
         let stopBits = try Arguments.number(a.option("--stop-bits"), "--stop-bits") ?? 1
+        configPath = try a.option("--config") ?? ConfigLoader.defaultPath
+        forceDirect = a.flag("--direct")
         guard [bus, tcp, rtu].compactMap({ $0 }).count == 1 else { throw UsageError("give exactly one of --bus, --tcp, --rtu") }
         if let bus { route = .bus(bus); return }
         if let tcp {
@@ -47,13 +56,28 @@ struct ProbeTarget {
         case .bus(let id):
             return try send(probe, bus: id, client: client)
         case .direct(let transport):
-            // The agent owns that line: never open it a second time.
-            if client.isReachable, let status = try? client.send(ControlRequest("status"), as: StatusReport.self),
-               let owner = status.buses.first(where: { $0.endpoint == transport.endpointName }) {
-                return try send(probe, bus: owner.id, client: client)
+            // The agent owns that line, by whatever name: never open it a second time.
+            let line = LineIdentity(transport)
+            if client.isReachable, let status = try? client.send(ControlRequest("status"), as: StatusReport.self) {
+                if let owner = status.buses.first(where: { LineIdentity(endpoint: $0.endpoint).isSameLine(as: line) }) {
+                    return try send(probe, bus: owner.id, client: client)
+                }
+            } else if !forceDirect, let owner = configuredOwner(of: line) {
+                throw ControlClient.Failure(description: """
+                    \(transport.endpointName) is bus \(owner) in \(configPath), but the agent does not answer on \(client.socket): \
+                    opening the line beside it would garble its polls. Use the agent's socket (--socket), or, \
+                    if the agent is stopped (systemctl stop vigil), add --direct.
+                    """, code: ControlCode.failed)
             }
             return runDirectProbe(probe, transport: transport, timeoutMs: timeoutMs ?? 1000)
         }
+    }
+
+    /// The bus of the agent's config on this line, if the config can be read.
+    private func configuredOwner(of line: LineIdentity) -> String? {
+        guard case .success(let config) = ConfigLoader(profiles: Resources.profileLibrary(), boards: Resources.boardLibrary()).load(file: configPath)
+        else { return nil }
+        return config.buses.first { LineIdentity($0.transport).isSameLine(as: line) }?.id
     }
 
     private func send(_ probe: ModbusProbe, bus: String, client: ControlClient) throws(ControlClient.Failure) -> ProbeAnswer {

@@ -29,7 +29,7 @@ struct ValuesCommand: Command {
         var table = Table("DEVICE", "POINT", "VALUE", "UNIT", "QUALITY", "AGE", "RAW", "NOTE")
         for v in values {
             let note = [v.label, v.mode.map { "mode \($0)" }, v.error].compactMap { $0 }.joined(separator: "; ")
-            table.add(v.device, v.point, v.value ?? "-", v.unit ?? "", v.quality, age(v.ageSeconds), v.raw.isEmpty ? "-" : v.raw, note)
+            table.add(v.device, v.point, v.value?.text ?? "-", v.unit ?? "", v.quality, age(v.ageSeconds), v.raw.isEmpty ? "-" : v.raw, note)
         }
         return values.isEmpty ? "no readings yet" : table.text
     }
