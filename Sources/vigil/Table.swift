@@ -26,10 +26,3 @@ func age(_ seconds: Double?) -> String {
     return "\(Int(s / 86_400)) d"
 }
 
-extension String {
-    /// One decimal, without Foundation.
-    init(format1 v: Double) {
-        let tenths = Int((v * 10).rounded())
-        self = "\(tenths / 10).\(abs(tenths % 10))"
-    }
-}

@@ -50,6 +50,16 @@ final class AlarmEndToEndTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(events[1]["value"] as! Double, 50)
         XCTAssertLessThan(events[2]["value"] as! Double, 48, "cleared only past the 2 %LEL deadband")
         XCTAssertLessThan(events[3]["value"] as! Double, 23)
-        XCTAssertTrue(agent.stderr.contains("ALARM raised: gas-1 gas high"), agent.stderr)
+        // The log line says it as a technician would: value with its unit, and the setpoint.
+        let raised = agent.stderr.split(separator: "\n").first { $0.contains("ALARM raised: gas-1 gas high at ") }
+        XCTAssertTrue(raised?.hasSuffix(" %LEL, setpoint 25") ?? false, agent.stderr)
+        XCTAssertTrue(raised?.contains(" warning: ALARM raised") ?? false, "a timestamp and level outside journald: \(raised ?? "")")
+
+        // On SIGTERM the polls in flight end and are evaluated first: no alarm line after "stopping".
+        agent.signal(SIGTERM)
+        XCTAssertEqual(agent.stop(timeout: 10), 0)
+        let lines = agent.stderr.split(separator: "\n")
+        let stopping = try XCTUnwrap(lines.lastIndex { $0.contains("vigil: stopping") }, agent.stderr)
+        XCTAssertFalse(lines[stopping...].contains { $0.lowercased().contains("alarm") }, agent.stderr)
     }
 }

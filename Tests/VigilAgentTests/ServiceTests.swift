@@ -130,6 +130,9 @@ final class ServiceTests: XCTestCase {
         // Now a crash: the next start says so, upstream.
         let crashed = try startAgent(config, notify: notify)
         XCTAssertTrue(eventually { crashed.stdout.split(separator: "\n").count > 5 })
+        XCTAssertTrue(crashed.stderr.contains(" info: journal \(dir)/state/journal: opened, "), "after a clean stop the journal opens at info: \(crashed.stderr)")
+        XCTAssertTrue(crashed.stderr.contains("nothing damaged"), crashed.stderr)
+        XCTAssertFalse(crashed.stderr.contains(" warning: "), crashed.stderr)
         kill(crashed.process.processIdentifier, SIGKILL)
         crashed.process.waitUntilExit()
         let next = try startAgent(config, notify: notify)

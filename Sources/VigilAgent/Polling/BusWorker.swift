@@ -50,7 +50,7 @@ public final class BusWorker: Sendable {
     private let repeatedErrors: RepeatLimiter
     private let probes = Mutex<[PendingProbe]>([])
     /// The last requests and answers on this bus (`vigil diag frames`).
-    public let frames = FrameLog()
+    public let frames: FrameLog
 
     public init(bus: BusSpec, devices: [DeviceSpec], sink: any RecordSink, clock: SystemClock = .shared,
                 supervisor: SupervisorService? = nil, log: Logger? = nil) {
@@ -61,6 +61,7 @@ public final class BusWorker: Sendable {
         self.checkIn = CheckIn(supervisor, name: "bus \(bus.id)")
         self.log = log
         self.repeatedErrors = RepeatLimiter(intervalSeconds: 60)
+        self.frames = FrameLog(trace: log.flatMap { $0.isDebugEnabled ? $0 : nil }, bus: bus.id)
     }
 
     /// The devices polled, for comparing configs on reload.

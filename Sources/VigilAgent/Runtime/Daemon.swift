@@ -111,11 +111,15 @@ public final class Daemon: Sendable {
 
     /// An orderly stop: polling stops, everything polled is committed, the
     /// forwarder gets `drainSeconds` to deliver what is pending, the cursor is written.
-    public func stop(drainSeconds: Double = 1.0) {
+    /// Stops in order: the polls in flight end and are evaluated (their alarms
+    /// raised and journaled), then `pollingEnded` runs — so the "stopping" line
+    /// comes after the last alarm line — then the uplink drains.
+    public func stop(drainSeconds: Double = 1.0, pollingEnded: () -> Void = {}) {
         control.withLock { $0 }?.stop()
         gpio?.stop()
         agent.stop()
         if let gpio { sink.write(gpio.outputs.releaseToSafeStates(at: SystemClock.shared.now())) }
+        pollingEnded()
         committer.stop()
         forwarder.drainNow()
         let deadline = monotonicNanos() + Int64(drainSeconds * 1e9)

@@ -102,8 +102,7 @@ public struct ServiceLoop {
         }
 
         notify("STOPPING=1")
-        log.info("vigil: stopping")
-        daemon.stop()
+        daemon.stop { log.info("vigil: stopping: polling ended, every reading evaluated; draining the uplink") }
         hardware?.closeCleanly()
         do { try marker.remove() } catch { log.error("\(error)") }
         return 0

@@ -87,9 +87,24 @@ public final class JournalSink: RecordSink {
         onDurable()
     }
 
+    /// `ALARM raised: gas-1 gas high at 51.3 %LEL, setpoint 25` — the unit is
+    /// the reading's (the latest values hold it: they are recorded first).
     private func logAlarm(_ e: Event) {
-        guard let a = e.alarm else { return }
-        let what = "\(e.device ?? "") \(a.point) \(a.level.rawValue) (setpoint \(a.setpoint)) at \(a.value.map { "\($0)" } ?? "-")"
-        if e.kind == .alarmRaised { log.warning("ALARM raised: \(what)") } else { log.info("alarm \(e.kind == .alarmCleared ? "cleared" : "acknowledged"): \(what)") }
+        guard let a = e.alarm, let device = e.device else { return }
+        let unit = latest.readings(device: device).first { $0.point == a.point }?.unit.map { " \($0)" } ?? ""
+        let at = a.value.map { " at \(Self.number($0))\(unit)" } ?? ""
+        let what = "\(device) \(a.point) \(a.level.rawValue)\(at), setpoint \(Self.number(a.setpoint))\(e.detail.map { " (\($0))" } ?? "")"
+        switch e.kind {
+        case .alarmRaised: log.warning("ALARM raised: \(what)")
+        case .alarmCleared: log.info("alarm cleared: \(what)")
+        default: log.info("alarm acknowledged: \(what)")
+        }
+    }
+
+    /// As a person writes it: 25 not 25.0, a float32's 51.3 not 51.29999923706055.
+    static func number(_ v: Double) -> String {
+        if v == v.rounded(), abs(v) < 1e15 { return "\(Int64(v))" }
+        let f = Float(v)
+        return Double(f) == v ? "\(f)" : "\(v)"
     }
 }

@@ -34,10 +34,14 @@ public struct JournalRecoveryReport: Sendable, Equatable {
     /// The cursor was missing or unreadable (everything unacknowledged is resent).
     public var cursorProblem: String?
 
-    public var isClean: Bool { corruptRecords == 0 && movedAside.isEmpty && cursorProblem == nil }
+    /// Nothing was repaired: no torn tail, no corrupt frame, no file set aside, the cursor read.
+    public var isClean: Bool { truncatedBytes == 0 && corruptRecords == 0 && movedAside.isEmpty && cursorProblem == nil }
 
+    /// One line for the log (and, when something was repaired, the journal_recovered event):
+    /// a clean open reads as one, a repair names every loss.
     public var summary: String {
-        var parts = ["\(records) records recovered"]
+        guard !isClean else { return "opened, \(records) records on disk, nothing damaged" }
+        var parts = ["repaired: \(records) records intact"]
         if truncatedBytes > 0 { parts.append("\(truncatedBytes) bytes of torn tail cut off") }
         if corruptRecords > 0 { parts.append("\(corruptRecords) corrupt records skipped") }
         if !movedAside.isEmpty { parts.append("\(movedAside.count) files moved aside: \(movedAside.joined(separator: "; "))") }

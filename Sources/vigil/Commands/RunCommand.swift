@@ -22,7 +22,11 @@ struct RunCommand: Command {
         Every reading and event is written to the journal in state_dir/journal
         first, then forwarded to the uplink: JSON Lines on standard output with
         `uplink: { kind: "stdout" }`, batches POSTed with `kind: "http"`.
-        Log lines go to stderr with systemd priority prefixes.
+        Log lines go to stderr: under systemd with priority prefixes for
+        journald (`journalctl -u vigil -p warning`), elsewhere as
+        `2026-12-01T14:45:03.123Z warning: ...` (UTC). `--log-level debug`
+        adds one line per Modbus request: the frames sent and received and
+        the time the device took to answer.
         """
 
     var configPath: String
