@@ -10,18 +10,19 @@ extension ControlHandler {
         for bus in config.buses {
             guard let worker = daemon.agent.workers.first(where: { $0.bus.id == bus.id }) else {
                 buses.append(StatusReport.Bus(id: bus.id, endpoint: bus.transport.endpointName, state: "no devices", lastError: nil,
-                                              polls: 0, requests: 0, failedRequests: 0, reconnects: 0))
+                                              polls: 0, requests: 0, failedRequests: 0, reconnects: 0, skippedSlots: 0))
                 continue
             }
             let c = worker.counters
             buses.append(StatusReport.Bus(id: bus.id, endpoint: bus.transport.endpointName,
                                           state: c.connected ? "connected" : c.triedToOpen ? "down" : "opening", lastError: c.lastError,
-                                          polls: c.polls, requests: c.requests, failedRequests: c.failedRequests, reconnects: c.reconnects))
+                                          polls: c.polls, requests: c.requests, failedRequests: c.failedRequests, reconnects: c.reconnects,
+                                          skippedSlots: c.overruns))
             for spec in worker.deviceSpecs {
                 let d = c.devices[spec.id] ?? DeviceStatus()
                 devices.append(StatusReport.Device(id: spec.id, bus: bus.id, unit: spec.unit, state: d.state.rawValue,
                                                    lastGoodPoll: d.lastGoodPoll?.iso8601, polls: d.polls, failedPolls: d.failedPolls,
-                                                   lastError: d.lastError, responseMs: d.responseMs))
+                                                   lastError: d.lastError, responseMs: d.responseMs, skippedSlots: d.skippedSlots))
             }
         }
         let f = daemon.forwarder.counters
@@ -35,14 +36,24 @@ extension ControlHandler {
                                         batchesDelivered: f.batchesDelivered, recordsDelivered: f.recordsDelivered, deadLetters: f.deadLetters),
             watchdog: StatusReport.Watchdog(lastFeedSecondsAgo: watchdog.lastFeed.map { Double(mono - $0) / 1e9 },
                                             hardwareDevice: config.watchdog.device, stuckParts: watchdog.stuck),
-            alarms: daemon.sink.activeAlarms.map(AlarmReport.init), outputs: outputs())
+            alarms: activeAlarms(), outputs: outputs())
+    }
+
+    /// The active alarms, each flagged when its device has gone offline.
+    func activeAlarms() -> [AlarmReport] {
+        let offline = Set(daemon.agent.workers.flatMap { $0.counters.devices.filter { $0.value.state == .offline }.map(\.key) })
+        return daemon.sink.activeAlarms.map { rule in
+            var report = AlarmReport(rule)
+            report.deviceOffline = offline.contains(rule.device)
+            return report
+        }
     }
 
     func queue() -> StatusReport.Queue {
         let s = daemon.journal.stats
         let now = SystemClock.shared.now().milliseconds
         return StatusReport.Queue(pendingEvents: s.pending[.events] ?? 0, pendingTelemetry: s.pending[.telemetry] ?? 0, bytes: s.bytes,
-                                  oldestPendingAgeSeconds: s.oldestPendingMs.map { Double(now - $0) / 1000 },
+                                  oldestPendingAgeSeconds: daemon.forwarder.oldestPendingMs.map { Double(now - $0) / 1000 },
                                   droppedEvents: s.dropped[.events] ?? 0, droppedTelemetry: s.dropped[.telemetry] ?? 0,
                                   corruptRecords: s.corruptRecords, lastSeq: s.lastSeq)
     }

@@ -30,7 +30,7 @@ public final class ControlHandler: Sendable {
             return ControlServer.encode(ControlReply(result: worker.frames.frames))
         case "probe": return probe(request, peer: peer)
         case "alarms":
-            return ControlServer.encode(ControlReply(result: AlarmsReport(active: daemon.sink.activeAlarms.map(AlarmReport.init),
+            return ControlServer.encode(ControlReply(result: AlarmsReport(active: activeAlarms(),
                                                                           recent: daemon.sink.latest.recentAlarmEvents.map(EventReport.init))))
         case "alarm.ack": return acknowledge(request, peer: peer)
         case "queue": return ControlServer.encode(ControlReply(result: queue()))

@@ -52,6 +52,8 @@ public struct StatusReport: Codable, Sendable {
         public var requests: Int
         public var failedRequests: Int
         public var reconnects: Int
+        /// Poll slots missed because the bus could not keep up.
+        public var skippedSlots: Int
     }
     public struct Device: Codable, Sendable {
         public var id: String
@@ -63,6 +65,8 @@ public struct StatusReport: Codable, Sendable {
         public var failedPolls: Int
         public var lastError: String?
         public var responseMs: Double?
+        /// Poll slots missed because the bus could not keep up with interval_ms.
+        public var skippedSlots: Int
     }
     public struct Queue: Codable, Sendable {
         public var pendingEvents: UInt64
@@ -113,6 +117,9 @@ public struct AlarmReport: Codable, Sendable, Equatable {
     public var severity: String?
     public var setpoint: Double
     public var latched: Bool
+    /// The device stopped answering: the alarm holds its last known state,
+    /// which nobody can confirm until the device answers again.
+    public var deviceOffline = false
 
     public init(_ rule: AlarmRule) {
         id = "\(rule.device)/\(rule.point)/\(rule.level.rawValue)"

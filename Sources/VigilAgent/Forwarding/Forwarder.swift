@@ -11,6 +11,9 @@ public struct ForwarderCounters: Sendable, Equatable {
     public var lastError: String?
     public var backoffMs = 0
     public var lastSuccess: WallTime?
+    /// Failed attempts since the last delivery, and since when (monotonic ns).
+    public var failuresInARow = 0
+    public var failingSince: Int64?
 }
 
 /// Reads the journal from disk and sends it upstream in batches, alarms and
@@ -36,6 +39,10 @@ public final class Forwarder: Sendable {
     private let startedAt = monotonicNanos()
     private let checkIn: CheckIn
     private let uplinkTimeoutSeconds: Double
+    /// Each lane's first unacknowledged record's time, as the forwarder last
+    /// read it: the head of the backlog (a segment's times cannot say where
+    /// inside it the acknowledgement stands).
+    private let oldestPendingState = Mutex<[JournalLane: Int64]>([:])
 
     public init(journal: Journal, uplink: any Uplink, gateway: String, batchMaxRecords: Int = 500, batchMaxBytes: Int = 256 * 1024,
                 flushMs: Int = 1000, heartbeatSeconds: Int? = nil, deadLetterDirectory: String, log: Logger,
@@ -60,6 +67,9 @@ public final class Forwarder: Sendable {
     /// False while the uplink fails and batches wait for a retry.
     public var isHealthy: Bool { counters.backoffMs == 0 }
 
+    /// The time of the oldest record not yet acknowledged upstream, nil when nothing waits.
+    public var oldestPendingMs: Int64? { oldestPendingState.withLock { $0.values.min() } }
+
     /// Something new is durable: look now rather than at the next tick.
     public func wake() { wakeSignal.wake() }
 
@@ -81,7 +91,7 @@ public final class Forwarder: Sendable {
     public func status() -> GatewayStatus {
         let stats = journal.stats
         return GatewayStatus(uptimeSeconds: (monotonicNanos() - startedAt) / 1_000_000_000, pending: stats.pending,
-                             oldestPendingMs: stats.oldestPendingMs, dropped: stats.dropped, corruptRecords: stats.corruptRecords,
+                             oldestPendingMs: oldestPendingMs, dropped: stats.dropped, corruptRecords: stats.corruptRecords,
                              deadLetters: counters.deadLetters, devices: statusProvider())
     }
 
@@ -108,16 +118,21 @@ public final class Forwarder: Sendable {
                     sent = true
                     lastSend = monotonicNanos()
                     if lane == .telemetry { lastTelemetrySend = lastSend }
+                    logRecovery()
                 case .retry(let afterMs, let reason):
                     let delay = backoff.next(serverAskedMs: afterMs)
-                    countersState.withLock { $0.failures += 1; $0.lastError = reason; $0.backoffMs = Int(delay / 1_000_000) }
+                    countersState.withLock { c in
+                        c.failures += 1; c.failuresInARow += 1; c.lastError = reason; c.backoffMs = Int(delay / 1_000_000)
+                        if c.failingSince == nil { c.failingSince = monotonicNanos() }
+                    }
                     log.warning("uplink \(uplink.name): \(reason); retrying batch \(batch.id) in \(delay / 1_000_000) ms")
                     failed = delay
                 }
                 break
             }
             if let delay = failed {
-                sleep(nanos: delay)
+                // The whole backoff, as logged: new records do not cut it short.
+                sleep(nanos: delay, wakeable: false)
                 continue
             }
             if sent { continue } // more may be waiting: alarms first again
@@ -130,15 +145,27 @@ public final class Forwarder: Sendable {
         }
     }
 
-    /// Sleeps until woken or `nanos` pass, checking in every second.
-    private func sleep(nanos: Int64) {
+    /// Sleeps until `nanos` pass (or, when wakeable, until woken), checking in
+    /// every second; a stop always ends it.
+    private func sleep(nanos: Int64, wakeable: Bool = true) {
         let until = monotonicNanos() + nanos
         while !stopping {
             let now = monotonicNanos()
             if now >= until { return }
-            if wakeSignal.sleep(untilMonotonic: min(until, now + 1_000_000_000), now: now) { return }
+            if wakeSignal.sleep(untilMonotonic: min(until, now + 1_000_000_000), now: now), wakeable { return }
             checkIn()
         }
+    }
+
+    /// One line when a failing uplink delivers again.
+    private func logRecovery() {
+        let (failures, since) = countersState.withLock { c in
+            defer { c.failuresInARow = 0; c.failingSince = nil }
+            return (c.failuresInARow, c.failingSince)
+        }
+        guard failures > 0, let since else { return }
+        let pending = journal.stats.pending.values.reduce(0, +)
+        log.info("uplink \(uplink.name): delivering again after \(failures) failed attempts over \(String(format1: Double(monotonicNanos() - since) / 1e9)) s; \(pending) records still to send")
     }
 
     /// The next batch of a lane: the one in flight when the agent stopped (so
@@ -149,6 +176,7 @@ public final class Forwarder: Sendable {
         let inFlight = cursor.inFlight[lane].flatMap { $0.lowerBound > acked ? $0 : nil }
         do {
             var records = try reader.read(after: acked, through: inFlight?.upperBound ?? .max, maxRecords: batchMaxRecords)
+            oldestPendingState.withLock { $0[lane] = records.first?.record.timestamp.milliseconds }
             if records.isEmpty { return nil }
             if let inFlight {
                 return UplinkBatch(gateway: gateway, lane: lane, firstSeq: inFlight.lowerBound, lastSeq: inFlight.upperBound, records: records)

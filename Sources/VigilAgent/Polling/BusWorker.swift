@@ -31,6 +31,8 @@ public struct DeviceStatus: Sendable, Equatable {
     public var lastError: String?
     /// How long the last poll's requests took, in milliseconds.
     public var responseMs: Double?
+    /// Poll slots missed because the bus could not keep up with interval_ms.
+    public var skippedSlots = 0
 }
 
 /// Owns one bus (a serial line or a TCP endpoint) on a thread of its own:
@@ -124,12 +126,16 @@ public final class BusWorker: Sendable {
             let before = polled[next].schedule.overruns
             polled[next].schedule.advance(now: monotonicNanos())
             let skipped = polled[next].schedule.overruns - before
+            let id = polled[next].spec.id
             countersState.withLock { c in
                 c.polls += 1
                 c.overruns += skipped
+                c.devices[id, default: DeviceStatus()].skippedSlots += skipped
                 c.connected = link.isConnected
                 c.triedToOpen = true
                 c.reconnects = link.reconnects
+                // A port that will not open says why on the bus row.
+                if let why = link.lastOpenError, !link.isConnected { c.lastError = why }
             }
         }
         link.close()

@@ -56,7 +56,6 @@ public struct JournalStats: Sendable, Equatable {
     public var acked: [JournalLane: UInt64]
     public var dropped: [JournalLane: UInt64]
     public var corruptRecords: UInt64
-    public var oldestPendingMs: Int64?
     public var lastSeq: UInt64
     /// Bytes handed to the disk since start, frames and headers included.
     public var bytesWritten: UInt64
@@ -281,18 +280,16 @@ public final class Journal: Sendable {
     public var stats: JournalStats {
         state.withLock { s in
             var pending: [JournalLane: UInt64] = [:]
-            var oldest: Int64?
             for (name, lane) in s.lanes {
                 let acked = s.cursor.acked[name] ?? 0
                 pending[name] = lane.segments.reduce(0) { total, seg in
                     let unacked = seg.lastSeq <= acked ? 0 : (seg.firstSeq > acked ? UInt64(seg.records) : min(UInt64(seg.records), seg.lastSeq - acked))
                     return total + unacked
                 }
-                if let first = lane.segments.first(where: { $0.lastSeq > acked }) { oldest = min(oldest ?? first.newestMs, first.newestMs) }
             }
             return JournalStats(bytes: s.lanes.values.reduce(0) { $0 + $1.totalBytes }, pending: pending,
                                 acked: s.cursor.acked, dropped: s.cursor.dropped, corruptRecords: s.cursor.corruptRecords,
-                                oldestPendingMs: oldest, lastSeq: s.nextSeq - 1,
+                                lastSeq: s.nextSeq - 1,
                                 bytesWritten: s.lanes.values.reduce(0) { $0 + $1.bytesWritten })
         }
     }

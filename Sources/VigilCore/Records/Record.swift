@@ -82,4 +82,11 @@ public enum Record: Sendable, Equatable {
     case event(Event)
 
     public var isEvent: Bool { if case .event = self { true } else { false } }
+
+    public var timestamp: WallTime {
+        switch self {
+        case .reading(let r): r.timestamp
+        case .event(let e): e.timestamp
+        }
+    }
 }

@@ -14,8 +14,10 @@ struct AlarmsCommand: Command {
 
     func run() -> Int32 {
         options.run(ControlRequest("alarms"), as: AlarmsReport.self) { r in
-            var active = Table("ACTIVE ALARM", "SEVERITY", "SETPOINT", "LATCHING")
-            for a in r.active { active.add(a.id, a.severity ?? "-", format(a.setpoint), a.latched ? "yes" : "no") }
+            var active = Table("ACTIVE ALARM", "SEVERITY", "SETPOINT", "LATCHING", "DEVICE")
+            for a in r.active {
+                active.add(a.id, a.severity ?? "-", format(a.setpoint), a.latched ? "yes" : "no", a.deviceOffline ? "OFFLINE: last known state" : "online")
+            }
             var recent = Table("TIME", "EVENT", "DEVICE", "POINT", "LEVEL", "VALUE", "DETAIL")
             for e in r.recent.suffix(20) {
                 recent.add(e.time, e.event, e.device ?? "-", e.point ?? "-", e.level ?? "-", e.value.map(format) ?? "-", e.detail ?? "")

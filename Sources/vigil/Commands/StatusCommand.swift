@@ -21,13 +21,14 @@ struct StatusCommand: Command {
 
     static func render(_ s: StatusReport) -> String {
         var out = "vigil \(s.version) · gateway \(s.gateway)\(s.board.map { " · board \($0)" } ?? "") · up \(age(s.uptimeSeconds)) · \(s.config)\n\n"
-        var buses = Table("BUS", "ENDPOINT", "STATE", "POLLS", "REQUESTS", "FAILED", "RECONNECTS", "LAST ERROR")
+        var buses = Table("BUS", "ENDPOINT", "STATE", "POLLS", "REQUESTS", "FAILED", "RECONNECTS", "SKIPPED", "LAST ERROR")
         for b in s.buses {
-            buses.add(b.id, b.endpoint, b.state, "\(b.polls)", "\(b.requests)", "\(b.failedRequests)", "\(b.reconnects)", b.lastError ?? "-")
+            buses.add(b.id, b.endpoint, b.state, "\(b.polls)", "\(b.requests)", "\(b.failedRequests)", "\(b.reconnects)", "\(b.skippedSlots)",
+                      b.lastError ?? "-")
         }
-        var devices = Table("DEVICE", "BUS", "UNIT", "STATE", "LAST GOOD POLL", "POLLS", "FAILED", "RESPONSE", "LAST ERROR")
+        var devices = Table("DEVICE", "BUS", "UNIT", "STATE", "LAST GOOD POLL", "POLLS", "FAILED", "SKIPPED", "RESPONSE", "LAST ERROR")
         for d in s.devices {
-            devices.add(d.id, d.bus, "\(d.unit)", d.state, d.lastGoodPoll ?? "never", "\(d.polls)", "\(d.failedPolls)",
+            devices.add(d.id, d.bus, "\(d.unit)", d.state, d.lastGoodPoll ?? "never", "\(d.polls)", "\(d.failedPolls)", "\(d.skippedSlots)",
                         d.responseMs.map { String(format1: $0) + " ms" } ?? "-", d.lastError ?? "-")
         }
         out += buses.text + "\n\n" + devices.text + "\n\n"
@@ -40,12 +41,17 @@ struct StatusCommand: Command {
         let w = s.watchdog
         out += "watchdog  last fed \(w.lastFeedSecondsAgo.map { age($0) + " ago" } ?? "not yet (no systemd watchdog or hardware watchdog asked)")"
         out += "\(w.hardwareDevice.map { "; hardware \($0)" } ?? "")\(w.stuckParts.isEmpty ? "" : "; STUCK: \(w.stuckParts.joined(separator: ", "))")\n"
-        out += "alarms    " + (s.alarms.isEmpty ? "none active" : s.alarms.map { "\($0.id) (setpoint \(format($0.setpoint)))" }.joined(separator: ", "))
+        out += "alarms    " + (s.alarms.isEmpty ? "none active" : s.alarms.map(describe).joined(separator: ", "))
         if !s.outputs.isEmpty {
             out += "\noutputs   " + s.outputs.map { "\($0.id) \($0.state)\($0.overridden ? " (override)" : "")" }.joined(separator: ", ")
         }
         return out
     }
+}
+
+/// An active alarm in a line; one whose device is offline says that nobody can confirm it now.
+func describe(_ alarm: AlarmReport) -> String {
+    "\(alarm.id) (setpoint \(format(alarm.setpoint)))" + (alarm.deviceOffline ? " DEVICE OFFLINE: last known state" : "")
 }
 
 /// A setpoint without a needless ".0".
