@@ -1,7 +1,11 @@
-/// A bad command line: printed with the command's usage, exit 2.
+import VigilCore
+
+/// A bad command line: one line, then where to find the usage; exit 2.
 struct UsageError: Error, CustomStringConvertible {
     var description: String
-    init(_ message: String) { description = message }
+    /// Set when the error is an option the command does not have (main adds the likely one from the usage).
+    var unknownOption: String?
+    init(_ message: String, unknownOption: String? = nil) { description = message; self.unknownOption = unknownOption }
 }
 
 /// The words after the command name, taken one option at a time.
@@ -42,14 +46,32 @@ struct Arguments {
         return true
     }
 
+    /// The next word that is not an option (`-x` and `--x` are options; `-3` is a number).
     mutating func positional() -> String? {
-        guard let i = words.firstIndex(where: { !$0.hasPrefix("--") }) else { return nil }
+        guard let i = words.firstIndex(where: { !$0.hasPrefix("-") || Double($0) != nil }) else { return nil }
         return words.remove(at: i)
     }
 
-    /// Fails on anything not taken.
+    /// Fails on anything not taken: an option the command does not have, or a word too many.
     func finish() throws(UsageError) {
-        if let extra = words.first { throw UsageError("unexpected argument '\(extra)'") }
+        guard let extra = words.first else { return }
+        guard extra.hasPrefix("-"), Double(extra) == nil else { throw UsageError("unexpected argument '\(extra)'") }
+        let name = String(extra.prefix { $0 != "=" })
+        throw UsageError("unknown option '\(name)'", unknownOption: name)
+    }
+
+    /// The case named by `text`, if given; an unknown name is an error with the likely one.
+    static func choice<T: RawRepresentable & CaseIterable>(_ text: String?, _ name: String, as _: T.Type = T.self) throws(UsageError) -> T?
+        where T.RawValue == String {
+        guard let text else { return nil }
+        return T(rawValue: try choice(text, name, in: T.allCases.map(\.rawValue)))
+    }
+
+    /// `text` when it is one of `allowed`; else an error naming them, with the likely one.
+    static func choice(_ text: String, _ name: String, in allowed: [String]) throws(UsageError) -> String {
+        guard !allowed.contains(text) else { return text }
+        let hint = closestMatch(to: text, in: allowed).map { "; did you mean \($0)?" } ?? ""
+        throw UsageError("\(name): '\(text)' is not one of \(allowed.joined(separator: ", "))\(hint)")
     }
 
     static func number<T: LosslessStringConvertible>(_ text: String?, _ name: String, as _: T.Type = T.self) throws(UsageError) -> T? {

@@ -144,13 +144,60 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(r.stdout.split(separator: "\n"), ["diag", "scan", "cdab", "qdy30a-level"], r.stderr)
     }
 
-    func testUsageErrorsExit2WithTheUsage() throws {
+    func testAUsageErrorIsOneLineAndAHint() throws {
         let r = try runCommand(Repo.vigil, ["simulate", "--tcp", "nowhere"])
         XCTAssertEqual(r.status, 2)
-        XCTAssertTrue(r.stderr.contains("--tcp nowhere: expected HOST:PORT"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("vigil simulate (--tcp HOST:PORT"), r.stderr)
-        XCTAssertEqual(try runCommand(Repo.vigil, ["frobnicate"]).status, 2)
+        XCTAssertEqual(r.stderr, "vigil simulate: --tcp nowhere: expected HOST:PORT\nSee 'vigil help simulate'.\n")
+        XCTAssertEqual(r.stdout, "", "not the whole help")
         XCTAssertEqual(try runCommand(Repo.vigil, ["help", "run"]).status, 0)
+    }
+
+    func testDidYouMeanForCommandsOptionsAndValues() throws {
+        let cases: [([String], String)] = [
+            (["stauts"], "vigil: no command 'stauts'; did you mean 'status'?\nSee 'vigil help'.\n"),
+            (["frobnicate"], "vigil: no command 'frobnicate'\nSee 'vigil help'.\n"),
+            (["diag", "raed"], "vigil: no command 'diag raed'; did you mean 'vigil diag read'?\nSee 'vigil help diag'.\n"),
+            (["diag", "read", "--tcp", "127.0.0.1:1", "--address", "0", "--type", "float"],
+             "vigil diag read: --type: 'float' is not one of bool, int16, uint16, int32, uint32, int64, uint64, float32, float64, string; did you mean float32?\nSee 'vigil help diag read'.\n"),
+            (["diag", "read", "--tcp", "127.0.0.1:1", "--register", "40001", "--adress", "0"],
+             "vigil diag read: unknown option '--adress'; did you mean --address?\nSee 'vigil help diag read'.\n"),
+            (["diag", "read", "--tcp", "127.0.0.1:1", "--address", "0", "--order", "CDAB"],
+             "vigil diag read: --order: 'CDAB' is not one of abcd, cdab, badc, dcba; did you mean cdab?\nSee 'vigil help diag read'.\n"),
+            (["run", "--log-level", "dbug"], "vigil run: --log-level: 'dbug' is not one of error, warning, info, debug; did you mean debug?\nSee 'vigil help run'.\n"),
+            (["status", "--jsn"], "vigil status: unknown option '--jsn'; did you mean --json?\nSee 'vigil help status'.\n"),
+        ]
+        for (arguments, expected) in cases {
+            let r = try runCommand(Repo.vigil, arguments)
+            XCTAssertEqual(r.status, 2, "\(arguments)")
+            XCTAssertEqual(r.stderr, expected, "\(arguments)")
+        }
+    }
+
+    func testUnknownShortOptionsAreErrorsNotWords() throws {
+        for arguments in [["status", "-x"], ["diag", "watch", "-x", "level-1"], ["values", "-q"]] {
+            let r = try runCommand(Repo.vigil, arguments)
+            XCTAssertEqual(r.status, 2, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.hasPrefix("vigil \(arguments[0...].prefix { !$0.hasPrefix("-") }.joined(separator: " ")): unknown option '-"), r.stderr)
+        }
+        XCTAssertEqual(try runCommand(Repo.vigil, ["status", "-h"]).status, 0, "-h is help")
+    }
+
+    func testEveryGroupHasHelp() throws {
+        for group in ["config", "diag", "alarm", "uplink"] {
+            for arguments in [["help", group], [group]] {
+                let r = try runCommand(Repo.vigil, arguments)
+                XCTAssertEqual(r.status, 0, "\(arguments): \(r.stderr)")
+                XCTAssertTrue(r.stdout.hasPrefix("vigil \(group) — one of:"), "\(arguments): \(r.stdout)")
+                XCTAssertTrue(r.stdout.contains("vigil \(group) "), r.stdout)
+            }
+        }
+        XCTAssertTrue(try runCommand(Repo.vigil, ["config"]).stdout.contains("vigil config check"))
+        XCTAssertTrue(try runCommand(Repo.vigil, ["diag"]).stdout.contains("vigil diag watch"))
+        for command in ["queue", "gpio", "board", "profile", "alarms", "status"] {
+            let r = try runCommand(Repo.vigil, ["help", command])
+            XCTAssertEqual(r.status, 0, command)
+            XCTAssertTrue(r.stdout.hasPrefix("vigil \(command)"), r.stdout)
+        }
     }
 }
 

@@ -32,31 +32,3 @@ public final class Diagnostics {
 
     public func absorb(_ other: [ConfigIssue]) { issues.append(contentsOf: other) }
 }
-
-/// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
-public func closestMatch(to word: String, in candidates: [String]) -> String? {
-    let lowered = word.lowercased()
-    var best: (String, Int)?
-    for candidate in candidates {
-        let distance = editDistance(lowered, candidate.lowercased())
-        if best == nil || distance < best!.1 { best = (candidate, distance) }
-    }
-    guard let (match, distance) = best else { return nil }
-    return distance <= max(2, match.count / 3) ? match : nil
-}
-
-private func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var row = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        row[0] = i
-        for j in 1...b.count {
-            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &row)
-    }
-    return previous[b.count]
-}

@@ -44,7 +44,7 @@ struct ProbeTarget {
             route = .direct(.tcp(host: host, port: port))
             return
         }
-        guard let parity = Parity(rawValue: parityText) else { throw UsageError("--parity: expected none, even or odd") }
+        let parity: Parity = try Arguments.choice(parityText, "--parity")!
         route = .direct(.rtu(SerialSettings(device: rtu!, baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits)))
     }
 
@@ -110,10 +110,7 @@ struct RegisterSelection {
         unit = try Arguments.number(a.option("--unit"), "--unit") ?? 1
         guard (0...255).contains(unit) else { throw UsageError("--unit: \(unit) is outside 0…255") }
         let tableText = try a.option("--table")
-        var table = try tableText.map { t throws(UsageError) -> RegisterTable in
-            guard let v = RegisterTable(rawValue: t) else { throw UsageError("--table: expected coil, discrete, holding or input") }
-            return v
-        } ?? .holding
+        var table: RegisterTable = try Arguments.choice(tableText, "--table") ?? .holding
         if let register: Int = try Arguments.number(a.option("--register"), "--register") {
             guard let (t, address) = PointParser.decodeManualRegister(register) else { throw UsageError("--register: \(register) is not in the manual numbering (00001–09999 coils, 10001–19999, 30001–39999, 40001–49999, or six digits)") }
             if tableText != nil && t != table { throw UsageError("--register \(register) is in the \(t.rawValue) table, not \(table.rawValue)") }
@@ -125,14 +122,8 @@ struct RegisterSelection {
         }
         guard (0...65535).contains(address) else { throw UsageError("--address: \(address) is outside 0…65535") }
         self.table = table
-        type = try a.option("--type").map { t throws(UsageError) -> ValueType in
-            guard let v = ValueType(rawValue: t) else { throw UsageError("--type: '\(t)' is not one of \(ValueType.allCases.map(\.rawValue).joined(separator: ", "))") }
-            return v
-        }
-        order = try a.option("--order").map { o throws(UsageError) -> WordOrder in
-            guard let v = WordOrder(rawValue: o) else { throw UsageError("--order: expected abcd, cdab, badc or dcba") }
-            return v
-        } ?? .abcd
+        type = try Arguments.choice(a.option("--type"), "--type")
+        order = try Arguments.choice(a.option("--order"), "--order") ?? .abcd
         count = try Arguments.number(a.option("--count"), "--count") ?? countDefault ?? (table.isBitTable ? 1 : type?.fixedRegisterCount ?? 1)
         guard (1...(table.isBitTable ? 2000 : 125)).contains(count) else { throw UsageError("--count: at most \(table.isBitTable ? 2000 : 125) per request") }
     }

@@ -36,11 +36,9 @@ struct RunCommand: Command {
     init(_ arguments: inout Arguments) throws(UsageError) {
         configPath = try arguments.option("--config") ?? ConfigLoader.defaultPath
         duration = try Arguments.number(arguments.option("--duration"), "--duration")
-        let level = try arguments.option("--log-level") ?? "info"
-        guard let parsed = Logger.Level.allCases.first(where: { $0.name == level }) else {
-            throw UsageError("--log-level: expected error, warning, info or debug")
-        }
-        logLevel = parsed
+        let names = Logger.Level.allCases.map(\.name)
+        let level = try Arguments.choice(arguments.option("--log-level") ?? "info", "--log-level", in: names)
+        logLevel = Logger.Level.allCases.first { $0.name == level }!
     }
 
     func run() -> Int32 {

@@ -37,8 +37,7 @@ struct SimulateCommand: Command {
             transport = try Self.parseTCP(endpoint)
         case (nil, let device?):
             let baud = try Arguments.number(arguments.option("--baud"), "--baud", as: Int.self) ?? 9600
-            let parityText = try arguments.option("--parity") ?? "none"
-            guard let parity = Parity(rawValue: parityText) else { throw UsageError("--parity: expected none, even or odd") }
+            let parity: Parity = try Arguments.choice(arguments.option("--parity"), "--parity") ?? .none
             let dataBits = try Arguments.number(arguments.option("--data-bits"), "--data-bits", as: Int.self) ?? 8
             let stopBits = try Arguments.number(arguments.option("--stop-bits"), "--stop-bits", as: Int.self) ?? 1
             transport = .rtu(SerialSettings(device: device, baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits))
