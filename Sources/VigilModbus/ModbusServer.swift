@@ -15,16 +15,18 @@ public enum ModbusServerReply {
 }
 
 /// A Modbus slave/server on libmodbus's server API, on TCP (many clients) or
-/// on a serial line (RTU). It runs on the calling thread until `shouldStop`
-/// returns true, calling `tick` between requests at least every `tickMs`.
+/// on a serial line (RTU, every unit id `reply` answers: see RTURequestFramer).
+/// It runs on the calling thread until `shouldStop` returns true, calling
+/// `tick` between requests at least every `tickMs`.
 /// It may be created on one thread and handed to another, but used by one at a time.
 public final class ModbusServer: @unchecked Sendable {
     private let context: OpaquePointer
     private let transport: BusTransport
     private var listenSocket: Int32 = -1
+    /// Bytes on the serial line that were no valid request (noise, a torn frame).
+    public private(set) var discardedBytes = 0
 
-    /// `unit` matters for RTU only: libmodbus's RTU server answers one unit id.
-    public init(transport: BusTransport, rtuUnit: Int = 1) throws(ModbusError) {
+    public init(transport: BusTransport) throws(ModbusError) {
         self.transport = transport
         switch transport {
         case .tcp(let host, let port):
@@ -46,7 +48,6 @@ public final class ModbusServer: @unchecked Sendable {
                 throw .openFailed(serial.device)
             }
             context = ctx
-            modbus_set_slave(ctx, Int32(rtuUnit))
             if modbus_connect(ctx) != 0 {
                 let e = CModbus_errno()
                 throw .openFailed("\(serial.device): \(String(cString: strerror(e)))")
@@ -62,23 +63,24 @@ public final class ModbusServer: @unchecked Sendable {
 
     public func run(tickMs: Int32 = 100, shouldStop: () -> Bool, tick: () -> Void,
                     reply: (_ unit: Int) -> ModbusServerReply) {
+        if case .rtu(let serial) = transport {
+            runRTU(serial, tickMs: tickMs, shouldStop: shouldStop, tick: tick, reply: reply)
+        } else {
+            runTCP(tickMs: tickMs, shouldStop: shouldStop, tick: tick, reply: reply)
+        }
+    }
+
+    private func runTCP(tickMs: Int32, shouldStop: () -> Bool, tick: () -> Void, reply: (_ unit: Int) -> ModbusServerReply) {
         var query = [UInt8](repeating: 0, count: Int(CModbus_MAX_ADU_LENGTH))
         let headerLength = Int(modbus_get_header_length(context))
         var clients: [Int32] = []
-        if case .rtu = transport { clients = [modbus_get_socket(context)] }
-        defer { if case .tcp = transport { clients.forEach { _ = Glibc.close($0) } } }
-
-        var lastTick: Int64 = .min
+        defer { clients.forEach { _ = Glibc.close($0) } }
+        var ticker = Ticker(everyMs: tickMs)
         while !shouldStop() {
-            let now = monotonicNanos()
-            if lastTick == .min || now - lastTick >= Int64(tickMs) * 1_000_000 {
-                tick()
-                lastTick = now
-            }
+            ticker.tickIfDue(tick)
             var fds = clients.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            if listenSocket >= 0 { fds.append(pollfd(fd: listenSocket, events: Int16(POLLIN), revents: 0)) }
-            let n = poll(&fds, nfds_t(fds.count), tickMs)
-            if n <= 0 { continue }
+            fds.append(pollfd(fd: listenSocket, events: Int16(POLLIN), revents: 0))
+            if poll(&fds, nfds_t(fds.count), tickMs) <= 0 { continue }
             for entry in fds where entry.revents != 0 {
                 if entry.fd == listenSocket {
                     var s = listenSocket
@@ -89,28 +91,67 @@ public final class ModbusServer: @unchecked Sendable {
                 modbus_set_socket(context, entry.fd)
                 let rc = query.withUnsafeMutableBufferPointer { modbus_receive(context, $0.baseAddress) }
                 if rc < 0 {
-                    if case .tcp = transport {
-                        Glibc.close(entry.fd)
-                        clients.removeAll { $0 == entry.fd }
-                    } else {
-                        _ = modbus_flush(context)
-                    }
+                    Glibc.close(entry.fd)
+                    clients.removeAll { $0 == entry.fd }
                     continue
                 }
-                if rc == 0 { continue } // a frame for another unit
-                let unit = Int(query[headerLength - 1])
-                switch reply(unit) {
-                case .answer(let map):
-                    _ = query.withUnsafeBufferPointer { modbus_reply(context, $0.baseAddress, rc, map.mapping) }
-                case .answerAfter(let ms, let map):
-                    usleep(useconds_t(ms * 1000))
-                    _ = query.withUnsafeBufferPointer { modbus_reply(context, $0.baseAddress, rc, map.mapping) }
-                case .exception(let code):
-                    _ = query.withUnsafeBufferPointer { modbus_reply_exception(context, $0.baseAddress, UInt32(code.rawValue)) }
-                case .silence:
-                    break
-                }
+                if rc > 0 { answer(Array(query[0..<Int(rc)]), unit: Int(query[headerLength - 1]), reply: reply) }
             }
         }
+    }
+
+    /// Reads the line itself and cuts requests by function code and CRC, so
+    /// every unit is served and a frame for another unit costs nothing.
+    private func runRTU(_ serial: SerialSettings, tickMs: Int32, shouldStop: () -> Bool, tick: () -> Void,
+                        reply: (_ unit: Int) -> ModbusServerReply) {
+        let fd = modbus_get_socket(context)
+        // 3.5 character times end a frame; a USB adapter or a pty delivers in bursts, so never under 20 ms.
+        let gapMs = max(20, Int32((35_000 * (1 + serial.dataBits + serial.stopBits + (serial.parity == .none ? 0 : 1))) / (10 * max(1, serial.baud))) + 1)
+        var framer = RTURequestFramer()
+        var chunk = [UInt8](repeating: 0, count: 512)
+        var ticker = Ticker(everyMs: tickMs)
+        while !shouldStop() {
+            ticker.tickIfDue(tick)
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&entry, 1, framer.isEmpty ? tickMs : gapMs)
+            if ready == 0 {
+                framer.silence()
+            } else if ready > 0 {
+                let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                if n > 0 { framer.append(chunk[0..<n]) }
+            }
+            while let request = framer.next() { answer(request, unit: Int(request[0]), reply: reply) }
+            discardedBytes = framer.discardedBytes
+        }
+    }
+
+    private func answer(_ query: [UInt8], unit: Int, reply: (_ unit: Int) -> ModbusServerReply) {
+        let length = Int32(query.count)
+        switch reply(unit) {
+        case .answer(let map):
+            _ = query.withUnsafeBufferPointer { modbus_reply(context, $0.baseAddress, length, map.mapping) }
+        case .answerAfter(let ms, let map):
+            usleep(useconds_t(ms * 1000))
+            _ = query.withUnsafeBufferPointer { modbus_reply(context, $0.baseAddress, length, map.mapping) }
+        case .exception(let code):
+            _ = query.withUnsafeBufferPointer { modbus_reply_exception(context, $0.baseAddress, UInt32(code.rawValue)) }
+        case .silence:
+            break
+        }
+    }
+}
+
+/// Calls `tick` at most every `everyMs`, first at once.
+private struct Ticker {
+    let everyMs: Int32
+    private var last: Int64 = .min
+
+    init(everyMs: Int32) { self.everyMs = everyMs }
+
+    mutating func tickIfDue(_ tick: () -> Void) {
+        let now = monotonicNanos()
+        guard last == .min || now - last >= Int64(everyMs) * 1_000_000 else { return }
+        tick()
+        last = now
     }
 }

@@ -106,6 +106,34 @@ final class SimulatorTests: XCTestCase {
         XCTAssertTrue((29...211).contains(Int16(bitPattern: words[2])), "\(words)")
     }
 
+    func testOneRTULineServesEveryUnitAndIgnoresOthersFrames() throws {
+        let line = try SerialLinePair()
+        let sim = try startSimulate(["--rtu", line.deviceSide, "--baud", "19200",
+                                     "--device", "1:qdy30a-level", "--device", "2:honeywell-xnx", "--device", "5:qdy30a-level"])
+        defer { sim.stop() }
+        let client = try ModbusClient(transport: .rtu(SerialSettings(device: line.agentSide, baud: 19200)), timeoutMs: 500)
+        try client.connect()
+        // A multi-drop line: requests to each detector in turn, and to a unit nobody plays (its frame must not cost the next one).
+        for round in 1...3 {
+            for unit in [1, 2, 7, 5, 1] {
+                do {
+                    let words = try client.readRegisters(unit: unit, table: .holding, address: 2, count: 2)
+                    XCTAssertNotEqual(unit, 7, "unit 7 is not simulated")
+                    if unit != 2 { XCTAssertEqual(words, [7, 2], "round \(round) unit \(unit): the level profile's unit and decimals") }
+                } catch {
+                    XCTAssertEqual(unit, 7, "round \(round) unit \(unit): \(error)")
+                }
+            }
+        }
+        // mbpoll, a client we did not write, reads each unit on the same line.
+        client.close()
+        let mbpoll = try requirePeer("mbpoll")
+        for unit in ["2", "5"] {
+            let r = try runCommand(mbpoll, ["-m", "rtu", "-b", "19200", "-P", "none", "-a", unit, "-r", "1", "-c", "2", "-1", "-o", "1", line.agentSide])
+            XCTAssertEqual(r.status, 0, "unit \(unit): \(r.stdout)\(r.stderr)")
+        }
+    }
+
     func testGasCurveCrossesBothAlarmLevelsAndReturns() {
         let values = stride(from: 0.0, through: 40.0, by: 0.5).map { SensorModel.primaryValue(kind: .combustibleGas, oel: nil, t: $0) }
         XCTAssertLessThan(values.first!, 5)

@@ -36,8 +36,7 @@ public final class Simulator: Sendable {
     }
 
     private func open() throws(ModbusError) -> ModbusServer {
-        // libmodbus's RTU server answers a single unit id: the first device's.
-        try ModbusServer(transport: transport, rtuUnit: devices.first?.unit ?? 1)
+        try ModbusServer(transport: transport)
     }
 
     private func serve(_ server: ModbusServer) {

@@ -20,7 +20,8 @@ struct SimulateCommand: Command {
 
         Values move like the real thing: gas drifting then spiking past 25 and
         50 %LEL every 40 s, a water level rising and falling, a smoke alarm bit
-        going on and off. Over RTU, libmodbus serves one unit id per line.
+        going on and off. Over RTU every --device answers on the one line, as on a
+        multi-drop RS-485 bus; frames for other units are ignored.
         """
 
     var transport: BusTransport
