@@ -117,6 +117,31 @@ final class StoreAndForwardTests: XCTestCase {
         XCTAssertEqual(receiver.counters.rejected, 1)
     }
 
+    func testTwoGatewaysSharingAReceiverKeepTheirRecordsApart() throws {
+        let dir = temporaryDirectory()
+        let receiver = try startTestReceiver(in: dir)
+        defer { receiver.stop() }
+        for gateway in ["gw-north", "gw-south"] {
+            // Both journals count from seq 1.
+            let journal = try Journal(directory: "\(dir)/\(gateway)", clock: ManualWallClock())
+            try journal.append((1...10).map { reading($0) })
+            try journal.commit()
+            let forwarder = Forwarder(journal: journal, uplink: try HTTPUplink(spec: HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/"), gateway: gateway),
+                                      gateway: gateway, flushMs: 50, deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
+            forwarder.start()
+            XCTAssertTrue(eventually { journal.cursor.acked[.telemetry] == 10 })
+            forwarder.stop()
+        }
+        let out = lines("\(dir)/out.jsonl")
+        XCTAssertEqual(out.count, 20)
+        let keys = out.map { "\($0["gateway"] as? String ?? "none")/\($0["seq"] as? Int ?? -1)" }
+        XCTAssertEqual(Set(keys).count, 20, "(gateway, seq) names each record once: \(keys)")
+        XCTAssertEqual(Set(out.compactMap { $0["gateway"] as? String }), ["gw-north", "gw-south"])
+        XCTAssertEqual(out.first?["point"] as? String, "gas", "the record's own fields follow")
+        let firstLine = try String(contentsOfFile: "\(dir)/out.jsonl", encoding: .utf8).prefix { $0 != "\n" }
+        XCTAssertTrue(firstLine.hasPrefix("{\"gateway\":\"gw-north\",\"seq\":1,"), String(firstLine))
+    }
+
     func testGzipRoundTripAndCorruptInput() throws {
         let text = Array(String(repeating: "{\"seq\":1,\"value\":23.4}\n", count: 500).utf8)
         let packed = Gzip.compress(text)

@@ -177,10 +177,19 @@ public final class Receiver: Sendable {
             state.withLock { $0.counters.heartbeats += 1 }
             return HTTPResponse(status: 200, body: "{\"ok\":true}\n")
         }
+        guard let gateway = batch.gateway else {
+            state.withLock { $0.counters.rejected += 1 }
+            return HTTPResponse(status: 400, body: "the batch names no gateway\n")
+        }
+        // Seqs count per gateway: each stored record names its own, first.
+        let prefix = Array("{\"gateway\":".utf8) + body[gateway]
         var lines: [UInt8] = []
-        lines.reserveCapacity(body.count)
+        lines.reserveCapacity(body.count + (batch.events.count + batch.readings.count) * (prefix.count + 1))
         for range in batch.events + batch.readings {
-            lines.append(contentsOf: body[range])
+            let fields = body[(range.lowerBound + 1)..<range.upperBound] // after the '{'
+            lines.append(contentsOf: prefix)
+            if fields.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) != UInt8(ascii: "}") { lines.append(UInt8(ascii: ",")) }
+            lines.append(contentsOf: fields)
             lines.append(0x0A)
         }
         // One writer at a time, and the key counts as seen only once written.

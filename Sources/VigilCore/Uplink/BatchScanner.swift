@@ -8,6 +8,8 @@ public struct BatchScanner {
         public var readings: [Range<Int>] = []
         public var events: [Range<Int>] = []
         public var heartbeat = false
+        /// The `gateway` value, a JSON string with its quotes.
+        public var gateway: Range<Int>?
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -51,6 +53,11 @@ public struct BatchScanner {
             switch key {
             case "readings": batch.readings = try elements()
             case "events": batch.events = try elements()
+            case "gateway":
+                let start = i
+                guard i < bytes.count, bytes[i] == 0x22 else { throw fail("gateway: expected a string") }
+                try value()
+                batch.gateway = start..<i
             case "heartbeat":
                 let start = i
                 try value()
@@ -65,6 +72,10 @@ public struct BatchScanner {
         }
         skipSpace()
         if i != bytes.count { throw fail("text after the batch") }
+        for range in batch.readings + batch.events where bytes[range.lowerBound] != 0x7B {
+            i = range.lowerBound
+            throw fail("a record is not an object")
+        }
         return batch
     }
 

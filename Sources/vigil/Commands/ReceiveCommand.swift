@@ -19,8 +19,10 @@ struct ReceiveCommand: Command {
           --drop-rate R        close this share of connections without an answer
 
         Checks gzip and JSON, drops batches whose Idempotency-Key it has already
-        accepted (a batch resent after a crash), answers 200. Counts go to stderr
-        every 10 s and at exit.
+        accepted (a batch resent after a crash), answers 200. Each stored record
+        names its gateway first ({"gateway":"gw-1","seq":...}): seqs count per
+        gateway, so (gateway, seq) is what identifies a record. Counts go to
+        stderr every 10 s and at exit.
         """
 
     var options = Receiver.Options()
