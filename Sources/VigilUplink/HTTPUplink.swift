@@ -9,7 +9,9 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
     public let name: String
     public let spec: HTTPUplinkSpec
     private let gateway: String
-    private let token: String?
+    /// Re-read when token_file changes: a token fixed on site is used at the next try, without a reload.
+    private var token: String?
+    private var tokenFileStamp: timespec?
     private let handle: UnsafeMutableRawPointer
 
     public struct SetupError: Error, CustomStringConvertible {
@@ -22,6 +24,7 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         self.gateway = gateway
         self.name = spec.url
         if let file = spec.tokenFile {
+            tokenFileStamp = Self.modified(file)
             do { token = trimmed(try readTextFile(file)) } catch { throw SetupError(description: "uplink.token_file: \(error)") }
             if token!.isEmpty { throw SetupError(description: "uplink.token_file: \(file) is empty") }
         } else {
@@ -59,7 +62,21 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         var retryAfter: String?
     }
 
+    private static func modified(_ path: String) -> timespec? {
+        var st = stat()
+        return stat(path, &st) == 0 ? st.st_mtim : nil
+    }
+
+    /// The token file changed since it was read: read it again (an unreadable or empty one keeps the old token).
+    private func refreshToken() {
+        guard let file = spec.tokenFile, let stamp = Self.modified(file),
+              stamp.tv_sec != tokenFileStamp?.tv_sec || stamp.tv_nsec != tokenFileStamp?.tv_nsec else { return }
+        tokenFileStamp = stamp
+        if let text = try? readTextFile(file), !trimmed(text).isEmpty { token = trimmed(text) }
+    }
+
     public func post(_ json: [UInt8], idempotencyKey: String) -> Exchange {
+        refreshToken()
         let body = spec.gzip ? Gzip.compress(json) : json
         var headers: UnsafeMutablePointer<curl_slist>?
         for header in ["Content-Type: application/json", "Idempotency-Key: \(idempotencyKey)", "Expect:"]

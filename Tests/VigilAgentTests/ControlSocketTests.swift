@@ -283,7 +283,7 @@ final class ControlSocketTests: XCTestCase {
         XCTAssertTrue(other.stdout.contains("(direct)") || other.stderr.contains("127.0.0.1:\(otherPort)"), other.stdout + other.stderr)
     }
 
-    func testUplinkTestAndDeadLettersThroughTheAgent() throws {
+    func testAWrongTokenHoldsEverythingUntilItIsFixedAndDeadLettersAreManaged() throws {
         let simPort = freeTCPPort(), receiverPort = freeTCPPort()
         let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(simPort)", "--device", "1:qdy30a-level"])
         XCTAssertTrue(sim.waitFor("serving"))
@@ -295,7 +295,7 @@ final class ControlSocketTests: XCTestCase {
         let receiver = try PeerProcess(Repo.vigil, ["receive", "--listen", "127.0.0.1:\(receiverPort)", "--out", "\(dir)/out.jsonl", "--token-file", "\(dir)/receiver-token"])
         XCTAssertTrue(receiver.waitFor("listening"))
         defer { receiver.stop() }
-        // The agent's token is wrong: every batch is refused for good and kept as a dead letter.
+        // The agent's token is wrong: 401. Nothing is set aside: the batches wait in the journal.
         let agent = try startAgent(buses: "{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(simPort) }",
                                    devices: "{ id: 'level-1', bus: 'sim', unit: 1, profile: 'qdy30a-level', interval_ms: 100 }",
                                    extra: ", uplink: { kind: 'http', url: 'http://127.0.0.1:\(receiverPort)/ingest', token_file: '\(dir)/token', flush_ms: 200 }")
@@ -303,34 +303,53 @@ final class ControlSocketTests: XCTestCase {
         func letters() -> [String] {
             (((try? agent.json(["queue", "dead-letters"])) as? [String: Any])?["letters"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         }
-        XCTAssertTrue(eventually(timeout: 10) { letters().count >= 2 }, agent.process.stderr)
+        func uplinkState() -> String? { ((try? agent.json(["status"]) as? [String: Any])?["uplink"] as? [String: Any])?["state"] as? String }
+        XCTAssertTrue(eventually(timeout: 10) { uplinkState() == "authentication refused" }, "\(uplinkState() ?? "nil") \(agent.process.stderr)")
+        XCTAssertEqual(letters(), [], "a refused token is not a refused batch")
+        XCTAssertTrue(agent.process.stderr.contains("authentication refused (HTTP 401"), agent.process.stderr)
         let refused = try agent.vigil(["uplink", "test"])
         XCTAssertEqual(refused.status, 3, refused.stdout + refused.stderr)
-        XCTAssertTrue(refused.stdout.contains("HTTP 401: refused"), refused.stdout)
+        XCTAssertTrue(refused.stdout.contains("HTTP 401"), refused.stdout)
         XCTAssertTrue(refused.stdout.contains("name resolution"), refused.stdout)
 
-        // The token is fixed on site: the test passes, and a dead letter sent again arrives.
+        // The token is fixed on site, no reload: the next try uses it and everything held arrives, from the first record.
         try "right-token\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+        XCTAssertTrue(eventually(timeout: 30) { uplinkState() == "ok" }, agent.process.stderr)
         let ok = try XCTUnwrap(try agent.json(["uplink", "test"]) as? [String: Any])
         XCTAssertEqual(ok["http_status"] as? Int, 200)
         XCTAssertEqual(ok["outcome"] as? String, "delivered")
         XCTAssertGreaterThan(ok["total_ms"] as? Double ?? 0, 0)
-        let first = try XCTUnwrap(letters().first)
-        let retry = try agent.vigil(["queue", "dead-letters", "retry", first])
+        func delivered() -> [[String: Any]] {
+            ((try? String(contentsOfFile: "\(dir)/out.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        }
+        XCTAssertTrue(eventually(timeout: 10) { delivered().contains { $0["event"] as? String == "device_online" } }, "the first event, held through the 401s")
+        XCTAssertEqual(delivered().compactMap { $0["seq"] as? Int }.min(), 1)
+
+        // Dead letters (a batch refused for its content) are listed, sent again and deleted through the agent.
+        let deadLetters = "\(agent.dir)/state/dead-letter"
+        try FileManager.default.createDirectory(atPath: deadLetters, withIntermediateDirectories: true)
+        for seq in [900001, 900002, 900003, 900004] {
+            try """
+                {"gateway":"gw-ctl","batch":"gw-ctl-\(seq)-\(seq)","readings":[{"seq":\(seq),"ts":"2026-01-01T00:00:00.000Z","device":"level-1","point":"level","value":1.5,"quality":"good"}],"events":[]}
+                """.write(toFile: "\(deadLetters)/gw-ctl-\(seq)-\(seq).json", atomically: true, encoding: .utf8)
+        }
+        XCTAssertEqual(letters().count, 4)
+        XCTAssertEqual((try agent.json(["status"]) as? [String: Any]).flatMap { ($0["uplink"] as? [String: Any])?["dead_letters"] as? Int }, 4,
+                       "counted from the directory: they survive restarts")
+        let retry = try agent.vigil(["queue", "dead-letters", "retry", "gw-ctl-900001-900001.json"])
         XCTAssertEqual(retry.status, 0, retry.stderr)
-        XCTAssertTrue(retry.stdout.contains("delivered \(first)"), retry.stdout)
-        XCTAssertFalse(letters().contains(first))
-        let parts = first.dropLast(5).split(separator: "-")
-        let (from, to) = (Int(parts[parts.count - 2])!, Int(parts[parts.count - 1])!)
-        let delivered = Set((try String(contentsOfFile: "\(dir)/out.jsonl", encoding: .utf8)).split(separator: "\n").compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["seq"] as? Int
-        })
-        XCTAssertTrue(delivered.isSuperset(of: from...to), "the refused batch's readings arrived: \(from)...\(to)")
-        let second = try XCTUnwrap(letters().first)
-        XCTAssertEqual(try agent.vigil(["queue", "dead-letters", "delete", second, "--yes"]).status, 0)
-        XCTAssertFalse(letters().contains(second))
+        XCTAssertTrue(retry.stdout.contains("delivered gw-ctl-900001-900001.json"), retry.stdout)
+        XCTAssertTrue(eventually(timeout: 5) { delivered().contains { $0["seq"] as? Int == 900001 } })
+        XCTAssertEqual(try agent.vigil(["queue", "dead-letters", "delete", "gw-ctl-900002-900002.json", "--yes"]).status, 0)
+        let all = try agent.vigil(["queue", "dead-letters", "retry", "--all"])
+        XCTAssertEqual(all.status, 0, all.stderr)
+        XCTAssertTrue(all.stdout.contains("delivered 2 dead letter(s)"), all.stdout)
+        XCTAssertTrue(eventually(timeout: 5) { Set(delivered().compactMap { $0["seq"] as? Int }).isSuperset(of: [900003, 900004]) })
+        XCTAssertEqual(letters(), [])
         XCTAssertTrue(agent.process.stderr.contains("control: uid \(getuid())"), agent.process.stderr)
-        XCTAssertTrue(agent.process.stderr.contains("deleted dead letter \(second)"), agent.process.stderr)
+        XCTAssertTrue(agent.process.stderr.contains("deleted dead letter gw-ctl-900002-900002.json"), agent.process.stderr)
     }
 
     func testGPIOShowsTheBoardsLinesAndReadsThemThroughTheRealLibgpiod() throws {

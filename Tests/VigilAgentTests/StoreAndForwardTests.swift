@@ -74,7 +74,7 @@ final class StoreAndForwardTests: XCTestCase {
         let receiver = try PeerProcess(Repo.vigil, ["receive", "--listen", "127.0.0.1:\(receiverPort)", "--out", "\(dir)/out.jsonl"])
         defer { receiver.stop() }
         XCTAssertTrue(receiver.waitFor("listening"))
-        XCTAssertTrue(eventually(timeout: 30) { self.lines("\(dir)/out.jsonl").count > 300 })
+        XCTAssertTrue(eventually(timeout: 30) { self.lines("\(dir)/out.jsonl").count > 300 }, agent.stderr)
         Thread.sleep(forTimeInterval: 1)
         let out = lines("\(dir)/out.jsonl")
         let firstTelemetry = out.firstIndex { $0["event"] == nil }!
@@ -87,34 +87,55 @@ final class StoreAndForwardTests: XCTestCase {
         XCTAssertEqual(telemetrySeqs, telemetrySeqs.sorted(), "telemetry drains in seq order")
     }
 
-    func testARefusedBatchGoesToDeadLettersAndForwardingGoesOn() throws {
+    func testOnlyAContentRefusalDeadLettersAndNeverAnEventsBatch() throws {
+        for lane in JournalLane.allCases {
+            let dir = temporaryDirectory()
+            let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
+            let alarm = Record.event(Event(timestamp: WallTime(milliseconds: fixtureEpochMs, clockSynced: true), kind: .alarmRaised, device: "gas-1"))
+            try journal.append(lane == .events ? [alarm] : (1...10).map { reading($0) })
+            try journal.commit()
+            let upstream = RefusingUplink(.rejected(reason: "HTTP 422: bad point"))
+            let forwarder = Forwarder(journal: journal, uplink: upstream, gateway: "gw", flushMs: 50,
+                                      deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
+            forwarder.start()
+            if lane == .telemetry {
+                XCTAssertTrue(eventually { forwarder.counters.deadLetters == 1 })
+                forwarder.stop()
+                XCTAssertEqual(directoryEntries("\(dir)/dead-letter"), ["gw-1-10.json"], "the telemetry batch, refused for its content")
+                XCTAssertEqual(journal.cursor.acked[.telemetry], 10, "forwarding goes on past it")
+            } else {
+                XCTAssertTrue(eventually { upstream.events > 1 }, "the events batch is tried again")
+                forwarder.stop()
+                XCTAssertEqual(forwarder.counters.deadLetters, 0)
+                XCTAssertEqual(directoryEntries("\(dir)/dead-letter"), [])
+                XCTAssertEqual(journal.cursor.acked[.events] ?? 0, 0, "the alarm stays in the journal")
+                XCTAssertTrue(forwarder.counters.lastError?.contains("kept in the journal") ?? false, forwarder.counters.lastError ?? "nil")
+            }
+        }
+    }
+
+    func testUnauthorizedIsHeldNotDeadLettered() throws {
         let dir = temporaryDirectory()
-        let tokenFile = "\(dir)/token"
-        try "right-token\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
         let receiver = try startTestReceiver(in: dir, token: "right-token")
         defer { receiver.stop() }
+        try "wrong-token\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
         var spec = HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/")
-        let journal = try Journal(directory: "\(dir)/journal")
+        spec.tokenFile = "\(dir)/token"
+        let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
         try journal.append((1...10).map { reading($0) })
         try journal.commit()
-        // No token: 401, refused for good.
         let forwarder = Forwarder(journal: journal, uplink: try HTTPUplink(spec: spec, gateway: "gw"), gateway: "gw", flushMs: 50,
                                   deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
         forwarder.start()
-        XCTAssertTrue(eventually { forwarder.counters.deadLetters == 1 })
-        forwarder.stop()
-        XCTAssertEqual(directoryEntries("\(dir)/dead-letter"), ["gw-1-10.json"])
-        XCTAssertEqual(journal.cursor.acked[.telemetry], 10, "forwarding goes on past it")
-        // With the token, the next records go through.
-        spec.tokenFile = tokenFile
-        try journal.append((11...20).map { reading($0) })
-        try journal.commit()
-        let second = Forwarder(journal: journal, uplink: try HTTPUplink(spec: spec, gateway: "gw"), gateway: "gw", flushMs: 50,
-                               deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
-        second.start()
-        XCTAssertTrue(eventually { receiver.counters.readings == 10 })
-        second.stop()
-        XCTAssertEqual(receiver.counters.rejected, 1)
+        defer { forwarder.stop() }
+        XCTAssertTrue(eventually { forwarder.counters.authenticationRefused })
+        XCTAssertEqual(forwarder.counters.deadLetters, 0)
+        XCTAssertEqual(journal.cursor.acked[.telemetry] ?? 0, 0)
+        // Fixed on site: the same forwarder reads the new token at its next try.
+        try "right-token\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+        XCTAssertTrue(eventually(timeout: 15) { receiver.counters.readings == 10 })
+        XCTAssertFalse(forwarder.counters.authenticationRefused)
+        XCTAssertEqual(receiver.counters.rejected, forwarder.counters.failures, "each 401 was one try")
     }
 
     func testTwoGatewaysSharingAReceiverKeepTheirRecordsApart() throws {
@@ -151,4 +172,19 @@ final class StoreAndForwardTests: XCTestCase {
         XCTAssertThrowsError(try Gzip.decompress(Array(packed.prefix(packed.count / 2))))
         XCTAssertThrowsError(try Gzip.decompress(Array("not gzip at all".utf8)))
     }
+}
+
+/// An upstream that answers every batch the same way, counting the events batches it saw.
+final class RefusingUplink: Uplink, @unchecked Sendable {
+    let name = "refusing"
+    private let outcome: UplinkOutcome
+    private let lock = NSLock()
+    private var eventBatches = 0
+    init(_ outcome: UplinkOutcome) { self.outcome = outcome }
+    var events: Int { lock.withLock { eventBatches } }
+    func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
+        if batch.lane == .events { lock.withLock { eventBatches += 1 } }
+        return outcome
+    }
+    func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome? { nil }
 }

@@ -70,7 +70,7 @@ final class UplinkTests: XCTestCase {
         spec.tokenFile = "\(dir)/token"
         XCTAssertEqual(try HTTPUplink(spec: spec, gateway: "gw").send(batch(), status: status), .delivered)
         try "wrong\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
-        guard case .rejected(let reason) = try HTTPUplink(spec: spec, gateway: "gw").send(batch(), status: status) else { return XCTFail() }
-        XCTAssertTrue(reason.hasPrefix("HTTP 401"), reason)
+        guard case .unauthorized(let reason) = try HTTPUplink(spec: spec, gateway: "gw").send(batch(), status: status) else { return XCTFail() }
+        XCTAssertTrue(reason.hasPrefix("authentication refused (HTTP 401"), reason)
     }
 }

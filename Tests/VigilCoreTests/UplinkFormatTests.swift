@@ -11,7 +11,14 @@ final class UplinkFormatTests: XCTestCase {
         XCTAssertEqual(UplinkOutcome.forHTTP(status: 503, retryAfter: "Wed, 21 Oct 2026 07:28:00 GMT", body: ""), .retry(afterMs: nil, reason: "HTTP 503"))
         XCTAssertEqual(UplinkOutcome.forHTTP(status: 408, retryAfter: nil, body: ""), .retry(afterMs: nil, reason: "HTTP 408"))
         XCTAssertEqual(UplinkOutcome.forHTTP(status: 400, retryAfter: nil, body: "bad field"), .rejected(reason: "HTTP 400: bad field"))
-        XCTAssertEqual(UplinkOutcome.forHTTP(status: 401, retryAfter: nil, body: ""), .rejected(reason: "HTTP 401"))
+        XCTAssertEqual(UplinkOutcome.forHTTP(status: 422, retryAfter: nil, body: ""), .rejected(reason: "HTTP 422"))
+        XCTAssertEqual(UplinkOutcome.forHTTP(status: 413, retryAfter: nil, body: ""), .rejected(reason: "HTTP 413"))
+        // Credentials, not content: held and retried until the token is fixed.
+        for status in [401, 403, 407] {
+            XCTAssertEqual(UplinkOutcome.forHTTP(status: status, retryAfter: nil, body: ""), .unauthorized(reason: "authentication refused (HTTP \(status))"))
+        }
+        // A wrong URL is a setting to fix, not data to throw away.
+        XCTAssertEqual(UplinkOutcome.forHTTP(status: 404, retryAfter: nil, body: ""), .retry(afterMs: nil, reason: "HTTP 404"))
     }
 
     func testBatchJSONIsTheDocumentedContract() throws {

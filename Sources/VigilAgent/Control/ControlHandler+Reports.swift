@@ -31,9 +31,9 @@ extension ControlHandler {
         return StatusReport(
             version: vigilVersion, gateway: config.gateway.id, board: config.gateway.board?.name,
             uptimeSeconds: Double(mono - daemon.startedAt) / 1e9, config: config.file, buses: buses, devices: devices, queue: queue(),
-            uplink: StatusReport.Uplink(name: daemon.forwarder.uplink.name, state: daemon.forwarder.isHealthy ? "ok" : "retrying",
+            uplink: StatusReport.Uplink(name: daemon.forwarder.uplink.name, state: daemon.forwarder.isHealthy ? "ok" : f.authenticationRefused ? "authentication refused" : "retrying",
                                         lastSuccess: f.lastSuccess?.iso8601, lastError: f.lastError, backoffMs: f.backoffMs,
-                                        batchesDelivered: f.batchesDelivered, recordsDelivered: f.recordsDelivered, deadLetters: f.deadLetters),
+                                        batchesDelivered: f.batchesDelivered, recordsDelivered: f.recordsDelivered, deadLetters: daemon.forwarder.deadLettersOnDisk),
             watchdog: StatusReport.Watchdog(lastFeedSecondsAgo: watchdog.lastFeed.map { Double(mono - $0) / 1e9 },
                                             hardwareDevice: config.watchdog.device, stuckParts: watchdog.stuck),
             alarms: activeAlarms(), outputs: outputs())
@@ -55,7 +55,7 @@ extension ControlHandler {
         return StatusReport.Queue(pendingEvents: s.pending[.events] ?? 0, pendingTelemetry: s.pending[.telemetry] ?? 0, bytes: s.bytes,
                                   oldestPendingAgeSeconds: daemon.forwarder.oldestPendingMs.map { Double(now - $0) / 1000 },
                                   droppedEvents: s.dropped[.events] ?? 0, droppedTelemetry: s.dropped[.telemetry] ?? 0,
-                                  corruptRecords: s.corruptRecords, lastSeq: s.lastSeq)
+                                  corruptRecords: s.corruptRecords, lastSeq: s.lastSeq, writeError: daemon.journal.writeError)
     }
 
     /// The next records the forwarder will send, events first, read from disk.
@@ -85,32 +85,50 @@ extension ControlHandler {
         }
     }
 
-    /// list; retry NAME (POST it again: its batch id keeps it from being counted twice); delete NAME.
+    /// list; retry NAME (POST it again: its batch id keeps it from being counted twice); retry-all; delete NAME.
     func deadLetters(_ request: ControlRequest, peer: String) -> [UInt8] {
-        guard request.command != "dead-letters" else {
-            return ControlServer.encode(ControlReply(result: DeadLetterReport(directory: deadLetterDirectory, letters: deadLetterList())))
+        func report(_ done: String? = nil) -> [UInt8] {
+            ControlServer.encode(ControlReply(result: DeadLetterReport(directory: deadLetterDirectory, letters: deadLetterList(), done: done)))
+        }
+        switch request.command {
+        case "dead-letters": return report()
+        case "dead-letters.retry-all":
+            let names = deadLetterList().map(\.name)
+            for (i, name) in names.enumerated() {
+                if let why = retryDeadLetter(name, peer: peer) {
+                    return failure("sent \(i) of \(names.count) again; stopped at \(why)", ControlCode.failed)
+                }
+            }
+            return report("delivered \(names.count) dead letter(s)")
+        default: break
         }
         guard let name = request.name, !name.contains("/"), deadLetterList().contains(where: { $0.name == name }) else {
             return failure("no dead letter \"\(request.name ?? "")\" in \(deadLetterDirectory)", ControlCode.usage)
         }
-        let path = "\(deadLetterDirectory)/\(name)"
         if request.command == "dead-letters.delete" {
-            do { try FileSystem.remove(path) } catch { return failure("\(error)", ControlCode.failed) }
+            do { try FileSystem.remove("\(deadLetterDirectory)/\(name)") } catch { return failure("\(error)", ControlCode.failed) }
             log.warning("control: \(peer) deleted dead letter \(name)")
-            return ControlServer.encode(ControlReply(result: DeadLetterReport(directory: deadLetterDirectory, letters: deadLetterList(), done: "deleted \(name)")))
+            return report("deleted \(name)")
         }
-        guard case .http(let spec) = daemon.config.uplink else { return failure("the uplink is not http: nowhere to retry to", ControlCode.usage) }
+        if let why = retryDeadLetter(name, peer: peer) { return failure(why, ControlCode.failed) }
+        return report("delivered \(name)")
+    }
+
+    /// POSTs one dead letter again and removes it once delivered; the reason when it was not.
+    private func retryDeadLetter(_ name: String, peer: String) -> String? {
+        guard case .http(let spec) = daemon.config.uplink else { return "the uplink is not http: nowhere to retry to" }
+        let path = "\(deadLetterDirectory)/\(name)"
         let body: [UInt8]
-        do { body = try readFileBytes(path) } catch { return failure("\(error)", ControlCode.failed) }
+        do { body = try readFileBytes(path) } catch { return "\(error)" }
         let uplink: HTTPUplink
-        do { uplink = try HTTPUplink(spec: spec, gateway: daemon.config.gateway.id) } catch { return failure("uplink: \(error)", ControlCode.failed) }
+        do { uplink = try HTTPUplink(spec: spec, gateway: daemon.config.gateway.id) } catch { return "uplink: \(error)" }
         let key = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
         let exchange = uplink.post(body, idempotencyKey: key)
         log.warning("control: \(peer) retried dead letter \(name): \(exchange.outcome)")
         guard exchange.outcome == UplinkOutcome.delivered else {
-            return failure("dead letter \(name): \(exchange.error ?? exchange.httpStatus.map { "HTTP \($0)" } ?? "not delivered"); kept", ControlCode.failed)
+            return "dead letter \(name): \(exchange.error ?? exchange.httpStatus.map { "HTTP \($0)" } ?? "not delivered"); kept"
         }
-        do { try FileSystem.remove(path) } catch { return failure("\(error)", ControlCode.failed) }
-        return ControlServer.encode(ControlReply(result: DeadLetterReport(directory: deadLetterDirectory, letters: deadLetterList(), done: "delivered \(name)")))
+        do { try FileSystem.remove(path) } catch { return "\(error)" }
+        return nil
     }
 }

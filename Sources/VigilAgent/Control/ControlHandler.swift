@@ -35,7 +35,7 @@ public final class ControlHandler: Sendable {
         case "alarm.ack": return acknowledge(request, peer: peer)
         case "queue": return ControlServer.encode(ControlReply(result: queue()))
         case "queue.peek": return peek(request.count ?? 10)
-        case "dead-letters", "dead-letters.retry", "dead-letters.delete": return deadLetters(request, peer: peer)
+        case "dead-letters", "dead-letters.retry", "dead-letters.retry-all", "dead-letters.delete": return deadLetters(request, peer: peer)
         case "uplink.test": return uplinkTest()
         case "gpio": return ControlServer.encode(ControlReply(result: gpio()))
         case "gpio.set", "gpio.reset": return setOutput(request, peer: peer)
@@ -179,6 +179,7 @@ public final class ControlHandler: Sendable {
             switch e.outcome {
             case .delivered: outcome = "delivered"
             case .retry(_, let reason): outcome = "would retry: \(reason)"
+            case .unauthorized(let reason): outcome = "would wait for a valid token, retrying: \(reason)"
             case .rejected(let reason): outcome = "refused: \(reason)"
             }
             return ControlServer.encode(ControlReply(result: UplinkTestReport(url: spec.url, httpStatus: e.httpStatus, outcome: outcome, error: e.error,

@@ -77,6 +77,8 @@ public struct StatusReport: Codable, Sendable {
         public var droppedTelemetry: UInt64
         public var corruptRecords: UInt64
         public var lastSeq: UInt64
+        /// Why the journal refuses records now (a full disk), nil while it takes them.
+        public var writeError: String?
     }
     public struct Uplink: Codable, Sendable {
         public var name: String

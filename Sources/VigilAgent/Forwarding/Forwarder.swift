@@ -14,6 +14,8 @@ public struct ForwarderCounters: Sendable, Equatable {
     /// Failed attempts since the last delivery, and since when (monotonic ns).
     public var failuresInARow = 0
     public var failingSince: Int64?
+    /// The last failure was the upstream refusing our credentials.
+    public var authenticationRefused = false
 }
 
 /// Reads the journal from disk and sends it upstream in batches, alarms and
@@ -64,6 +66,9 @@ public final class Forwarder: Sendable {
 
     public var counters: ForwarderCounters { countersState.withLock { $0 } }
 
+    /// Dead letters waiting in their directory: survives restarts, unlike the counter of this run's.
+    public var deadLettersOnDisk: Int { directoryEntries(deadLetterDirectory).filter { $0.hasSuffix(".json") }.count }
+
     /// False while the uplink fails and batches wait for a retry.
     public var isHealthy: Bool { counters.backoffMs == 0 }
 
@@ -92,7 +97,7 @@ public final class Forwarder: Sendable {
         let stats = journal.stats
         return GatewayStatus(uptimeSeconds: (monotonicNanos() - startedAt) / 1_000_000_000, pending: stats.pending,
                              oldestPendingMs: oldestPendingMs, dropped: stats.dropped, corruptRecords: stats.corruptRecords,
-                             deadLetters: counters.deadLetters, devices: statusProvider())
+                             deadLetters: deadLettersOnDisk, devices: statusProvider())
     }
 
     private func run() {
@@ -205,10 +210,17 @@ public final class Forwarder: Sendable {
         case .delivered:
             acknowledge(batch)
             countersState.withLock { $0.batchesDelivered += 1; $0.recordsDelivered += batch.records.count; $0.backoffMs = 0
-                $0.lastSuccess = SystemClock.shared.now() }
+                $0.lastSuccess = SystemClock.shared.now(); $0.authenticationRefused = false }
             return .delivered
         case .retry(let afterMs, let reason):
+            countersState.withLock { $0.authenticationRefused = false }
             return .retry(afterMs: afterMs, reason: reason)
+        case .unauthorized(let reason):
+            countersState.withLock { $0.authenticationRefused = true }
+            return .retry(afterMs: nil, reason: reason)
+        case .rejected(let reason) where batch.lane == .events:
+            // Alarms are never set aside: the lane waits, loudly, until the upstream takes them.
+            return .retry(afterMs: nil, reason: "events batch \(batch.id) refused (\(reason)); kept in the journal")
         case .rejected(let reason):
             // Kept, counted and visible, and forwarding goes on.
             let path = "\(deadLetterDirectory)/\(batch.id).json"

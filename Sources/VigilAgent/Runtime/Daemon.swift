@@ -139,8 +139,11 @@ extension Daemon {
         let online = states.filter { $0 == .online }.count, offline = states.filter { $0 == .offline }.count
         let stats = journal.stats
         let f = forwarder.counters
-        let uplink = forwarder.isHealthy ? "uplink ok" : "uplink retrying (\(f.lastError ?? "?"))"
-        return "\(agent.config.devices.filter(\.enabled).count) devices: \(online) online, \(offline) offline; queue \(stats.pending.values.reduce(0, +)); \(uplink)"
+        let uplink = forwarder.isHealthy ? "uplink ok"
+            : f.authenticationRefused ? "uplink: AUTHENTICATION REFUSED, fix the token (\(f.lastError ?? "?"))"
+            : "uplink retrying (\(f.lastError ?? "?"))"
+        let disk = journal.writeError.map { "; JOURNAL WRITE FAILING: \($0)" } ?? ""
+        return "\(agent.config.devices.filter(\.enabled).count) devices: \(online) online, \(offline) offline; queue \(stats.pending.values.reduce(0, +)); \(uplink)\(disk)"
     }
 }
 

@@ -6,9 +6,11 @@ import VigilCore
 /// journal (events fsynced at once, telemetry by the committer's group
 /// commit) and wakes the forwarder when events became durable.
 ///
-/// It also runs the alarm engine, once the readings have their seqs: an alarm
-/// event names the reading that raised it, and goes to the events lane,
-/// fsynced at once, within the same pipeline round as that reading.
+/// It also runs the alarm engine on every reading, whatever the disk does:
+/// alarms, their log lines and the relays come first. An alarm event names the
+/// reading that raised it and goes to the events lane, fsynced at once; when
+/// the disk refuses, the journal holds it in memory until the disk takes it
+/// (`Journal.take`), and counts what it cannot hold.
 public final class JournalSink: RecordSink {
     public let journal: Journal
     private let committer: JournalCommitter
@@ -19,6 +21,7 @@ public final class JournalSink: RecordSink {
     private let outputs: OutputController?
     /// The newest value of every point, and recent alarms, for the control socket.
     public let latest = LatestValues()
+    private let repeatedErrors = RepeatLimiter(intervalSeconds: 60)
 
     public init(journal: Journal, committer: JournalCommitter, log: Logger, alarmRules: [AlarmRule] = [], outputs: OutputController? = nil,
                 onDurable: @escaping @Sendable () -> Void) {
@@ -40,30 +43,36 @@ public final class JournalSink: RecordSink {
     public func accept(batches: [[Record]]) {
         let records = batches.flatMap { $0 }
         let before = journal.durableSeq
-        do {
-            guard let seqs = try journal.append(records) else { return }
-            committer.appended()
-            latest.record(records)
-            let now = monotonicNanos() / 1_000_000
-            let (alarmEvents, active) = alarms.withLock { engine in
-                (zip(seqs, records).flatMap { seq, record -> [Event] in
-                    guard case .reading(let reading) = record else { return [] }
-                    return engine.process(reading, seq: seq, nowMs: now)
-                }, engine.active)
-            }
-            if !alarmEvents.isEmpty {
-                alarmEvents.forEach(logAlarm)
-                // The relays switch before the fsync: a valve does not wait on the disk.
-                let switched = outputs?.update(active: active, at: SystemClock.shared.now()) ?? []
-                let events = (alarmEvents + switched).map { Record.event($0) }
-                try journal.append(events)
-                latest.record(events)
-            }
-        } catch {
-            // A full or failing disk: these records are lost; say so loudly.
-            log.error("journal: cannot write \(records.count) records: \(error)")
+        latest.record(records)
+        let seqs = append(records, lane: "readings")
+        let now = monotonicNanos() / 1_000_000
+        let (alarmEvents, active) = alarms.withLock { engine in
+            (records.indices.flatMap { i -> [Event] in
+                guard case .reading(let reading) = records[i] else { return [] }
+                return engine.process(reading, seq: seqs.map { $0.lowerBound + UInt64(i) }, nowMs: now)
+            }, engine.active)
         }
+        var events: [Event] = []
+        if !alarmEvents.isEmpty {
+            alarmEvents.forEach(logAlarm)
+            // The relays switch before the fsync: a valve does not wait on the disk.
+            let switched = outputs?.update(active: active, at: SystemClock.shared.now()) ?? []
+            events = alarmEvents + switched
+            latest.record(events.map { Record.event($0) })
+        }
+        append(events.map { Record.event($0) }, lane: "events")
         if journal.durableSeq != before { onDurable() }
+    }
+
+    /// Hands records to the journal; a refusing disk is said once a minute.
+    @discardableResult
+    private func append(_ records: [Record], lane what: String) -> ClosedRange<UInt64>? {
+        let taken = journal.take(records)
+        if let error = taken.writeError,
+           let line = repeatedErrors.admit(key: what, message: "journal: cannot write \(what): \(error); held in memory, alarms still evaluated") {
+            log.error(line)
+        }
+        return taken.seqs
     }
 
     /// An operator acknowledges an alarm (a latched one clears if its condition
@@ -82,8 +91,8 @@ public final class JournalSink: RecordSink {
     public func write(_ events: [Event]) {
         guard !events.isEmpty else { return }
         let records = events.map { Record.event($0) }
-        do { try journal.append(records) } catch { log.error("journal: cannot write \(events.count) events: \(error)") }
         latest.record(records)
+        append(records, lane: "events")
         onDurable()
     }
 

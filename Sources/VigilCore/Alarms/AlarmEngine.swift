@@ -50,7 +50,7 @@ public struct AlarmRule: Sendable, Equatable {
 /// Decides alarms at the edge from readings: setpoints with hysteresis
 /// (deadband), on and off delays, latching until acknowledged, and rate of
 /// rise. A bad reading never raises (or clears) a threshold alarm. Runs on the
-/// journal writer's thread, after the readings have their seqs.
+/// journal writer's thread, whether or not the journal took the readings.
 public struct AlarmEngine: Sendable {
     enum Phase: Sendable, Equatable {
         case normal
@@ -95,8 +95,9 @@ public struct AlarmEngine: Sendable {
         }.map(\.rule).sorted { $0.key < $1.key }
     }
 
-    /// Feeds one reading; returns the events it causes. `nowMs` is monotonic.
-    public mutating func process(_ reading: Reading, seq: UInt64, nowMs: Int64) -> [Event] {
+    /// Feeds one reading; returns the events it causes. `nowMs` is monotonic;
+    /// `seq` is the reading's in the journal, nil when the journal could not take it.
+    public mutating func process(_ reading: Reading, seq: UInt64?, nowMs: Int64) -> [Event] {
         guard let keys = byPoint["\(reading.device)/\(reading.point)"] else { return [] }
         // Bad or stale readings, and readings in warm-up, inhibit or calibration, decide nothing.
         guard reading.quality == .good, reading.mode == nil, let value = Self.number(reading.value) else { return [] }
@@ -128,7 +129,7 @@ public struct AlarmEngine: Sendable {
         return events
     }
 
-    private func step(_ state: inout State, measured v: Double, nowMs: Int64, reading: Reading, seq: UInt64) -> Event? {
+    private func step(_ state: inout State, measured v: Double, nowMs: Int64, reading: Reading, seq: UInt64?) -> Event? {
         let rule = state.rule
         let rising = rule.level != .low && rule.level != .lowlow
         let condition = rising ? v >= rule.setpoint : v <= rule.setpoint
@@ -153,14 +154,14 @@ public struct AlarmEngine: Sendable {
         return nil
     }
 
-    private func raise(_ state: inout State, _ v: Double, _ reading: Reading, _ seq: UInt64) -> Event {
+    private func raise(_ state: inout State, _ v: Double, _ reading: Reading, _ seq: UInt64?) -> Event {
         state.phase = .active
         state.acked = false
         state.conditionGone = false
         return event(.alarmRaised, state.rule, value: v, time: reading.timestamp, seq: seq)
     }
 
-    private func clearAlarm(_ state: inout State, _ v: Double, _ reading: Reading, _ seq: UInt64) -> Event {
+    private func clearAlarm(_ state: inout State, _ v: Double, _ reading: Reading, _ seq: UInt64?) -> Event {
         state.phase = .normal
         state.acked = false
         return event(.alarmCleared, state.rule, value: v, time: reading.timestamp, seq: seq)

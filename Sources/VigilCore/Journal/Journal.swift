@@ -11,6 +11,9 @@ public struct JournalOptions: Sendable, Equatable {
     /// Group commit: telemetry is fsynced at most this long after it was appended.
     public var commitMs: Int = 200
     public var segmentBytes: Int = 4 * 1024 * 1024
+    /// Encoded readings held in memory while the disk refuses writes; beyond
+    /// this, new readings are dropped (counted). Events are always held.
+    public var maxUnwrittenBytes: Int = 4 * 1024 * 1024
     /// Test hook (`VIGIL_JOURNAL_TRACE`): after every fsync of a segment, a
     /// line `lane path size durable_seq records` is appended here, so a crash
     /// test knows what was accepted and can cut files back as a power cut would.
@@ -76,6 +79,7 @@ public final class Journal: Sendable {
         var cursor: JournalCursor
         var nextSeq: UInt64
         var telemetryUnsyncedSince: Int64?
+        var writeError: String?
     }
     private let state: Mutex<State>
     /// The cursor file, one writer at a time: the forwarder (acks) and the writer (drops) both update it.
@@ -116,9 +120,12 @@ public final class Journal: Sendable {
         let highest = max(cursor.seqFloor, lanes.values.map(\.lastSeq).max() ?? 0, cursor.acked.values.max() ?? 0)
         for (name, lane) in lanes { lane.deleteAcknowledged(through: cursor.acked[name] ?? 0) }
         self.recovery = report
+        // The events lane keeps a segment open from the start: an alarm on a disk
+        // that has filled up since is held in memory, never refused for want of a file.
+        try? lanes[.events]!.openSegment(firstSeq: highest + 1)
         let cursorMissing = !cursorFile.exists
         self.cursorFile = Mutex(cursorFile)
-        self.state = Mutex(State(lanes: lanes, cursor: cursor, nextSeq: highest + 1, telemetryUnsyncedSince: nil))
+        self.state = Mutex(State(lanes: lanes, cursor: cursor, nextSeq: highest + 1, telemetryUnsyncedSince: nil, writeError: nil))
         // A new journal gets its cursor at once, so a missing one later means damage.
         if report.corruptRecords > 0 || report.cursorProblem != nil || cursorMissing { try writeCursor() }
     }
@@ -129,15 +136,29 @@ public final class Journal: Sendable {
     /// this returns; telemetry only by a commit, which is the caller's to
     /// arrange by `nextCommitDeadline` — in the agent a thread of its own
     /// (`JournalCommitter`) does it, while the writer goes on.
-    /// Returns the seqs given, in order.
+    /// Returns the seqs given, in order; throws when the disk refused the
+    /// write (the records are taken all the same: see `take`).
     @discardableResult
     public func append(_ records: [Record]) throws(FileError) -> ClosedRange<UInt64>? {
-        guard !records.isEmpty else { return nil }
+        let taken = take(records)
+        if let error = taken.writeError { throw error }
+        return taken.seqs
+    }
+
+    /// `append` for a writer that goes on whatever the disk does (the agent):
+    /// every record gets a seq; a write the disk refuses (a full disk) leaves
+    /// the records encoded in memory, written by the next append or commit
+    /// that succeeds, and comes back as `writeError`. On ENOSPC the oldest
+    /// telemetry is dropped to make room, as the quota does. Readings beyond
+    /// `options.maxUnwrittenBytes` in memory, and records no segment could
+    /// take, are not kept: counted as dropped, like every other loss.
+    public func take(_ records: [Record]) -> (seqs: ClosedRange<UInt64>?, writeError: FileError?) {
+        guard !records.isEmpty else { return (nil, nil) }
         let now = monotonicNanos()
-        let (range, syncEvents, droppedAny) = try state.withLock { (s) throws(FileError) -> (ClosedRange<UInt64>, Bool, Bool) in
+        var (range, syncEvents, droppedAny, failure) = state.withLock { s -> (ClosedRange<UInt64>, Bool, Bool, FileError?) in
             let first = s.nextSeq
             let events = s.lanes[.events]!, telemetry = s.lanes[.telemetry]!
-            var hasEvents = false, hasTelemetry = false
+            var hasEvents = false, hasTelemetry = false, droppedAny = false
             // Runs of one lane at a time, in order: seqs follow the records.
             // Looked at through the buffer's address: the array's subscript would copy each record.
             var kinds = [Bool]()
@@ -150,13 +171,26 @@ public final class Journal: Sendable {
                     }
                 }
             }
+            let holdingTooMuch = telemetry.unwrittenBytes > options.maxUnwrittenBytes
             var i = records.startIndex
             while i < records.endIndex {
                 let isEvent = kinds[i]
                 var end = i + 1
                 while end < records.endIndex && kinds[end] == isEvent { end += 1 }
-                if isEvent { hasEvents = true } else { hasTelemetry = true }
-                try (isEvent ? events : telemetry).append(records[i..<end], firstSeq: s.nextSeq)
+                let lane = isEvent ? events : telemetry
+                do throws(FileError) {
+                    if !isEvent && holdingTooMuch { throw FileError(operation: "hold in memory", path: directory, errno: ENOSPC) }
+                    do throws(FileError) { try lane.append(records[i..<end], firstSeq: s.nextSeq) } catch {
+                        // Events come first: old telemetry makes room for their segment.
+                        guard isEvent, error.errno == ENOSPC, dropOldestTelemetry(&s) else { throw error }
+                        try lane.append(records[i..<end], firstSeq: s.nextSeq)
+                    }
+                    if isEvent { hasEvents = true } else { hasTelemetry = true }
+                } catch {
+                    // Not taken: their seqs stay unused, and the loss is counted.
+                    s.cursor.dropped[lane.name, default: 0] += UInt64(end - i)
+                    droppedAny = true
+                }
                 s.nextSeq += UInt64(end - i)
                 i = end
             }
@@ -164,18 +198,46 @@ public final class Journal: Sendable {
                 s.telemetryUnsyncedSince = now
             }
             // Into the page cache now, onto the disk at the group commit.
-            try s.lanes[.telemetry]!.writeBuffered()
-            let dropped = enforceQuota(&s)
-            return (first...(s.nextSeq - 1), hasEvents, dropped)
+            var failure: FileError?
+            do throws(FileError) { try writeBufferedMakingRoom(&s) } catch { failure = error }
+            if enforceQuota(&s) { droppedAny = true }
+            if let failure { s.writeError = "\(failure)" }
+            return (first...(s.nextSeq - 1), hasEvents, droppedAny, failure)
         }
-        if syncEvents { try sync([.events]) }
-        if droppedAny { try writeCursor() }
-        return range
+        if syncEvents && failure == nil {
+            do throws(FileError) { try sync([.events]) } catch { failure = error }
+        }
+        if droppedAny { try? writeCursor() }
+        return (range, failure)
     }
+
+    /// Hands buffered telemetry to the kernel; on a full disk, drops the
+    /// oldest telemetry segment (counted) and tries once more.
+    private func writeBufferedMakingRoom(_ s: inout State) throws(FileError) {
+        let telemetry = s.lanes[.telemetry]!
+        do throws(FileError) { try telemetry.writeBuffered() } catch {
+            guard error.errno == ENOSPC, dropOldestTelemetry(&s) else { throw error }
+            try telemetry.writeBuffered()
+        }
+    }
+
+    /// Frees a full disk: the oldest telemetry segment goes, its unacknowledged records counted.
+    private func dropOldestTelemetry(_ s: inout State) -> Bool {
+        guard let lost = s.lanes[.telemetry]!.dropOldest(unacknowledgedAfter: s.cursor.acked[.telemetry] ?? 0) else { return false }
+        s.cursor.dropped[.telemetry, default: 0] += lost
+        return true
+    }
+
+    /// Why the disk refuses the journal's writes now ("No space left on device"), nil while it takes them.
+    public var writeError: String? { state.withLock { $0.writeError } }
 
     /// When telemetry must next be fsynced, on the monotonic clock; nil when nothing waits.
     public var nextCommitDeadline: Int64? {
-        state.withLock { s in s.telemetryUnsyncedSince.map { $0 + Int64(options.commitMs) * 1_000_000 } }
+        state.withLock { s in
+            // A refused write is retried within a second, events included (nothing else may come to write them).
+            if s.writeError != nil, s.lanes.values.contains(where: \.hasUnsyncedRecords) { return monotonicNanos() + 1_000_000_000 }
+            return s.telemetryUnsyncedSince.map { $0 + Int64(options.commitMs) * 1_000_000 }
+        }
     }
 
     /// Fsyncs both lanes now.
@@ -191,7 +253,12 @@ public final class Journal: Sendable {
         let (points, unsyncedSince) = try state.withLock { (s) throws(FileError) -> ([(JournalLane, Lane.SyncPoint)], Int64?) in
             var points: [(JournalLane, Lane.SyncPoint)] = []
             for name in lanes where s.lanes[name]!.hasUnsyncedRecords {
-                if let point = try s.lanes[name]!.syncPoint() { points.append((name, point)) }
+                do throws(FileError) {
+                    if let point = try s.lanes[name]!.syncPoint() { points.append((name, point)) }
+                } catch {
+                    s.writeError = "\(error)"
+                    throw error
+                }
             }
             let since = s.telemetryUnsyncedSince
             if committingTelemetry { s.telemetryUnsyncedSince = nil }
@@ -200,6 +267,7 @@ public final class Journal: Sendable {
         do throws(FileError) {
             for (_, point) in points { try point.file.dataSync() }
         } catch {
+            state.withLock { $0.writeError = "\(error)" }
             // Not durable: the next commit tries again.
             if committingTelemetry, let unsyncedSince {
                 state.withLock { s in s.telemetryUnsyncedSince = min(s.telemetryUnsyncedSince ?? .max, unsyncedSince) }
@@ -207,6 +275,7 @@ public final class Journal: Sendable {
             throw error
         }
         state.withLock { s in
+            if !points.isEmpty { s.writeError = nil }
             for (name, point) in points { s.lanes[name]!.markDurable(point) }
             s.cursor.seqFloor = max(s.cursor.seqFloor, s.lanes.values.map(\.durableSeq).max() ?? 0)
         }

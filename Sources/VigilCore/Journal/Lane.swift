@@ -46,6 +46,8 @@ final class Lane {
     }
 
     private var bufferedBytes: Int { buffer?.count ?? 0 }
+    /// Encoded but not yet handed to the kernel: what a refusing disk leaves in memory.
+    var unwrittenBytes: Int { bufferedBytes }
     var totalBytes: Int { segments.reduce(0) { $0 + $1.size } + bufferedBytes }
     var hasUnsyncedRecords: Bool { bufferedBytes > 0 || (segments.last.map { $0.size > durableSize } ?? false) }
     var lastSeq: UInt64 { segments.last?.lastSeq ?? 0 }
@@ -151,15 +153,23 @@ final class Lane {
     /// new segment whenever the current one is full. The encoder and buffer
     /// are moved into locals between segment starts: per record, no property
     /// access (a class's stored property is checked for exclusive access).
+    ///
+    /// Throws only when there is no segment to encode into and none can be
+    /// started (nothing of `records` is taken then). A segment that cannot be
+    /// rotated (a full disk) grows past `segmentBytes` until one can.
     func append(_ records: ArraySlice<Record>, firstSeq: UInt64) throws(FileError) {
         var seq = firstSeq
         var i = records.startIndex
         while i < records.endIndex {
+            var rotationFailed = false
             if current == nil || (segments.last!.size + bufferedBytes >= segmentBytes) {
-                try startSegment(firstSeq: seq)
+                do throws(FileError) { try startSegment(firstSeq: seq) } catch {
+                    if current == nil { throw error }
+                    rotationFailed = true
+                }
             }
             var encoder = self.encoder.take()!, buffer = self.buffer.take()!
-            let room = segmentBytes - segments.last!.size
+            let room = rotationFailed ? Int.max : segmentBytes - segments.last!.size
             let before = buffer.count
             var count = 0, newest = segments.last!.newestMs
             // Elements through the buffer's address: borrowed, where the array's subscript copies.
@@ -181,10 +191,22 @@ final class Lane {
         }
     }
 
+    /// Starts a segment now unless one is open (seqs from `firstSeq` on go in it).
+    func openSegment(firstSeq: UInt64) throws(FileError) {
+        if current == nil { try startSegment(firstSeq: firstSeq) }
+    }
+
     /// Hands what is buffered to the kernel (no fsync: not yet accepted).
+    ///
+    /// A write that fails (a full disk) may have written part of the bytes: the
+    /// file is cut back to its size before, and the buffer kept whole for the
+    /// next try, so no frame is ever half on disk or written twice.
     func writeBuffered() throws(FileError) {
         guard let current, let bytes = buffer?.bytes, !bytes.isEmpty else { return }
-        try current.write(bytes)
+        do throws(FileError) { try current.write(bytes) } catch {
+            try? current.truncate(to: segments[segments.count - 1].size)
+            throw error
+        }
         segments[segments.count - 1].size += bytes.count
         buffer?.removeAll()
     }
@@ -230,9 +252,14 @@ final class Lane {
         if current != nil { try sync() }
         let path = "\(directory)/\(JournalFormat.segmentName(firstSeq: firstSeq))"
         let file = try POSIXFile(path: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_APPEND)
-        try file.write(JournalFormat.segmentHeader(firstSeq: firstSeq))
-        try file.dataSync()
-        try FileSystem.syncDirectory(directory)
+        do throws(FileError) {
+            try file.write(JournalFormat.segmentHeader(firstSeq: firstSeq))
+            try file.dataSync()
+            try FileSystem.syncDirectory(directory)
+        } catch {
+            try? FileSystem.remove(path) // a full disk: no half-made segment left behind
+            throw error
+        }
         current = file
         encoder?.reset()
         segments.append(SegmentInfo(firstSeq: firstSeq, lastSeq: 0, records: 0, size: JournalFormat.segmentHeaderSize, newestMs: 0, path: path))

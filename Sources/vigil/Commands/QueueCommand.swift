@@ -9,23 +9,26 @@ struct QueueCommand: Command {
         vigil queue peek [N]                     the next N records to be sent (default 10), events first
         vigil queue dead-letters                 batches the upstream refused for good
         vigil queue dead-letters retry NAME      post one again (it keeps its batch id)
+        vigil queue dead-letters retry --all     post them all again, oldest first, stopping at the first failure
         vigil queue dead-letters delete NAME --yes
         \(ControlOptions.usage)
         """
 
-    enum Action { case stats, peek(Int), deadLetters, retry(String), delete(String) }
+    enum Action { case stats, peek(Int), deadLetters, retry(String), retryAll, delete(String) }
     var options: ControlOptions
     var action: Action
 
     init(_ arguments: inout Arguments) throws(UsageError) {
         options = try ControlOptions(&arguments)
-        let yes = arguments.flag("--yes")
+        let yes = arguments.flag("--yes"), all = arguments.flag("--all")
         switch arguments.positional() {
         case nil: action = .stats
         case "peek": action = .peek(try Arguments.number(arguments.positional(), "N") ?? 10)
         case "dead-letters":
             switch arguments.positional() {
             case nil: action = .deadLetters
+            case "retry" where all:
+                action = .retryAll
             case "retry":
                 guard let name = arguments.positional() else { throw UsageError("which dead letter? (see vigil queue dead-letters)") }
                 action = .retry(name)
@@ -54,9 +57,10 @@ struct QueueCommand: Command {
             return options.run(request, as: QueuePeekReport.self) { r in
                 r.records.isEmpty ? "nothing pending" : r.records.map(\.json).joined(separator: "\n")
             }
-        case .deadLetters, .retry, .delete:
+        case .deadLetters, .retry, .retryAll, .delete:
             var request = ControlRequest("dead-letters")
             if case .retry(let name) = action { request.command = "dead-letters.retry"; request.name = name }
+            if case .retryAll = action { request.command = "dead-letters.retry-all" }
             if case .delete(let name) = action { request.command = "dead-letters.delete"; request.name = name }
             return options.run(request, as: DeadLetterReport.self) { r in
                 var t = Table("NAME", "BYTES", "REFUSED AT")

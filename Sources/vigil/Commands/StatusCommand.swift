@@ -35,6 +35,9 @@ struct StatusCommand: Command {
         let q = s.queue
         out += "journal   \(q.pendingEvents) events and \(q.pendingTelemetry) readings pending, \(q.bytes / 1024) KiB, oldest \(age(q.oldestPendingAgeSeconds)); "
         out += "dropped \(q.droppedEvents) events, \(q.droppedTelemetry) readings; \(q.corruptRecords) corrupt; last seq \(q.lastSeq)\n"
+        if let error = q.writeError {
+            out += "          \(error.contains("No space") ? "DISK FULL" : "WRITE FAILING"): \(error); new readings are dropped and counted, alarms still evaluated\n"
+        }
         let u = s.uplink
         out += "uplink    \(u.name): \(u.state)\(u.state == "ok" ? "" : ", next try in \(u.backoffMs) ms"); last success \(u.lastSuccess ?? "never"); "
         out += "\(u.batchesDelivered) batches, \(u.recordsDelivered) records delivered; \(u.deadLetters) dead letters\(u.lastError.map { "; last error: \($0)" } ?? "")\n"

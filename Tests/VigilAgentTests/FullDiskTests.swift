@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+import VigilTestSupport
+
+/// A state_dir on a filesystem that fills up: the gas alarm is still raised,
+/// logged and, once the disk takes it, delivered; readings wait in memory.
+final class FullDiskTests: XCTestCase {
+    func testAFullDiskStopsNoAlarm() throws {
+        let state = try smallFilesystem("4m", for: self)
+        let port = freeTCPPort()
+        // 9 s into the curve: gas passes 25 %LEL about 6 s later.
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--start-at", "9"])
+        XCTAssertTrue(sim.waitFor("serving"))
+        defer { sim.stop() }
+        let dir = temporaryDirectory()
+        try """
+            { gateway: { id: 'gw-full', state_dir: '\(state)/vigil' },
+              buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port) }],
+              devices: [{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 50 }],
+              journal: { max_bytes: 268435456 },
+              control: { socket: '\(dir)/control.sock' },
+              uplink: { kind: 'stdout' } }
+            """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
+        let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
+        defer { agent.stop() }
+        XCTAssertTrue(agent.waitFor("is online"), agent.stderr)
+        // Fill what is left of the filesystem.
+        let fill = try runCommand("/bin/dd", ["if=/dev/zero", "of=\(state)/filler", "bs=64k"])
+        XCTAssertNotEqual(fill.status, 0, "dd stops at a full disk")
+        XCTAssertTrue(fill.stderr.contains("No space left"), fill.stderr)
+
+        // The alarm is raised and logged though nothing reaches the disk.
+        XCTAssertTrue(agent.waitFor("ALARM raised: gas-1 gas high", timeout: 20), agent.stderr)
+        XCTAssertTrue(agent.stderr.contains("journal: cannot write readings: "), agent.stderr)
+        let environment = ["VIGIL_SOCKET": "\(dir)/control.sock"]
+        let queue = try runCommand(Repo.vigil, ["queue", "--json"], environment: environment)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(queue.stdout.utf8)) as? [String: Any], queue.stderr)
+        XCTAssertTrue((report["write_error"] as? String)?.contains("No space left") == true, "\(report)")
+        XCTAssertTrue(try runCommand(Repo.vigil, ["status"], environment: environment).stdout.contains("DISK FULL"))
+        let errorLines = agent.stderr.split(separator: "\n").filter { $0.contains("journal: cannot write readings") }
+        XCTAssertEqual(errorLines.count, 1, "once a minute, not once a poll")
+        XCTAssertFalse(agent.stdout.contains("\"alarm_raised\""), "not on disk yet, so not forwarded yet")
+        let pendingBefore = agent.stdout.split(separator: "\n").count
+
+        // Room again: the held alarm event is written and forwarded, and the write error clears.
+        try FileManager.default.removeItem(atPath: "\(state)/filler")
+        XCTAssertTrue(eventually(timeout: 10) { agent.stdout.contains("\"event\":\"alarm_raised\"") }, agent.stdout.suffix(2000) + agent.stderr)
+        let raised = agent.stdout.split(separator: "\n").first { $0.contains("\"event\":\"alarm_raised\"") && $0.contains("\"point\":\"gas\"") }
+        XCTAssertNotNil(raised, agent.stdout.suffix(3000) + "")
+        var after: [String: Any] = [:]
+        XCTAssertTrue(eventually(timeout: 5) {
+            let q = try? runCommand(Repo.vigil, ["queue", "--json"], environment: environment)
+            after = (q.flatMap { try? JSONSerialization.jsonObject(with: Data($0.stdout.utf8)) as? [String: Any] }) ?? ["write_error": "?"]
+            return after["write_error"] == nil
+        }, "\(after)")
+        // Nothing was lost: the readings of the full disk waited in memory and went upstream after it.
+        XCTAssertEqual(after["dropped_telemetry"] as? Int, 0, "\(after)")
+        XCTAssertEqual(after["dropped_events"] as? Int, 0, "\(after)")
+        let seqs = agent.stdout.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["seq"] as? Int }
+        XCTAssertGreaterThan(seqs.count, pendingBefore)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+@testable import VigilCore
+import VigilTestSupport
+
+/// The journal on a disk that fills up (a real tmpfs): old telemetry makes
+/// room, what cannot be written waits in memory up to a bound, nothing is
+/// half-written, and every record lost is counted.
+final class JournalFullDiskTests: XCTestCase {
+    var disk = ""
+    var options = JournalOptions()
+    var appended = 0
+    let alarm = Record.event(Event(timestamp: WallTime(milliseconds: fixtureEpochMs, clockSynced: true), kind: .alarmRaised, device: "gas-1"))
+
+    override func setUpWithError() throws {
+        disk = try smallFilesystem("1m", for: self)
+        options.segmentBytes = 64 * 1024
+        options.maxUnwrittenBytes = 64 * 1024
+        appended = 0
+    }
+
+    /// Appends batches of 500 readings; returns the write errors.
+    func append(_ journal: Journal, batches: Int) -> [FileError] {
+        (0..<batches).compactMap { _ in
+            defer { appended += 500 }
+            let taken = journal.take((0..<500).map { reading(appended + $0) })
+            XCTAssertNotNil(taken.seqs, "every record gets a seq")
+            return taken.writeError
+        }
+    }
+
+    func fillTheDisk() throws {
+        FileManager.default.createFile(atPath: "\(disk)/filler", contents: nil)
+        let filler = try XCTUnwrap(FileHandle(forWritingAtPath: "\(disk)/filler"))
+        while (try? filler.write(contentsOf: Data(count: 4096))) != nil {}
+        try filler.close()
+    }
+
+    /// Closes, reopens, and checks that nothing is torn and that on disk + dropped is everything appended.
+    func checkEveryRecordIsOnDiskOrCounted(_ journal: Journal, events: Int) throws {
+        try journal.close()
+        let reopened = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
+        XCTAssertTrue(reopened.recovery.isClean, reopened.recovery.summary)
+        XCTAssertEqual(try readAll(reopened, .events).count, events, "every alarm was kept")
+        let readings = try readAll(reopened, .telemetry)
+        let dropped = reopened.cursor.dropped[.telemetry] ?? 0
+        XCTAssertEqual(UInt64(readings.count) + dropped, UInt64(appended), "\(readings.count) on disk, \(dropped) dropped, \(appended) appended")
+        let seqs = readings.map(\.seq)
+        XCTAssertEqual(seqs, seqs.sorted())
+        XCTAssertEqual(Set(seqs).count, seqs.count, "no seq twice")
+    }
+
+    func testTheJournalFillingTheDiskDropsItsOldestTelemetryAndGoesOn() throws {
+        let journal = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
+        XCTAssertEqual(append(journal, batches: 200).map(\.errno), [], "room is made: no write fails")
+        XCTAssertGreaterThan(journal.cursor.dropped[.telemetry] ?? 0, 0, "the oldest telemetry went, counted")
+        // An alarm on the full disk: telemetry makes room for the events' segment too.
+        XCTAssertNil(journal.take([alarm]).writeError)
+        XCTAssertEqual(journal.cursor.dropped[.events] ?? 0, 0)
+        try checkEveryRecordIsOnDiskOrCounted(journal, events: 1)
+    }
+
+    func testWithNothingOldToDropReadingsWaitInMemoryUpToABoundAndAlarmsAlways() throws {
+        let journal = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
+        XCTAssertEqual(append(journal, batches: 1).count, 0)
+        try fillTheDisk()
+        let errors = append(journal, batches: 100)
+        XCTAssertFalse(errors.isEmpty, "the disk refused writes")
+        XCTAssertTrue(errors.allSatisfy { $0.errno == ENOSPC }, "\(errors)")
+        XCTAssertTrue(journal.writeError?.contains("No space left") ?? false, journal.writeError ?? "nil")
+        XCTAssertGreaterThan(journal.cursor.dropped[.telemetry] ?? 0, 0, "beyond the bound, readings are dropped and counted")
+        // An alarm now: held in memory, not dropped.
+        XCTAssertNotNil(journal.take([alarm]).seqs)
+        XCTAssertEqual(journal.cursor.dropped[.events] ?? 0, 0)
+        // Room again: the next commit writes what waited; the write error clears.
+        try FileManager.default.removeItem(atPath: "\(disk)/filler")
+        try journal.commit()
+        XCTAssertNil(journal.writeError)
+        try checkEveryRecordIsOnDiskOrCounted(journal, events: 1)
+    }
+}
