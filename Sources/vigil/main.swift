@@ -83,6 +83,8 @@ enum Unmatched {
 }
 
 func main() -> Int32 {
+    // A peer that goes away (an agent closing a refused connection, `| head`) is an error to report, not a silent death.
+    signal(SIGPIPE, SIG_IGN)
     let words = Array(CommandLine.arguments.dropFirst())
     guard let first = words.first, first != "--help", first != "-h" else {
         printHelp()

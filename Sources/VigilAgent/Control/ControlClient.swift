@@ -35,6 +35,9 @@ public struct ControlClient: Sendable {
             throw Failure(description: "cannot reach the agent at \(socket): \(reason)\(hint)", code: ControlCode.failed)
         }
         defer { close(fd) }
+        // A scan of a whole line takes under a minute; an agent that says nothing for two is not answering.
+        var timeout = timeval(tv_sec: 120, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let body: Data
@@ -45,6 +48,7 @@ public struct ControlClient: Sendable {
         while !reply.contains(0x0A) {
             let n = read(fd, &chunk, chunk.count)
             if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN { throw Failure(description: "the agent at \(socket) did not answer within 120 s", code: ControlCode.failed) }
             if n <= 0 { throw Failure(description: "the agent closed the connection without answering", code: ControlCode.failed) }
             reply += chunk[0..<n]
         }

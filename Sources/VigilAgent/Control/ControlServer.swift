@@ -7,17 +7,26 @@ import VigilCore
 /// Serves the control socket: a Unix stream socket (mode 0660, group `vigil`
 /// when that group exists) taking one JSON request per line. Accepts on a
 /// thread of its own, answers each connection on another, so a slow device
-/// probe never holds up `vigil status`.
+/// probe never holds up `vigil status`. Nobody can lock it: a request must
+/// arrive whole within `requestSeconds` of its first byte, an idle connection
+/// is closed after `idleSeconds`, a reply that cannot be sent within
+/// `sendSeconds` is given up, and when every slot is taken the connection idle
+/// the longest makes room for the new one.
 public final class ControlServer: Sendable {
     public let path: String
     private let handler: ControlHandler
     private let listener: Int32
     private let thread: SupervisedThread
     private let log: Logger?
-    private let connections = Atomic<Int>(0)
+    /// The open connections: when each last did something, and whether a reply is being made.
+    private let clients = Mutex<[Int32: Client]>([:])
+    private struct Client { var lastActivity: Int64; var busy: Bool }
     /// The socket file this server created: at stop it is removed only if still there.
     private let inode: UInt64
     static let maxConnections = 16
+    static let requestSeconds = 5
+    static let idleSeconds = 30
+    static let sendSeconds = 5
 
     public init(path: String, group: String?, handler: ControlHandler, supervisor: SupervisorService?, log: Logger?) throws(FileError) {
         let directory = directoryName(of: path)
@@ -59,36 +68,74 @@ public final class ControlServer: Sendable {
             let fd = accept(listener, nil, nil)
             guard fd >= 0 else { continue }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            if connections.add(1, ordering: .relaxed).newValue > Self.maxConnections {
-                connections.subtract(1, ordering: .relaxed)
-                writeAll(fd, Self.encode(ControlReply<String>(error: "too many control connections", code: ControlCode.failed)))
+            guard admit(fd) else {
+                writeAll(fd, Self.encode(ControlReply<String>(error: "too many control connections, all busy; try again", code: ControlCode.failed)))
                 close(fd)
                 continue
             }
             DedicatedThread(name: "control conn") { [self] in
                 serve(fd)
+                // Out of the registry first, so no one shuts down a reused descriptor.
+                clients.withLock { _ = $0.removeValue(forKey: fd) }
                 close(fd)
-                connections.subtract(1, ordering: .relaxed)
             }.startDetached()
         }
     }
 
-    /// One connection: requests and replies, a line each, until the client closes.
+    /// Registers a new connection; at the limit, ends the one idle the longest
+    /// (its thread sees the shutdown and leaves). False when all are busy.
+    private func admit(_ fd: Int32) -> Bool {
+        clients.withLock { all in
+            if all.count >= Self.maxConnections {
+                guard let oldest = all.filter({ !$0.value.busy }).min(by: { $0.value.lastActivity < $1.value.lastActivity })?.key else { return false }
+                shutdown(oldest, Int32(SHUT_RDWR))
+                all[oldest]?.busy = true // on its way out: not chosen twice
+            }
+            all[fd] = Client(lastActivity: monotonicNanos(), busy: false)
+            return true
+        }
+    }
+
+    private func mark(_ fd: Int32, busy: Bool) {
+        clients.withLock { all in
+            guard all[fd] != nil else { return }
+            all[fd]!.busy = busy
+            all[fd]!.lastActivity = monotonicNanos()
+        }
+    }
+
+    /// One connection: requests and replies, a line each, until the client
+    /// closes, stalls mid-request, or stays idle too long.
     private func serve(_ fd: Int32) {
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var sendTimeout = timeval(tv_sec: Self.sendSeconds, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
         let peer = Self.peer(fd)
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
+        var deadline = monotonicNanos() + Int64(Self.idleSeconds) * 1_000_000_000
         while true {
+            let left = deadline - monotonicNanos()
+            if left <= 0 {
+                if !buffer.isEmpty { writeAll(fd, Self.encode(ControlReply<String>(error: "request not complete within \(Self.requestSeconds) s", code: ControlCode.usage))) }
+                return
+            }
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&entry, 1, Int32(min(left / 1_000_000, 1000)))
+            if ready < 0 && errno != EINTR { return }
+            if ready <= 0 { continue }
             let n = read(fd, &chunk, chunk.count)
             if n <= 0 { return }
+            // A request's clock starts at its first byte: trickling does not extend it.
+            if buffer.isEmpty { deadline = monotonicNanos() + Int64(Self.requestSeconds) * 1_000_000_000 }
             buffer += chunk[0..<n]
             if buffer.count > 1 << 20 { writeAll(fd, Self.encode(ControlReply<String>(error: "request too long", code: ControlCode.usage))); return }
             while let newline = buffer.firstIndex(of: 0x0A) {
                 let line = Array(buffer[..<newline])
                 buffer.removeSubrange(...newline)
+                mark(fd, busy: true)
                 writeAll(fd, reply(to: line, peer: peer))
+                mark(fd, busy: false)
+                deadline = monotonicNanos() + Int64(buffer.isEmpty ? Self.idleSeconds : Self.requestSeconds) * 1_000_000_000
             }
         }
     }
