@@ -22,7 +22,7 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         if let error = CCurl_load() { throw SetupError(description: "uplink: cannot load libcurl: \(String(cString: error))") }
         self.spec = spec
         self.gateway = gateway
-        self.name = spec.url
+        self.name = redactedURL(spec.url)
         if let file = spec.tokenFile {
             tokenFileStamp = Self.modified(file)
             do { token = trimmed(try readTextFile(file)) } catch { throw SetupError(description: "uplink.token_file: \(error)") }

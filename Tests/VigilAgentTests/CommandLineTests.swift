@@ -144,6 +144,22 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(r.stdout.split(separator: "\n"), ["diag", "scan", "cdab", "qdy30a-level"], r.stderr)
     }
 
+    func testATokenInTheURLIsNeverLoggedAndPlainHTTPIsWarned() throws {
+        let dir = temporaryDirectory()
+        try "t0ken\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+        chmod("\(dir)/token", 0o600)
+        let config = try write("""
+            { gateway: { id: 'gw', state_dir: '\(dir)/state' }, buses: [], devices: [],
+              uplink: { kind: 'http', url: 'http://192.0.2.1:9/api/v1/A1B2C3/telemetry?access_token=zz9', token_file: '\(dir)/token', timeout_ms: 300, flush_ms: 100 } }
+            """, to: "vigil.json5")
+        let agent = try PeerProcess(Repo.vigil, ["run", "--config", config, "--duration", "2"])
+        XCTAssertTrue(eventually(timeout: 15) { !agent.process.isRunning })
+        agent.stop()
+        XCTAssertTrue(agent.stderr.contains("the token is sent over plain http"), agent.stderr)
+        XCTAssertTrue(agent.stderr.contains("/api/v1/<redacted>/telemetry?access_token=<redacted>"), agent.stderr)
+        XCTAssertFalse(agent.stderr.contains("zz9") || agent.stderr.contains("A1B2C3"), agent.stderr)
+    }
+
     func testAUsageErrorIsOneLineAndAHint() throws {
         let r = try runCommand(Repo.vigil, ["simulate", "--tcp", "nowhere"])
         XCTAssertEqual(r.status, 2)

@@ -409,6 +409,7 @@ final class ControlSocketTests: XCTestCase {
         let dir = temporaryDirectory()
         try """
             { uplink: { kind: 'http', url: 'https://gw:s3cret@ingest.example.net/v1', token_file: '/etc/vigil/token' },
+              mirror: 'https://tb.example.net/api/v1/A1B2C3/telemetry?access_token=zz9&site=north',
               password: 'hunter2' }
             """.write(toFile: "\(dir)/v.json5", atomically: true, encoding: .utf8)
         let r = try runCommand(Repo.vigil, ["bundle", "--config", "\(dir)/v.json5", "--out", "\(dir)/b.tar.gz", "--socket", "\(dir)/none.sock"])
@@ -418,6 +419,8 @@ final class ControlSocketTests: XCTestCase {
         let config = try String(contentsOfFile: "\(dir)/\(folder)/config.json5", encoding: .utf8)
         XCTAssertFalse(config.contains("s3cret"), config)
         XCTAssertFalse(config.contains("hunter2"), config)
+        XCTAssertFalse(config.contains("zz9") || config.contains("A1B2C3"), "tokens in a URL's path or query: \(config)")
+        XCTAssertTrue(config.contains("site=north"), config)
         XCTAssertTrue(config.contains("token_file: '/etc/vigil/token'"), "a path is not a secret: \(config)")
         let notes = try String(contentsOfFile: "\(dir)/\(folder)/NOTES.txt", encoding: .utf8)
         XCTAssertTrue(notes.contains("the agent did not answer"), notes)

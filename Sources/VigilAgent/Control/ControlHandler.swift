@@ -182,7 +182,7 @@ public final class ControlHandler: Sendable {
             case .unauthorized(let reason): outcome = "would wait for a valid token, retrying: \(reason)"
             case .rejected(let reason): outcome = "refused: \(reason)"
             }
-            return ControlServer.encode(ControlReply(result: UplinkTestReport(url: spec.url, httpStatus: e.httpStatus, outcome: outcome, error: e.error,
+            return ControlServer.encode(ControlReply(result: UplinkTestReport(url: redactedURL(spec.url), httpStatus: e.httpStatus, outcome: outcome, error: e.error,
                                                                               nameLookupMs: e.nameLookupSeconds * 1000, connectMs: e.connectSeconds * 1000,
                                                                               tlsMs: e.tlsSeconds * 1000, totalMs: e.seconds * 1000)))
         } catch {

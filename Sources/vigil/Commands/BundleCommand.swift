@@ -98,7 +98,7 @@ struct BundleCommand: Command {
     }
 
     /// Credentials out: the value of any key naming a password, secret or
-    /// token (a token *file* is a path, kept), and user:password@ in URLs.
+    /// token (a token *file* is a path, kept), and in URLs what `redactedURL` hides.
     static func redact(_ text: String) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             var l = String(line)
@@ -107,9 +107,14 @@ struct BundleCommand: Command {
                !lower[..<colon].contains("_file") {
                 l = String(l[...colon]) + " \"<redacted>\","
             }
-            if let scheme = l.firstRange(of: "://"), let at = l[scheme.upperBound...].firstIndex(of: "@"),
-               !l[scheme.upperBound..<at].contains("/") {
-                l.replaceSubrange(scheme.upperBound..<at, with: "<redacted>")
+            // Every URL on the line, as status and logs show it.
+            var searchFrom = l.startIndex
+            while let scheme = l[searchFrom...].firstRange(of: "://") {
+                let start = l[..<scheme.lowerBound].lastIndex { !($0.isLetter || $0 == "+" || $0 == ".") }.map { l.index(after: $0) } ?? l.startIndex
+                let end = l[scheme.upperBound...].firstIndex { $0 == "\"" || $0 == "'" || $0 == " " || $0 == "," } ?? l.endIndex
+                let shown = redactedURL(String(l[start..<end]))
+                l.replaceSubrange(start..<end, with: shown)
+                searchFrom = l.index(start, offsetBy: shown.count)
             }
             return l
         }.joined(separator: "\n")

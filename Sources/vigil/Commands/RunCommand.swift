@@ -69,7 +69,17 @@ func makeUplink(_ config: VigilConfig, log: Logger) throws -> any Uplink {
     case .stdout:
         return StdoutUplink()
     case .http(let spec):
-        if spec.insecure { log.warning("uplink \(spec.url): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
+        if spec.tokenFile != nil, spec.url.lowercased().hasPrefix("http://"), !isLoopback(spec.url) {
+            log.warning("uplink \(redactedURL(spec.url)): the token is sent over plain http: anyone on the path can read it; use https")
+        }
+        if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
         return try HTTPUplink(spec: spec, gateway: config.gateway.id)
     }
+}
+
+/// `http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`: a token to a local relay never crosses a wire.
+func isLoopback(_ url: String) -> Bool {
+    let afterScheme = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
+    let host = afterScheme.split(separator: "@").last.map(String.init) ?? afterScheme
+    return host.hasPrefix("127.") || host.hasPrefix("localhost") || host.hasPrefix("[::1]")
 }
