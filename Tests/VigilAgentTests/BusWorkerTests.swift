@@ -104,7 +104,8 @@ final class BusWorkerTests: XCTestCase {
         defer { responder.stop() }
         XCTAssertTrue(responder.waitFor("ready"))
         let sink = CollectingSink()
-        let w = worker(.rtu(SerialSettings(device: line.agentSide, baud: 9600)), intervalMs: 100, timeoutMs: 300, sink: sink)
+        // Never offline here (so not demoted to a poll every 10 s): the garbage itself is what is tested.
+        let w = worker(.rtu(SerialSettings(device: line.agentSide, baud: 9600)), intervalMs: 100, offlineAfter: 1000, timeoutMs: 300, sink: sink)
         w.start()
         defer { w.stop() }
         XCTAssertTrue(eventually(timeout: 20) { sink.readings(of: "dev1", point: "gas").count >= 6 }, "the worker keeps polling")

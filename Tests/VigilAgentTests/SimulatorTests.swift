@@ -74,6 +74,31 @@ final class SimulatorTests: XCTestCase {
         XCTAssertFalse(sink.events.contains { $0.kind == .deviceOffline && $0.device == "busy" }, "a device that answers with exceptions is there")
     }
 
+    func testASilentDeviceIsDemotedSoItsBusMatesKeepTheirRate() throws {
+        let port = freeTCPPort()
+        let sim = try startSimulate(["--tcp", "127.0.0.1:\(port)", "--device", "1:qdy30a-level", "--device", "4:generic-smoke:silent"])
+        defer { sim.stop() }
+        let config = try loadedConfig("""
+            { gateway: { id: 'gw' }, buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port), timeout_ms: 400, retries: 0 }],
+              devices: [
+                { id: 'level', bus: 'sim', unit: 1, profile: 'qdy30a-level', interval_ms: 100 },
+                { id: 'dead', bus: 'sim', unit: 4, profile: 'generic-smoke', interval_ms: 100, offline_after: 2 },
+              ] }
+            """)
+        let sink = CollectingSink()
+        let agent = Agent(config: config, sink: sink)
+        agent.start()
+        defer { agent.stop() }
+        XCTAssertTrue(eventually { sink.events.contains { $0.kind == .deviceOffline && $0.device == "dead" } })
+        let (levelBefore, deadBefore) = (sink.readings(of: "level", point: "level").count, sink.readings(of: "dead", point: "alarm").count)
+        Thread.sleep(forTimeInterval: 3)
+        let levelPolls = sink.readings(of: "level", point: "level").count - levelBefore
+        let deadPolls = sink.readings(of: "dead", point: "alarm").count - deadBefore
+        // Undemoted, every cycle would wait out a 400 ms timeout: about 6 polls of 'level' in 3 s instead of 30.
+        XCTAssertGreaterThanOrEqual(levelPolls, 20, "the healthy device keeps (nearly) its 100 ms rate")
+        XCTAssertLessThanOrEqual(deadPolls, 1, "the silent one is asked every 10 s")
+    }
+
     func testMbpollSeesTheSameRegistersAsVigil() throws {
         let mbpoll = try requirePeer("mbpoll")
         let port = freeTCPPort()

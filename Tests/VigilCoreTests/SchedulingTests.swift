@@ -18,6 +18,17 @@ final class SchedulingTests: XCTestCase {
         XCTAssertEqual(s.overruns, 3)
     }
 
+    func testPostponingMovesToALaterSlotWithoutCountingOverruns() {
+        var s = FixedRateSchedule(intervalNanos: 100, firstDue: 1000)
+        s.postpone(until: 1250)
+        XCTAssertEqual(s.nextDue, 1300, "the first slot at or after 1250")
+        XCTAssertEqual(s.overruns, 0)
+        s.postpone(until: 1200)
+        XCTAssertEqual(s.nextDue, 1300, "never earlier")
+        s.advance(now: 1310)
+        XCTAssertEqual(s.nextDue, 1400)
+    }
+
     func testBackoffDoublesUpToItsCap() {
         var b = Backoff(initialMs: 250, capMs: 1000)
         XCTAssertEqual((0..<5).map { _ in b.next() / 1_000_000 }, [250, 500, 1000, 1000, 1000])

@@ -53,6 +53,8 @@ public final class BusWorker: Sendable {
     private let probes = Mutex<[PendingProbe]>([])
     /// The last requests and answers on this bus (`vigil diag frames`).
     public let frames: FrameLog
+    /// How often an offline device is still asked (or its own interval, if longer).
+    static let demotedIntervalNanos: Int64 = 10_000_000_000
 
     public init(bus: BusSpec, devices: [DeviceSpec], sink: any RecordSink, clock: SystemClock = .shared,
                 supervisor: SupervisorService? = nil, log: Logger? = nil) {
@@ -124,7 +126,12 @@ public final class BusWorker: Sendable {
             poll(&polled[next], link: &link)
             polls += 1
             let before = polled[next].schedule.overruns
-            polled[next].schedule.advance(now: monotonicNanos())
+            let finished = monotonicNanos()
+            polled[next].schedule.advance(now: finished)
+            if polled[next].health.state == .offline {
+                // Demoted: a silent device costs its bus-mates a timeout per poll, so it is asked less often until it answers.
+                polled[next].schedule.postpone(until: finished + Self.demotedIntervalNanos)
+            }
             let skipped = polled[next].schedule.overruns - before
             let id = polled[next].spec.id
             countersState.withLock { c in
@@ -186,7 +193,7 @@ public final class BusWorker: Sendable {
             log?.info("device \(device.spec.id) (bus \(bus.id), unit \(device.spec.unit)) is online")
         case .wentOffline(let reason)?:
             records.append(.event(Event(timestamp: time, kind: .deviceOffline, device: device.spec.id, bus: bus.id, detail: reason)))
-            log?.warning("device \(device.spec.id) (bus \(bus.id), unit \(device.spec.unit)) is offline: \(reason)")
+            log?.warning("device \(device.spec.id) (bus \(bus.id), unit \(device.spec.unit)) is offline: \(reason); asked every \(max(10, device.spec.intervalMs / 1000)) s until it answers")
         case nil:
             break
         }

@@ -20,6 +20,13 @@ public struct FixedRateSchedule: Sendable {
             nextDue += missed * intervalNanos
         }
     }
+
+    /// Moves the next poll to the first slot at or after `time` (a demoted
+    /// device): slots passed over on purpose are not overruns.
+    public mutating func postpone(until time: Int64) {
+        guard time > nextDue else { return }
+        nextDue += (time - nextDue + intervalNanos - 1) / intervalNanos * intervalNanos
+    }
 }
 
 /// Exponential backoff for reconnects: doubles from `initial` up to `cap`.
