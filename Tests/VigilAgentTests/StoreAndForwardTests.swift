@@ -174,16 +174,20 @@ final class StoreAndForwardTests: XCTestCase {
     }
 }
 
-/// An upstream that answers every batch the same way, counting the events batches it saw.
+/// An upstream that answers every batch the same way, counting the events batches and the records it saw.
 final class RefusingUplink: Uplink, @unchecked Sendable {
     let name = "refusing"
     private let outcome: UplinkOutcome
     private let lock = NSLock()
-    private var eventBatches = 0
+    private var eventBatches = 0, recordCount = 0
     init(_ outcome: UplinkOutcome) { self.outcome = outcome }
     var events: Int { lock.withLock { eventBatches } }
+    var records: Int { lock.withLock { recordCount } }
     func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
-        if batch.lane == .events { lock.withLock { eventBatches += 1 } }
+        lock.withLock {
+            if batch.lane == .events { eventBatches += 1 }
+            recordCount += batch.records.count
+        }
         return outcome
     }
     func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome? { nil }

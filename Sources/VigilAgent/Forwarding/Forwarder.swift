@@ -45,6 +45,8 @@ public final class Forwarder: Sendable {
     /// read it: the head of the backlog (a segment's times cannot say where
     /// inside it the acknowledgement stands).
     private let oldestPendingState = Mutex<[JournalLane: Int64]>([:])
+    /// Per lane, the highest seq of an undecodable record already counted.
+    private let countedUndecodable = Mutex<[JournalLane: UInt64]>([:])
 
     public init(journal: Journal, uplink: any Uplink, gateway: String, batchMaxRecords: Int = 500, batchMaxBytes: Int = 256 * 1024,
                 flushMs: Int = 1000, heartbeatSeconds: Int? = nil, deadLetterDirectory: String, log: Logger,
@@ -181,6 +183,13 @@ public final class Forwarder: Sendable {
         let inFlight = cursor.inFlight[lane].flatMap { $0.lowerBound > acked ? $0 : nil }
         do {
             var records = try reader.read(after: acked, through: inFlight?.upperBound ?? .max, maxRecords: batchMaxRecords)
+            // Records lost to a damaged dictionary entry: counted once (a batch may be read again), reported upstream.
+            let lost = countedUndecodable.withLock { counted in
+                let new = reader.undecodableSeqs.filter { $0 > counted[lane, default: 0] }
+                if let last = new.last { counted[lane] = last }
+                return UInt64(new.count)
+            }
+            journal.countCorrupt(lost)
             oldestPendingState.withLock { $0[lane] = records.first?.record.timestamp.milliseconds }
             if records.isEmpty { return nil }
             if let inFlight {

@@ -228,6 +228,13 @@ public final class Journal: Sendable {
         return true
     }
 
+    /// Records found unreadable after recovery (by the forwarder's reads):
+    /// counted with the corrupt ones, durable at the next cursor write.
+    public func countCorrupt(_ count: UInt64) {
+        guard count > 0 else { return }
+        state.withLock { $0.cursor.corruptRecords += count }
+    }
+
     /// Why the disk refuses the journal's writes now ("No space left on device"), nil while it takes them.
     public var writeError: String? { state.withLock { $0.writeError } }
 

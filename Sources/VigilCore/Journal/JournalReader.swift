@@ -22,6 +22,10 @@ public final class JournalReader {
     private var position: UInt64 = 0
     /// Frames that could not be read or decoded (counted, skipped).
     public private(set) var skippedRecords: UInt64 = 0
+    /// The seqs, in the last `read`, of records whose frame was intact but that
+    /// could not be decoded (a string they name was in a damaged dictionary
+    /// frame): recovery, which does not decode, cannot have counted them.
+    public private(set) var undecodableSeqs: [UInt64] = []
 
     public init(journal: Journal, lane: JournalLane) {
         self.journal = journal
@@ -32,6 +36,7 @@ public final class JournalReader {
     /// `through`), in order.
     public func read(after: UInt64, through: UInt64 = .max, maxRecords: Int) throws(FileError) -> [StoredRecord] {
         var out: [StoredRecord] = []
+        undecodableSeqs.removeAll()
         let segments = journal.readableSegments(lane)
         if position != after || segmentFirstSeq.map({ first in !segments.contains { $0.info.firstSeq == first } }) ?? true {
             try seek(after: after, in: segments)
@@ -57,7 +62,7 @@ public final class JournalReader {
                     return out
                 }
                 position = seq
-                if failedDecode { skippedRecords += 1; continue }
+                if failedDecode { skippedRecords += 1; undecodableSeqs.append(seq); continue }
                 if let produced, seq > after { out.append(produced) }
             case .skippedCorrupt:
                 skippedRecords += 1

@@ -129,6 +129,21 @@ final class Lane {
         return info
     }
 
+    /// The records whose frames are intact in a file, whatever its header says.
+    static func countRecords(_ path: String) -> UInt64 {
+        guard let file = try? POSIXFile(path: path, flags: O_RDONLY), let size = try? file.size() else { return 0 }
+        var scanner = SegmentScanner(file: file, limit: size)
+        var count: UInt64 = 0, last: UInt64 = 0
+        while let step = try? scanner.next(after: last, visit: { _, _ in }) {
+            switch step {
+            case .frame(let seq): if seq != 0 { count += 1; last = seq }
+            case .skippedCorrupt: count += 1
+            case .tornTail, .end: return count
+            }
+        }
+        return count
+    }
+
     /// The wall time of a reading or event body (its second field).
     static func timestamp(of body: UnsafeRawBufferPointer) -> Int64? {
         var reader = ByteReader(bytes: body)
@@ -138,6 +153,8 @@ final class Lane {
 
     private func moveAside(_ path: String, to corruptDirectory: String, report: inout JournalRecoveryReport, reason: String) {
         let target = "\(corruptDirectory)/\(name.rawValue)-\(baseName(of: path))"
+        // Its records are lost to the upstream: counted, as many as its frames say (at least one).
+        report.corruptRecords += max(1, Self.countRecords(path))
         do throws(FileError) {
             try FileSystem.makeDirectory(corruptDirectory)
             try FileSystem.rename(path, to: target)
