@@ -59,4 +59,20 @@ final class FullDiskTests: XCTestCase {
         let seqs = agent.stdout.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["seq"] as? Int }
         XCTAssertGreaterThan(seqs.count, pendingBefore)
     }
+
+    func testConfigCheckWarnsOfAQuotaTheDiskCannotHold() throws {
+        let state = try smallFilesystem("4m", for: self)
+        let dir = temporaryDirectory()
+        try """
+            { gateway: { id: 'gw', state_dir: '\(state)/vigil' }, buses: [], devices: [], journal: { max_bytes: 268435456 } }
+            """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
+        let r = try runCommand(Repo.vigil, ["config", "check", "\(dir)/vigil.json5"])
+        XCTAssertEqual(r.status, 0, "a warning, not an error")
+        XCTAssertTrue(r.stderr.contains("warning: journal.max_bytes: 256 MiB is more than the 4 MiB filesystem holding \(state)/vigil"), r.stderr)
+        try "{ gateway: { id: 'gw', state_dir: '\(state)/vigil' }, buses: [], devices: [], journal: { max_bytes: 2097152, segment_bytes: 262144 } }"
+            .write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
+        let fits = try runCommand(Repo.vigil, ["config", "check", "\(dir)/vigil.json5"])
+        XCTAssertEqual(fits.status, 0, fits.stderr)
+        XCTAssertFalse(fits.stderr.contains("max_bytes"), fits.stderr)
+    }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import VigilCore
 
 struct ConfigCheckCommand: Command {
@@ -20,9 +21,25 @@ struct ConfigCheckCommand: Command {
 
     func run() -> Int32 {
         guard let config = loadConfig(path) else { return ExitCode.usage }
-        for warning in config.warnings { printError("warning: \(warning)") }
+        for warning in config.warnings + Self.diskWarnings(config) { printError("warning: \(warning)") }
         let points = config.devices.reduce(0) { $0 + $1.points.count }
         say("\(path): ok — gateway \(config.gateway.id), \(config.buses.count) bus(es), \(config.devices.count) device(s), \(points) point(s)")
         return ExitCode.ok
+    }
+
+    /// The journal's quota against the filesystem that holds state_dir (or the
+    /// nearest directory of it that exists yet): a quota the disk cannot hold
+    /// means the disk fills before the quota drops anything.
+    static func diskWarnings(_ config: VigilConfig) -> [String] {
+        var directory = config.gateway.stateDir
+        var fs = statvfs()
+        while statvfs(directory, &fs) != 0 {
+            guard directory != "/", !directory.isEmpty else { return [] }
+            directory = directoryName(of: directory)
+        }
+        let size = Int(fs.f_blocks) * Int(fs.f_frsize)
+        guard config.journal.maxBytes > size else { return [] }
+        return ["journal.max_bytes: \(config.journal.maxBytes / (1 << 20)) MiB is more than the \(size / (1 << 20)) MiB filesystem holding \(config.gateway.stateDir); "
+                + "the disk fills first (readings wait in memory, then are dropped); set max_bytes below the free space"]
     }
 }
