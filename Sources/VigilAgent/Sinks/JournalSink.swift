@@ -45,6 +45,7 @@ public final class JournalSink: RecordSink {
         let before = journal.durableSeq
         latest.record(records)
         let seqs = append(records, lane: "readings")
+        committer.appended()
         let now = monotonicNanos() / 1_000_000
         let (alarmEvents, active) = alarms.withLock { engine in
             (records.indices.flatMap { i -> [Event] in
