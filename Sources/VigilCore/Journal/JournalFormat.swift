@@ -24,7 +24,8 @@
 ///
 /// Bodies are compact (about 40 bytes a reading with its frame): device, point,
 /// unit, label and error strings are written once per segment as dictionary
-/// entries and referred to by number, so each segment decodes on its own.
+/// entries (each written twice, so one damaged copy costs no record) and
+/// referred to by number, so each segment decodes on its own.
 ///
 /// ## Invariants
 ///

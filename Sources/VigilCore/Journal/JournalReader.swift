@@ -64,8 +64,8 @@ public final class JournalReader {
                 position = seq
                 if failedDecode { skippedRecords += 1; undecodableSeqs.append(seq); continue }
                 if let produced, seq > after { out.append(produced) }
-            case .skippedCorrupt:
-                skippedRecords += 1
+            case .skippedCorrupt(_, let dictionaryEntry):
+                if !dictionaryEntry { skippedRecords += 1 }
             case .tornTail:
                 // Damage inside what was fsynced (the disk itself): skip the rest of this segment.
                 skippedRecords += 1

@@ -106,8 +106,10 @@ final class Lane {
                     info.records += 1
                     info.newestMs = max(info.newestMs, newestMs)
                 }
-            case .skippedCorrupt:
-                report.corruptRecords += 1
+            case .skippedCorrupt(_, let dictionaryEntry):
+                // A damaged dictionary copy loses nothing while its twin holds; when
+                // both are gone, the forwarder counts each record that names the string.
+                if !dictionaryEntry { report.corruptRecords += 1 }
             case .tornTail(let at):
                 try file.truncate(to: at)
                 try file.dataSync()
@@ -137,7 +139,7 @@ final class Lane {
         while let step = try? scanner.next(after: last, visit: { _, _ in }) {
             switch step {
             case .frame(let seq): if seq != 0 { count += 1; last = seq }
-            case .skippedCorrupt: count += 1
+            case .skippedCorrupt(_, let dictionaryEntry): if !dictionaryEntry { count += 1 }
             case .tornTail, .end: return count
             }
         }

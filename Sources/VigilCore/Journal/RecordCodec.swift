@@ -143,13 +143,17 @@ struct RecordEncoder {
         let new = UInt64(ids.count)
         ids.insert(text, hash: hash, id: new)
         recent.remember(text, id: new)
+        // Written twice: a damaged entry would make every record that names the
+        // string unreadable, and the copy costs a few bytes once per segment.
         var text = text
         text.withUTF8 { utf8 in
-            let frame = JournalFormat.beginFrame(seq: 0, bodyBound: 11 + utf8.count, in: &out)
-            out.append(RecordKind.dictionary.rawValue)
-            out.appendVarint(new)
-            out.append(UnsafeRawBufferPointer(utf8))
-            JournalFormat.endFrame(startingAt: frame, in: &out)
+            for _ in 0..<2 {
+                let frame = JournalFormat.beginFrame(seq: 0, bodyBound: 11 + utf8.count, in: &out)
+                out.append(RecordKind.dictionary.rawValue)
+                out.appendVarint(new)
+                out.append(UnsafeRawBufferPointer(utf8))
+                JournalFormat.endFrame(startingAt: frame, in: &out)
+            }
         }
         return new
     }

@@ -26,7 +26,9 @@ struct SegmentScanner {
         /// A good frame; its body went to the `visit` closure.
         case frame(seq: UInt64)
         /// A corrupt stretch was skipped; scanning goes on at the next good frame.
-        case skippedCorrupt(from: Int)
+        /// `dictionaryEntry`: the stretch was one frame that reads as a dictionary
+        /// entry (seq 0, kind 3) — a copy, which costs no record by itself.
+        case skippedCorrupt(from: Int, dictionaryEntry: Bool)
         /// The rest, from this offset, is a torn tail (partial, zero-filled or unreadable).
         case tornTail(at: Int)
         case end
@@ -65,11 +67,42 @@ struct SegmentScanner {
             // A frame cut short at the end is a torn tail; a bad frame with good
             // ones after it (a damaged length, a flipped bit) is corruption.
             let bad = offset
+            let shape = try frameShape(at: bad)
+            let next = bad + JournalFormat.frameHeaderSize + shape.length
+            if shape.seq == 0, shape.kind == RecordKind.dictionary.rawValue, shape.length > 0, next < limit,
+               try plausibleHeader(at: next, after: lastSeq) {
+                // A dictionary entry whose header holds and is followed by another
+                // frame: skip exactly it, so its twin, even damaged too, is seen.
+                offset = next
+                return .skippedCorrupt(from: bad, dictionaryEntry: true)
+            }
             if let resume = try resync(from: bad + 1, after: lastSeq) {
                 offset = resume
-                return .skippedCorrupt(from: bad)
+                return .skippedCorrupt(from: bad, dictionaryEntry: false)
             }
             return .tornTail(at: bad)
+        }
+    }
+
+    /// What a frame header at `at` says, trusted or not, and its body's first byte.
+    private mutating func frameShape(at: Int) throws(FileError) -> (length: Int, seq: UInt64, kind: UInt8?) {
+        try load(at, need: JournalFormat.frameHeaderSize + 1)
+        return window.withUnsafeBytes { w in
+            let base = at - windowStart
+            guard base + JournalFormat.frameHeaderSize <= windowCount else { return (0, 1, nil) }
+            let kind = base + JournalFormat.frameHeaderSize < windowCount ? w[base + JournalFormat.frameHeaderSize] : nil
+            return (Int(JournalFormat.readLE(w, at: base, as: UInt32.self)), JournalFormat.readLE(w, at: base + 8), kind)
+        }
+    }
+
+    /// Whether a frame header at `at` has a possible length and seq (its CRC unchecked).
+    private mutating func plausibleHeader(at: Int, after lastSeq: UInt64) throws(FileError) -> Bool {
+        guard at + JournalFormat.frameHeaderSize <= limit else { return false }
+        try load(at, need: JournalFormat.frameHeaderSize)
+        return window.withUnsafeBytes { w in
+            let length = Int(JournalFormat.readLE(w, at: at - windowStart, as: UInt32.self))
+            let seq: UInt64 = JournalFormat.readLE(w, at: at - windowStart + 8)
+            return length > 0 && length <= JournalFormat.maxBodySize && (seq == 0 || (seq > lastSeq && seq - lastSeq < 1 << 32))
         }
     }
 
@@ -77,13 +110,7 @@ struct SegmentScanner {
     private mutating func resync(from start: Int, after lastSeq: UInt64) throws(FileError) -> Int? {
         var at = start
         while at + JournalFormat.frameHeaderSize <= limit {
-            try load(at, need: JournalFormat.frameHeaderSize)
-            let plausible: Bool = window.withUnsafeBytes { w in
-                let length = Int(JournalFormat.readLE(w, at: at - windowStart, as: UInt32.self))
-                let seq: UInt64 = JournalFormat.readLE(w, at: at - windowStart + 8)
-                return length > 0 && length <= JournalFormat.maxBodySize && (seq == 0 || (seq > lastSeq && seq - lastSeq < 1 << 32))
-            }
-            if plausible, case .frame = try check(at) { return at }
+            if try plausibleHeader(at: at, after: lastSeq), case .frame = try check(at) { return at }
             at += 1
         }
         return nil
