@@ -114,6 +114,74 @@ final class StoreAndForwardTests: XCTestCase {
         }
     }
 
+    func testABatchTooLargeForTheUpstreamIsSplitNotDeadLettered() throws {
+        let dir = temporaryDirectory()
+        var options = Receiver.Options()
+        options.port = 0
+        options.outPath = "\(dir)/out.jsonl"
+        options.maxBatchBytes = 3000 // a proxy's body limit: about 60 readings of JSON
+        let receiver = try Receiver(options: options)
+        receiver.start()
+        defer { receiver.stop() }
+        var spec = HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/")
+        spec.gzip = false
+        let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
+        try journal.append((1...400).map { reading($0) })
+        try journal.commit()
+        let forwarder = Forwarder(journal: journal, uplink: try HTTPUplink(spec: spec, gateway: "gw"), gateway: "gw", flushMs: 20,
+                                  deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
+        forwarder.start()
+        defer { forwarder.stop() }
+        XCTAssertTrue(eventually { receiver.counters.readings == 400 }, "\(receiver.counters)")
+        XCTAssertGreaterThan(receiver.counters.rejected, 0, "the first batches were answered 413")
+        XCTAssertEqual(forwarder.counters.deadLetters, 0)
+        XCTAssertEqual(receiver.counters.duplicates, 0)
+    }
+
+    func testASingleRecordTooLargeIsDeadLetteredButAnAlarmIsHeld() throws {
+        for lane in JournalLane.allCases {
+            let dir = temporaryDirectory()
+            let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
+            let alarm = Record.event(Event(timestamp: WallTime(milliseconds: fixtureEpochMs, clockSynced: true), kind: .alarmRaised, device: "gas-1"))
+            try journal.append(lane == .events ? [alarm, alarm] : [reading(1), reading(2)])
+            try journal.commit()
+            let upstream = RefusingUplink(.tooLarge(reason: "HTTP 413"))
+            let forwarder = Forwarder(journal: journal, uplink: upstream, gateway: "gw", flushMs: 20,
+                                      deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
+            forwarder.start()
+            if lane == .telemetry {
+                XCTAssertTrue(eventually { journal.cursor.acked[.telemetry] == 2 })
+                forwarder.stop()
+                XCTAssertEqual(directoryEntries("\(dir)/dead-letter"), ["gw-1-1.json", "gw-2-2.json"], "split down to one record, then set aside")
+            } else {
+                XCTAssertTrue(eventually { upstream.events > 2 }, "split, then the single alarm tried again")
+                forwarder.stop()
+                XCTAssertEqual(directoryEntries("\(dir)/dead-letter"), [])
+                XCTAssertEqual(journal.cursor.acked[.events] ?? 0, 0, "the alarms stay in the journal")
+            }
+        }
+    }
+
+    func testARefusedEventsBatchDoesNotHoldTelemetryBack() throws {
+        let dir = temporaryDirectory()
+        let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
+        let alarm = Record.event(Event(timestamp: WallTime(milliseconds: fixtureEpochMs, clockSynced: true), kind: .alarmRaised, device: "gas-1"))
+        try journal.append([alarm] + (1...10).map { reading($0) })
+        try journal.commit()
+        let upstream = RefusingUplink(.rejected(reason: "HTTP 422: unknown event"), onlyLane: .events)
+        let forwarder = Forwarder(journal: journal, uplink: upstream, gateway: "gw", flushMs: 20,
+                                  deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
+        forwarder.start()
+        defer { forwarder.stop() }
+        XCTAssertTrue(eventually { journal.cursor.acked[.telemetry] == 11 }, "telemetry flows while the events lane waits")
+        XCTAssertEqual(journal.cursor.acked[.events] ?? 0, 0, "the alarm stays in the journal")
+        XCTAssertEqual(directoryEntries("\(dir)/dead-letter"), [])
+        // Then the events lane is tried again, with backoff, not in a tight loop.
+        let tries = upstream.events
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertLessThanOrEqual(upstream.events - tries, 2)
+    }
+
     func testUnauthorizedIsHeldNotDeadLettered() throws {
         let dir = temporaryDirectory()
         let receiver = try startTestReceiver(in: dir, token: "right-token")
@@ -178,9 +246,11 @@ final class StoreAndForwardTests: XCTestCase {
 final class RefusingUplink: Uplink, @unchecked Sendable {
     let name = "refusing"
     private let outcome: UplinkOutcome
+    /// When set, only this lane's batches are refused; the other's are delivered.
+    private let onlyLane: JournalLane?
     private let lock = NSLock()
     private var eventBatches = 0, recordCount = 0
-    init(_ outcome: UplinkOutcome) { self.outcome = outcome }
+    init(_ outcome: UplinkOutcome, onlyLane: JournalLane? = nil) { self.outcome = outcome; self.onlyLane = onlyLane }
     var events: Int { lock.withLock { eventBatches } }
     var records: Int { lock.withLock { recordCount } }
     func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
@@ -188,6 +258,7 @@ final class RefusingUplink: Uplink, @unchecked Sendable {
             if batch.lane == .events { eventBatches += 1 }
             recordCount += batch.records.count
         }
+        if let onlyLane, batch.lane != onlyLane { return .delivered }
         return outcome
     }
     func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome? { nil }

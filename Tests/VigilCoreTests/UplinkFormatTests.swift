@@ -12,7 +12,7 @@ final class UplinkFormatTests: XCTestCase {
         XCTAssertEqual(UplinkOutcome.forHTTP(status: 408, retryAfter: nil, body: ""), .retry(afterMs: nil, reason: "HTTP 408"))
         XCTAssertEqual(UplinkOutcome.forHTTP(status: 400, retryAfter: nil, body: "bad field"), .rejected(reason: "HTTP 400: bad field"))
         XCTAssertEqual(UplinkOutcome.forHTTP(status: 422, retryAfter: nil, body: ""), .rejected(reason: "HTTP 422"))
-        XCTAssertEqual(UplinkOutcome.forHTTP(status: 413, retryAfter: nil, body: ""), .rejected(reason: "HTTP 413"))
+        XCTAssertEqual(UplinkOutcome.forHTTP(status: 413, retryAfter: nil, body: "too big"), .tooLarge(reason: "HTTP 413: too big"))
         // Credentials, not content: held and retried until the token is fixed.
         for status in [401, 403, 407] {
             XCTAssertEqual(UplinkOutcome.forHTTP(status: status, retryAfter: nil, body: ""), .unauthorized(reason: "authentication refused (HTTP \(status))"))

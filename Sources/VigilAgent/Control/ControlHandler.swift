@@ -180,6 +180,7 @@ public final class ControlHandler: Sendable {
             case .delivered: outcome = "delivered"
             case .retry(_, let reason): outcome = "would retry: \(reason)"
             case .unauthorized(let reason): outcome = "would wait for a valid token, retrying: \(reason)"
+            case .tooLarge(let reason): outcome = "too large, would be sent again in smaller batches: \(reason)"
             case .rejected(let reason): outcome = "refused: \(reason)"
             }
             return ControlServer.encode(ControlReply(result: UplinkTestReport(url: redactedURL(spec.url), httpStatus: e.httpStatus, outcome: outcome, error: e.error,

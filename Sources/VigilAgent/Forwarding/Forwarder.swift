@@ -105,6 +105,12 @@ public final class Forwarder: Sendable {
     private func run() {
         let readers = Dictionary(uniqueKeysWithValues: JournalLane.allCases.map { ($0, JournalReader(journal: journal, lane: $0)) })
         var backoff = RetryBackoff()
+        // Per lane: a batch size the upstream answered 413 to (halved each time,
+        // kept for this run), and, for events the upstream refuses, when to try
+        // again — the other lane flows meanwhile.
+        var sizeCap: [JournalLane: Int] = [:]
+        var heldUntil: [JournalLane: Int64] = [:]
+        var holdBackoff: [JournalLane: RetryBackoff] = [:]
         var lastSend = monotonicNanos()
         var lastTelemetrySend: Int64 = 0
         // One request (bounded by the uplink's timeout), a journal read, a second of sleep.
@@ -117,11 +123,15 @@ public final class Forwarder: Sendable {
             // Events first, always; telemetry when a batch is full or flush_ms passed.
             for lane in JournalLane.allCases where !stopping {
                 let now = monotonicNanos()
+                if let until = heldUntil[lane], now < until { continue }
                 let telemetryDue = now - lastTelemetrySend >= Int64(flushMs) * 1_000_000 || draining.load(ordering: .acquiring)
-                guard let batch = nextBatch(lane, reader: readers[lane]!, requireFull: lane == .telemetry && !telemetryDue) else { continue }
+                guard let batch = nextBatch(lane, reader: readers[lane]!, requireFull: lane == .telemetry && !telemetryDue,
+                                            sizeCap: sizeCap[lane]) else { continue }
                 switch deliver(batch) {
                 case .delivered:
                     backoff.reset()
+                    heldUntil[lane] = nil
+                    holdBackoff[lane] = nil
                     sent = true
                     lastSend = monotonicNanos()
                     if lane == .telemetry { lastTelemetrySend = lastSend }
@@ -134,6 +144,17 @@ public final class Forwarder: Sendable {
                     }
                     log.warning("uplink \(uplink.name): \(reason); retrying batch \(batch.id) in \(delay / 1_000_000) ms")
                     failed = delay
+                case .split(let reason):
+                    let cap = max(1, batch.records.count / 2)
+                    sizeCap[lane] = cap
+                    log.warning("uplink \(uplink.name): batch \(batch.id) of \(batch.records.count) records is too large for the upstream (\(reason)); sending the \(lane.rawValue) lane in batches of at most \(cap) records from now on")
+                    sent = true // again at once, smaller
+                case .held(let reason):
+                    let delay = holdBackoff[lane, default: RetryBackoff()].next(serverAskedMs: nil)
+                    heldUntil[lane] = monotonicNanos() + delay
+                    countersState.withLock { c in c.failures += 1; c.lastError = reason }
+                    log.warning("uplink \(uplink.name): \(reason); trying the \(lane.rawValue) lane again in \(delay / 1_000_000) ms, the other lanes go on")
+                    continue
                 }
                 break
             }
@@ -177,10 +198,10 @@ public final class Forwarder: Sendable {
 
     /// The next batch of a lane: the one in flight when the agent stopped (so
     /// it is resent whole, with its id), else the next records after the ack.
-    private func nextBatch(_ lane: JournalLane, reader: JournalReader, requireFull: Bool) -> UplinkBatch? {
+    private func nextBatch(_ lane: JournalLane, reader: JournalReader, requireFull: Bool, sizeCap: Int?) -> UplinkBatch? {
         let cursor = journal.cursor
         let acked = cursor.acked[lane] ?? 0
-        let inFlight = cursor.inFlight[lane].flatMap { $0.lowerBound > acked ? $0 : nil }
+        var inFlight = cursor.inFlight[lane].flatMap { $0.lowerBound > acked ? $0 : nil }
         do {
             var records = try reader.read(after: acked, through: inFlight?.upperBound ?? .max, maxRecords: batchMaxRecords)
             // Records lost to a damaged dictionary entry: counted once (a batch may be read again), reported upstream.
@@ -192,17 +213,20 @@ public final class Forwarder: Sendable {
             journal.countCorrupt(lost)
             oldestPendingState.withLock { $0[lane] = records.first?.record.timestamp.milliseconds }
             if records.isEmpty { return nil }
+            // Answered 413: formed again, smaller, under a new id (the upstream took none of it).
+            if let cap = sizeCap, inFlight != nil, records.count > cap { inFlight = nil }
             if let inFlight {
                 return UplinkBatch(gateway: gateway, lane: lane, firstSeq: inFlight.lowerBound, lastSeq: inFlight.upperBound, records: records)
             }
-            if requireFull && records.count < batchMaxRecords { return nil }
             // Keep the batch under batch_max_bytes of JSON (about 200 bytes a record).
             let fullSize = min(batchMaxRecords, max(1, batchMaxBytes / 200))
-            if records.count > fullSize { records.removeLast(records.count - fullSize) }
+            let size = min(fullSize, sizeCap ?? fullSize)
+            if requireFull && records.count < size { return nil }
+            if records.count > size { records.removeLast(records.count - size) }
             let batch = UplinkBatch(gateway: gateway, lane: lane, firstSeq: records.first!.seq, lastSeq: records.last!.seq, records: records)
             // A full batch is formed the same way again after a crash (the next
-            // `fullSize` records after the ack); only a short one, cut by the
-            // journal's end, must be remembered to keep its id.
+            // `fullSize` records after the ack); a short one, cut by the journal's
+            // end or by a size the upstream asked for, is remembered to keep its id.
             if records.count < fullSize { try journal.markInFlight(lane, batch.firstSeq...batch.lastSeq) }
             return batch
         } catch {
@@ -211,7 +235,13 @@ public final class Forwarder: Sendable {
         }
     }
 
-    private enum Delivery { case delivered, retry(afterMs: Int?, reason: String) }
+    private enum Delivery {
+        case delivered, retry(afterMs: Int?, reason: String)
+        /// Too large for the upstream: send it again in smaller batches.
+        case split(reason: String)
+        /// This lane waits; the others go on.
+        case held(reason: String)
+    }
 
     private func deliver(_ batch: UplinkBatch) -> Delivery {
         let outcome = uplink.send(batch, status: status())
@@ -227,10 +257,12 @@ public final class Forwarder: Sendable {
         case .unauthorized(let reason):
             countersState.withLock { $0.authenticationRefused = true }
             return .retry(afterMs: nil, reason: reason)
-        case .rejected(let reason) where batch.lane == .events:
+        case .tooLarge(let reason) where batch.records.count > 1:
+            return .split(reason: reason)
+        case .rejected(let reason) where batch.lane == .events, .tooLarge(let reason) where batch.lane == .events:
             // Alarms are never set aside: the lane waits, loudly, until the upstream takes them.
-            return .retry(afterMs: nil, reason: "events batch \(batch.id) refused (\(reason)); kept in the journal")
-        case .rejected(let reason):
+            return .held(reason: "events batch \(batch.id) refused (\(reason)); kept in the journal")
+        case .rejected(let reason), .tooLarge(let reason):
             // Kept, counted and visible, and forwarding goes on.
             let path = "\(deadLetterDirectory)/\(batch.id).json"
             do {

@@ -20,6 +20,9 @@ public final class Receiver: Sendable {
         public var dropRate = 0.0
         /// When set, requests must carry `Authorization: Bearer <token>`.
         public var token: String?
+        /// Batches whose body (as sent, before gzip is undone) is larger are
+        /// answered 413, as a proxy's body limit would.
+        public var maxBatchBytes: Int?
         public init() {}
     }
 
@@ -148,6 +151,10 @@ public final class Receiver: Sendable {
         if chance(options.rateLimitRate) {
             state.withLock { $0.counters.injectedFailures += 1 }
             return HTTPResponse(status: 429, headers: ["Retry-After: \(options.retryAfterSeconds)"], body: "slow down\n")
+        }
+        if let limit = options.maxBatchBytes, request.body.count > limit {
+            state.withLock { $0.counters.rejected += 1 }
+            return HTTPResponse(status: 413, body: "batch of \(request.body.count) bytes over the limit of \(limit)\n")
         }
         let key = request.header("idempotency-key")
         if let key, state.withLock({ $0.seen.contains(key) }) {

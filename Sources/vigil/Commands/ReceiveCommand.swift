@@ -8,6 +8,7 @@ struct ReceiveCommand: Command {
     static let usage = """
         vigil receive --listen HOST:PORT [--out FILE] [--token-file FILE]
                       [--fail-rate R] [--rate-limit-rate R] [--retry-after S] [--delay-ms MS] [--drop-rate R]
+                      [--max-batch-bytes N]
 
           --listen HOST:PORT   where to listen (an IPv4 address; port 0 picks one)
           --out FILE           append readings and events as JSON Lines here (default: stdout)
@@ -17,6 +18,7 @@ struct ReceiveCommand: Command {
           --retry-after S      the Retry-After of those 429s (default 1)
           --delay-ms MS        wait this long before each answer
           --drop-rate R        close this share of connections without an answer
+          --max-batch-bytes N  answer 413 to a request body larger than N bytes
 
         Checks gzip and JSON, drops batches whose Idempotency-Key it has already
         accepted (a batch resent after a crash), answers 200. Each stored record
@@ -46,6 +48,7 @@ struct ReceiveCommand: Command {
         options.dropRate = try rate("--drop-rate")
         options.retryAfterSeconds = try Arguments.number(arguments.option("--retry-after"), "--retry-after") ?? 1
         options.delayMs = try Arguments.number(arguments.option("--delay-ms"), "--delay-ms") ?? 0
+        options.maxBatchBytes = try Arguments.number(arguments.option("--max-batch-bytes"), "--max-batch-bytes")
     }
 
     func run() -> Int32 {
