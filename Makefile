@@ -6,7 +6,7 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 VENV       := .venv
 PYTHON     := $(VENV)/bin/python
-APT_DEPS   := libmodbus-dev libcurl4-openssl-dev zlib1g-dev libgpiod-dev pkg-config socat mbpoll openssl systemd
+APT_DEPS   := libmodbus-dev libcurl4-openssl-dev zlib1g-dev libgpiod-dev libmosquitto-dev pkg-config socat mbpoll openssl systemd mosquitto
 DEMO_SECONDS ?= 30
 BIN        := .build/debug/vigil
 
@@ -21,7 +21,7 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
-	@$(PYTHON) -c 'import pymodbus, serial' >/dev/null 2>&1 || $(VENV)/bin/pip install -q 'pymodbus==3.16.*' pyserial
+	@$(PYTHON) -c 'import pymodbus, serial, paho.mqtt.client' >/dev/null 2>&1 || $(VENV)/bin/pip install -q 'pymodbus==3.16.*' pyserial 'paho-mqtt==1.6.*'
 
 build: deps
 	$(SWIFT) build

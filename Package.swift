@@ -35,6 +35,10 @@ let package = Package(
         // No pkgConfig: its flags would link libcurl. The header is on the default path.
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlLoader", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("dl")]),
+        // libmosquitto (apt: libmosquitto-dev; libmosquitto1 at run time) for the MQTT
+        // uplink: loaded, not linked, like libcurl (why: CMosquittoLoader.h).
+        .systemLibrary(name: "CMosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .target(name: "CMosquittoLoader", dependencies: ["CMosquitto"], linkerSettings: [.linkedLibrary("dl")]),
         // zlib (apt: zlib1g-dev) for gzip bodies.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libgpiod v1 (apt: libgpiod-dev) for dry contacts and relays.
@@ -48,8 +52,8 @@ let package = Package(
         // GPIO lines behind a small protocol: libgpiod, or a fake for tests.
         .target(name: "VigilGPIO", dependencies: ["VigilCore", "CGPIOD"],
                 swiftSettings: libgpiodV2 ? [.define("LIBGPIOD_V2")] : []),
-        // HTTP(S) uplink client (libcurl) and gzip (zlib).
-        .target(name: "VigilUplink", dependencies: ["VigilCore", "CCurlLoader", "CZlib"]),
+        // Uplink transports: HTTP(S) (libcurl), MQTT (libmosquitto); gzip (zlib).
+        .target(name: "VigilUplink", dependencies: ["VigilCore", "CCurlLoader", "CMosquittoLoader", "CZlib"]),
         // The running daemon: bus workers, sinks, the simulator.
         .target(name: "VigilAgent", dependencies: ["VigilCore", "VigilModbus", "VigilUplink", "VigilGPIO", "CLinuxShims"]),
         // The executable: command dispatch only.

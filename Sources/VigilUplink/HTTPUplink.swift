@@ -9,9 +9,7 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
     public let name: String
     public let spec: HTTPUplinkSpec
     private let gateway: String
-    /// Re-read when token_file changes: a token fixed on site is used at the next try, without a reload.
-    private var token: String?
-    private var tokenFileStamp: timespec?
+    private let token: SecretFile?
     private let handle: UnsafeMutableRawPointer
 
     public struct SetupError: Error, CustomStringConvertible {
@@ -23,12 +21,8 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         self.spec = spec
         self.gateway = gateway
         self.name = redactedURL(spec.url)
-        if let file = spec.tokenFile {
-            tokenFileStamp = Self.modified(file)
-            do { token = trimmed(try readTextFile(file)) } catch { throw SetupError(description: "uplink.token_file: \(error)") }
-            if token!.isEmpty { throw SetupError(description: "uplink.token_file: \(file) is empty") }
-        } else {
-            token = nil
+        do { token = try spec.tokenFile.map { path throws(SecretFile.Failure) in try SecretFile(path: path) } } catch {
+            throw SetupError(description: "uplink.token_file: \(error)")
         }
         guard let h = CCurl_easy_init() else { throw SetupError(description: "curl_easy_init failed") }
         handle = h
@@ -62,25 +56,12 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         var retryAfter: String?
     }
 
-    private static func modified(_ path: String) -> timespec? {
-        var st = stat()
-        return stat(path, &st) == 0 ? st.st_mtim : nil
-    }
-
-    /// The token file changed since it was read: read it again (an unreadable or empty one keeps the old token).
-    private func refreshToken() {
-        guard let file = spec.tokenFile, let stamp = Self.modified(file),
-              stamp.tv_sec != tokenFileStamp?.tv_sec || stamp.tv_nsec != tokenFileStamp?.tv_nsec else { return }
-        tokenFileStamp = stamp
-        if let text = try? readTextFile(file), !trimmed(text).isEmpty { token = trimmed(text) }
-    }
-
     public func post(_ json: [UInt8], idempotencyKey: String) -> Exchange {
-        refreshToken()
+        token?.changed()
         let body = spec.gzip ? Gzip.compress(json) : json
         var headers: UnsafeMutablePointer<curl_slist>?
         for header in ["Content-Type: application/json", "Idempotency-Key: \(idempotencyKey)", "Expect:"]
-            + (spec.gzip ? ["Content-Encoding: gzip"] : []) + (token.map { ["Authorization: Bearer \($0)"] } ?? []) {
+            + (spec.gzip ? ["Content-Encoding: gzip"] : []) + (token.map { ["Authorization: Bearer \($0.current)"] } ?? []) {
             headers = CCurl_slist_append(headers, header)
         }
         defer { CCurl_slist_free_all(headers) }
@@ -92,8 +73,8 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         _ = CCurl_setopt_string(handle, CURLOPT_URL, spec.url)
         _ = CCurl_setopt_long(handle, CURLOPT_POST, 1)
         _ = CCurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1) // threads: no SIGALRM for timeouts
-        _ = CCurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, spec.timeoutMs)
-        _ = CCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(spec.timeoutMs, 10_000))
+        _ = CCurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, spec.batching.timeoutMs)
+        _ = CCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(spec.batching.timeoutMs, 10_000))
         _ = CCurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
         _ = CCurl_setopt_string(handle, CURLOPT_USERAGENT, "vigil")
         if let ca = spec.caFile { _ = CCurl_setopt_string(handle, CURLOPT_CAINFO, ca) }

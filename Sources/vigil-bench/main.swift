@@ -138,7 +138,7 @@ func drain(dir: String, url: String) {
     let journal = try! Journal(directory: dir)
     let total = journal.stats.pending.values.reduce(0, +)
     var spec = HTTPUplinkSpec(url: url)
-    spec.flushMs = 10
+    spec.batching.flushMs = 10
     // A gateway name of its own per journal, so the receiver's de-duplication keeps them apart.
     let gateway = "bench-\(baseName(of: dir))"
     let uplink = try! HTTPUplink(spec: spec, gateway: gateway)

@@ -229,10 +229,10 @@ final class UplinkConfigTests: XCTestCase {
         chmod(token, 0o600)
         guard case .success(let c) = parse("{ kind: 'http', url: 'https://up.example', token_file: '\(token)' }") else { return XCTFail() }
         guard case .http(let spec) = c.uplink else { return XCTFail() }
-        XCTAssertEqual(spec.batchMaxRecords, 500)
-        XCTAssertEqual(spec.flushMs, 1000)
+        XCTAssertEqual(spec.batching.batchMaxRecords, 500)
+        XCTAssertEqual(spec.batching.flushMs, 1000)
         XCTAssertTrue(spec.gzip)
-        XCTAssertEqual(spec.heartbeatSeconds, 60)
+        XCTAssertEqual(spec.batching.heartbeatSeconds, 60)
     }
 
     func testUplinkAndJournalMistakes() {

@@ -40,18 +40,13 @@ public final class Daemon: Sendable {
         } else {
             log.info("journal \(config.journalDirectory): \(recovery.summary)")
         }
-        var batchMaxRecords = 500, batchMaxBytes = 256 * 1024, flushMs = 1000, timeoutMs = 10_000
-        var heartbeat: Int?
-        if case .http(let spec) = config.uplink {
-            batchMaxRecords = spec.batchMaxRecords; batchMaxBytes = spec.batchMaxBytes; flushMs = spec.flushMs
-            heartbeat = spec.heartbeatSeconds; timeoutMs = spec.timeoutMs
-        }
+        let batching = config.uplink.batching
         // The agent is created after the forwarder, whose wake it calls.
         let holder = AgentHolder()
-        let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: config.gateway.id, batchMaxRecords: batchMaxRecords,
-                                  batchMaxBytes: batchMaxBytes, flushMs: flushMs, heartbeatSeconds: heartbeat,
+        let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: config.gateway.id, batchMaxRecords: batching.batchMaxRecords,
+                                  batchMaxBytes: batching.batchMaxBytes, flushMs: batching.flushMs, heartbeatSeconds: batching.heartbeatSeconds,
                                   deadLetterDirectory: "\(config.gateway.stateDir)/dead-letter", log: log,
-                                  uplinkTimeoutMs: timeoutMs, supervisor: supervisor, deviceStates: { holder.deviceStates() })
+                                  uplinkTimeoutMs: batching.timeoutMs, supervisor: supervisor, deviceStates: { holder.deviceStates() })
         self.forwarder = forwarder
         self.gpioBackend = gpioBackend
         let gpio = config.gpio.isEmpty ? nil : GPIOService(spec: config.gpio, backend: gpioBackend, supervisor: supervisor, log: log)
@@ -128,6 +123,7 @@ public final class Daemon: Sendable {
             usleep(20_000)
         }
         forwarder.stop()
+        forwarder.uplink.close()
         do { try journal.close() } catch { log.error("journal: close failed: \(error)") }
     }
 }

@@ -59,12 +59,20 @@ private struct Validation {
     static let rtuOnlyKeys = ["device", "baud", "parity", "data_bits", "stop_bits", "rs485", "gap_ms"]
     static let tcpOnlyKeys = ["host"]
     static let deviceKeys = ["id", "bus", "unit", "profile", "points", "interval_ms", "enabled", "max_gap", "offline_after"]
-    static let uplinkKeys = ["kind", "url", "token_file", "ca_file", "client_cert", "client_key", "insecure", "batch_max_records",
-                             "batch_max_bytes", "flush_ms", "gzip", "timeout_ms", "heartbeat_s"]
+    /// Keys every uplink that leaves the gateway takes; then each kind's own.
+    static let sharedUplinkKeys = ["url", "format", "ca_file", "client_cert", "client_key", "insecure", "batch_max_records",
+                                   "batch_max_bytes", "flush_ms", "gzip", "timeout_ms", "heartbeat_s"]
+    static let uplinkKeysByKind: [UplinkKind: [String]] = [
+        .http: ["token_file"],
+        .mqtt: ["client_id", "username", "password_file", "protocol", "qos", "keepalive_s", "session_expiry_s", "topic_prefix", "inflight"],
+    ]
+    static let uplinkKeys = ["kind"] + sharedUplinkKeys + UplinkKind.allCases.flatMap { uplinkKeysByKind[$0] ?? [] }
+    /// The formats each transport can carry.
+    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil], .mqtt: [.vigil]]
     static let journalKeys = ["max_bytes", "max_age_s", "commit_ms", "segment_bytes"]
 
     enum BusKind: String, CaseIterable { case rtu, tcp }
-    enum UplinkKind: String, CaseIterable { case stdout, http }
+    enum UplinkKind: String, CaseIterable { case stdout, http, mqtt }
 
     mutating func run(_ root: JSONNode) -> VigilConfig? {
         guard let r = ObjectReader(root, path: "", diagnostics: diagnostics, keys: Self.topKeys) else { return nil }
@@ -295,37 +303,97 @@ private struct Validation {
 
     private func parseUplink(_ r: ObjectReader?) -> UplinkSpec {
         guard let r else { return .stdout }
-        switch r.choice("kind", required: true, as: UplinkKind.self) {
-        case .stdout, nil:
-            for key in Self.uplinkKeys where key != "kind" && r.has(key) { r.report(key, "applies only to http uplinks") }
+        let kind = r.choice("kind", required: true, as: UplinkKind.self) ?? .stdout
+        let own = Self.uplinkKeysByKind[kind] ?? []
+        for key in Self.uplinkKeys where key != "kind" && !Self.sharedUplinkKeys.contains(key) && !own.contains(key) && r.has(key) {
+            let kinds = UplinkKind.allCases.filter { Self.uplinkKeysByKind[$0]?.contains(key) ?? false }.map(\.rawValue)
+            r.report(key, "applies only to \(kinds.joined(separator: " and ")) uplinks, not \(kind.rawValue)")
+        }
+        if kind == .stdout {
+            for key in Self.sharedUplinkKeys where r.has(key) { r.report(key, "applies only to http and mqtt uplinks") }
+            return .stdout
+        }
+        let format = parseFormat(r, kind: kind)
+        guard let url = r.string("url", required: true) else { return .stdout }
+        let batching = parseBatching(r)
+        let tls = TLSFiles(caFile: r.string("ca_file"), clientCert: r.string("client_cert"), clientKey: r.string("client_key"))
+        if tls.clientCert != nil && tls.clientKey == nil { r.report("client_key", "is required with client_cert") }
+        for key in ["token_file", "password_file", "ca_file", "client_cert", "client_key"] {
+            guard let path = r.string(key) else { continue }
+            if !fileExists(path) { r.report(key, "\(path) does not exist") }
+        }
+        for key in ["token_file", "password_file"] {
+            if let secret = r.string(key), let mode = fileMode(secret), mode & 0o004 != 0 {
+                r.report(key, "\(secret) is readable by every user (mode \(String(mode & 0o777, radix: 8))); run: chmod 600 \(secret)")
+            }
+        }
+        switch kind {
+        case .stdout:
             return .stdout
         case .http:
-            guard let url = r.string("url", required: true) else { return .stdout }
             if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
                 r.report("url", "\"\(url)\" must start with https:// (or http:// on a trusted network)")
             }
             var spec = HTTPUplinkSpec(url: url)
             spec.tokenFile = r.string("token_file")
-            spec.caFile = r.string("ca_file")
-            spec.clientCert = r.string("client_cert")
-            spec.clientKey = r.string("client_key")
+            spec.caFile = tls.caFile; spec.clientCert = tls.clientCert; spec.clientKey = tls.clientKey
             spec.insecure = r.bool("insecure") ?? false
-            spec.batchMaxRecords = r.integer("batch_max_records", range: 1...100_000) ?? spec.batchMaxRecords
-            spec.batchMaxBytes = r.integer("batch_max_bytes", range: 1024...64 * 1024 * 1024) ?? spec.batchMaxBytes
-            spec.flushMs = r.integer("flush_ms", range: 10...3_600_000) ?? spec.flushMs
             spec.gzip = r.bool("gzip") ?? spec.gzip
-            spec.timeoutMs = r.integer("timeout_ms", range: 100...600_000) ?? spec.timeoutMs
-            spec.heartbeatSeconds = r.integer("heartbeat_s", range: 1...86_400) ?? spec.heartbeatSeconds
-            if spec.clientCert != nil && spec.clientKey == nil { r.report("client_key", "is required with client_cert") }
-            for key in ["token_file", "ca_file", "client_cert", "client_key"] {
-                guard let path = r.string(key) else { continue }
-                if !fileExists(path) { r.report(key, "\(path) does not exist") }
-            }
-            if let token = spec.tokenFile, let mode = fileMode(token), mode & 0o004 != 0 {
-                r.report("token_file", "\(token) is readable by every user (mode \(String(mode & 0o777, radix: 8))); run: chmod 600 \(token)")
-            }
+            spec.batching = batching
             return .http(spec)
+        case .mqtt:
+            guard let endpoint = MQTTUplinkSpec.endpoint(url) else {
+                r.report("url", "\"\(redactedURL(url))\" must be mqtts://HOST[:PORT] (or mqtt:// on a trusted network); credentials go in username and password_file")
+                return .stdout
+            }
+            var spec = MQTTUplinkSpec(url: url, host: endpoint.host, port: endpoint.port, tls: endpoint.tls)
+            spec.format = format
+            spec.clientID = r.string("client_id")
+            spec.username = r.string("username")
+            spec.passwordFile = r.string("password_file")
+            if spec.passwordFile != nil && spec.username == nil { r.report("password_file", "needs a username") }
+            spec.caFile = tls.caFile; spec.clientCert = tls.clientCert; spec.clientKey = tls.clientKey
+            spec.insecure = r.bool("insecure") ?? false
+            if !spec.tls && (tls.caFile != nil || tls.clientCert != nil || spec.insecure) {
+                r.report("url", "TLS settings (ca_file, client_cert, insecure) need an mqtts:// url")
+            }
+            spec.protocolVersion = r.choice("protocol", as: MQTTProtocolVersion.self) ?? spec.protocolVersion
+            if let qos = r.integer("qos", range: 0...2), qos != 1 {
+                r.report("qos", "\(qos) is not supported: the journal forgets a batch only on the broker's PUBACK, so batches go at QoS 1")
+            }
+            spec.keepaliveSeconds = r.integer("keepalive_s", range: 5...3600) ?? spec.keepaliveSeconds
+            spec.sessionExpirySeconds = r.integer("session_expiry_s", range: 0...4_294_967) ?? spec.sessionExpirySeconds
+            spec.topicPrefix = r.string("topic_prefix") ?? spec.topicPrefix
+            if spec.topicPrefix.contains(where: { "+#".contains($0) }) || spec.topicPrefix.hasSuffix("/") {
+                r.report("topic_prefix", "\"\(spec.topicPrefix)\" must not contain + or # nor end with /")
+            }
+            spec.inflight = r.integer("inflight", range: 1...65_535) ?? spec.inflight
+            spec.gzip = r.bool("gzip") ?? spec.gzip
+            spec.batching = batching
+            return .mqtt(spec)
         }
+    }
+
+    private struct TLSFiles { var caFile, clientCert, clientKey: String? }
+
+    /// The payload format, checked against what the transport can carry.
+    private func parseFormat(_ r: ObjectReader, kind: UplinkKind) -> UplinkFormat {
+        guard let format = r.choice("format", as: UplinkFormat.self) else { return .vigil }
+        let carried = Self.formatsByKind[kind] ?? []
+        if !carried.contains(format) {
+            r.report("format", "\"\(format.rawValue)\" cannot be carried by a \(kind.rawValue) uplink; it carries: \(carried.map(\.rawValue).joined(separator: ", "))")
+        }
+        return format
+    }
+
+    private func parseBatching(_ r: ObjectReader) -> UplinkBatching {
+        var b = UplinkBatching()
+        b.batchMaxRecords = r.integer("batch_max_records", range: 1...100_000) ?? b.batchMaxRecords
+        b.batchMaxBytes = r.integer("batch_max_bytes", range: 1024...64 * 1024 * 1024) ?? b.batchMaxBytes
+        b.flushMs = r.integer("flush_ms", range: 10...3_600_000) ?? b.flushMs
+        b.timeoutMs = r.integer("timeout_ms", range: 100...600_000) ?? b.timeoutMs
+        b.heartbeatSeconds = r.integer("heartbeat_s", range: 1...86_400) ?? b.heartbeatSeconds
+        return b
     }
 
     private func parseJournal(_ r: ObjectReader?) -> JournalOptions {

@@ -186,6 +186,88 @@ public enum UplinkSpec: Sendable, Equatable {
     case stdout
     /// JSON batches POSTed to an upstream (docs/uplink-protocol.md).
     case http(HTTPUplinkSpec)
+    /// Messages published to an MQTT broker, acknowledged by its PUBACK.
+    case mqtt(MQTTUplinkSpec)
+
+    /// How the forwarder forms and paces batches for this uplink.
+    public var batching: UplinkBatching {
+        switch self {
+        case .stdout: UplinkBatching(heartbeatSeconds: nil)
+        case .http(let spec): spec.batching
+        case .mqtt(let spec): spec.batching
+        }
+    }
+}
+
+/// What a batch carries on the wire: a format turns a batch into what a
+/// transport carries. Each transport names the formats it can carry.
+public enum UplinkFormat: String, Sendable, CaseIterable {
+    /// Vigil's own batch JSON (docs/uplink-protocol.md).
+    case vigil
+}
+
+/// Batch size and pacing, the same keys for every transport.
+public struct UplinkBatching: Sendable, Equatable {
+    public var batchMaxRecords = 500
+    public var batchMaxBytes = 256 * 1024
+    public var flushMs = 1000
+    /// Presence when nothing else is sent; nil: none (stdout).
+    public var heartbeatSeconds: Int? = 60
+    /// One exchange with the upstream, acknowledgement included.
+    public var timeoutMs = 10_000
+    public init() {}
+    public init(heartbeatSeconds: Int?) { self.heartbeatSeconds = heartbeatSeconds }
+}
+
+/// MQTT protocol versions the MQTT transport speaks.
+public enum MQTTProtocolVersion: String, Sendable, CaseIterable {
+    case v5 = "5"
+    case v311 = "3.1.1"
+}
+
+/// `uplink: { kind: "mqtt", … }`: a broker, its credentials and the topics.
+public struct MQTTUplinkSpec: Sendable, Equatable {
+    public var url: String
+    public var host: String
+    public var port: Int
+    /// mqtts://: TLS, verified unless `insecure`.
+    public var tls: Bool
+    public var format = UplinkFormat.vigil
+    /// Default: the gateway id.
+    public var clientID: String?
+    public var username: String?
+    public var passwordFile: String?
+    public var caFile: String?
+    public var clientCert: String?
+    public var clientKey: String?
+    public var insecure = false
+    public var protocolVersion = MQTTProtocolVersion.v5
+    public var keepaliveSeconds = 30
+    /// A persistent session (MQTT 5 session expiry; clean_session false on 3.1.1).
+    public var sessionExpirySeconds = 86_400
+    public var topicPrefix = "vigil"
+    /// Messages published and not yet acknowledged, at most (the broker's receive maximum caps it).
+    public var inflight = 20
+    public var gzip = false
+    public var batching = UplinkBatching()
+
+    public init(url: String, host: String, port: Int, tls: Bool) {
+        self.url = url; self.host = host; self.port = port; self.tls = tls
+    }
+
+    /// `mqtt://host[:1883]` or `mqtts://host[:8883]`; nil for anything else.
+    public static func endpoint(_ url: String) -> (host: String, port: Int, tls: Bool)? {
+        let tls: Bool
+        let rest: Substring
+        if url.hasPrefix("mqtts://") { tls = true; rest = url.dropFirst(8) } else if url.hasPrefix("mqtt://") { tls = false; rest = url.dropFirst(7) } else { return nil }
+        let authority = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        if authority.contains("@") { return nil } // credentials belong in username / password_file
+        let parts = authority.split(separator: ":", omittingEmptySubsequences: false)
+        guard let host = parts.first, !host.isEmpty, parts.count <= 2 else { return nil }
+        guard parts.count == 2 else { return (String(host), tls ? 8883 : 1883, tls) }
+        guard let port = Int(parts[1]), (1...65_535).contains(port) else { return nil }
+        return (String(host), port, tls)
+    }
 }
 
 /// Supervision: how long a stuck part may stay stuck before the watchdogs
@@ -215,12 +297,8 @@ public struct HTTPUplinkSpec: Sendable, Equatable {
     public var clientKey: String?
     /// TLS verification off: for a lab only, warned about at every start.
     public var insecure = false
-    public var batchMaxRecords = 500
-    public var batchMaxBytes = 256 * 1024
-    public var flushMs = 1000
     public var gzip = true
-    public var timeoutMs = 10_000
-    public var heartbeatSeconds = 60
+    public var batching = UplinkBatching()
 
     public init(url: String) { self.url = url }
 }

@@ -41,4 +41,37 @@ public protocol Uplink: Sendable {
     func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome
     /// A heartbeat when nothing else was sent; nil when the uplink has none.
     func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome?
+    /// An orderly stop, after the forwarder's last batch (MQTT: presence offline, DISCONNECT).
+    func close()
+}
+
+extension Uplink {
+    public func close() {}
+}
+
+/// MQTT 5 reason codes (MQTT 5.0, 3.4.2.1 PUBACK and 3.2.2.2 CONNACK) as outcomes.
+public enum MQTTReason {
+    /// The outcome of a PUBACK's reason code: below 0x80 delivered; "not
+    /// authorized" holds the lane like an HTTP 401; "packet too large" splits
+    /// the batch like a 413; "payload format invalid" refuses the content;
+    /// anything else (quota exceeded, topic name invalid, …) is retried with backoff.
+    public static func publishOutcome(_ code: Int, name: String) -> UplinkOutcome {
+        let reason = "broker answered PUBACK \(code) (\(name))"
+        switch code {
+        case ..<0x80: return .delivered
+        case 0x87: return .unauthorized(reason: "authentication refused: \(reason)")
+        case 0x95: return .tooLarge(reason: reason)
+        case 0x99: return .rejected(reason: reason)
+        default: return .retry(afterMs: nil, reason: reason)
+        }
+    }
+
+    /// Whether a refused CONNACK is about our credentials: 4 and 5 on MQTT
+    /// 3.1.1, 0x86 (bad user name or password) and 0x87 (not authorized) on MQTT 5.
+    public static func isAuthenticationRefusal(connack code: Int, version: MQTTProtocolVersion) -> Bool {
+        switch version {
+        case .v311: code == 4 || code == 5
+        case .v5: code == 0x86 || code == 0x87
+        }
+    }
 }

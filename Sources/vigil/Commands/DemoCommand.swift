@@ -74,8 +74,8 @@ struct DemoCommand: Command {
         receiver.start()
         defer { receiver.stop() }
         var uplinkSpec = HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/ingest")
-        uplinkSpec.flushMs = 500
-        uplinkSpec.timeoutMs = 1000
+        uplinkSpec.batching.flushMs = 500
+        uplinkSpec.batching.timeoutMs = 1000
         config.uplink = .http(uplinkSpec)
         let log = Logger(threshold: .error)
         let daemon: Daemon

@@ -74,6 +74,15 @@ func makeUplink(_ config: VigilConfig, log: Logger) throws -> any Uplink {
         }
         if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
         return try HTTPUplink(spec: spec, gateway: config.gateway.id)
+    case .mqtt(let spec):
+        if spec.passwordFile != nil, !spec.tls, !isLoopback(spec.url) {
+            log.warning("uplink \(redactedURL(spec.url)): the password is sent over plain mqtt: anyone on the path can read it; use mqtts")
+        }
+        if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
+        let format: any MessageFormat = switch spec.format {
+        case .vigil: VigilMessageFormat(gateway: config.gateway.id, prefix: spec.topicPrefix)
+        }
+        return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: format)
     }
 }
 

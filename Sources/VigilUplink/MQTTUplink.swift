@@ -1,0 +1,236 @@
+import CMosquittoLoader
+import Glibc
+import VigilCore
+
+/// Publishes batches to an MQTT broker with libmosquitto. The commit point is
+/// the broker's PUBACK: `send` returns `.delivered` only when every message of
+/// the batch has its PUBACK without an error reason code. libmosquitto's
+/// network loop runs on a thread of its own (never the concurrency pool),
+/// which also reconnects with full-jitter backoff; the forwarder's thread
+/// publishes and waits. A Last Will keeps the gateway's presence truthful.
+public final class MQTTUplink: Uplink, @unchecked Sendable {
+    public let name: String
+    public let spec: MQTTUplinkSpec
+    private let format: any MessageFormat
+    private let clientID: String
+    private let handle: OpaquePointer
+    private let session = Monitor(Session())
+    private var networkThread: DedicatedThread?
+    private let passwordFile: SecretFile?
+
+    struct Session {
+        /// A CONNACK with success came on the current connection.
+        var connected = false
+        var stopping = false
+        var lastError: String?
+        var authenticationRefused = false
+        /// Reason codes of PUBACKs, by message id, for the publisher waiting on them.
+        var acks: [Int32: Int32] = [:]
+        /// Counts lost connections: a waiter whose connection is gone stops waiting.
+        var connection = 0
+        /// Presence to publish on the next CONNACK (the network thread does it).
+        var onlineMessage: UplinkMessage?
+    }
+
+    public struct SetupError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(spec: MQTTUplinkSpec, gateway: String, format: any MessageFormat) throws(SetupError) {
+        if let error = CMosquitto_load() { throw SetupError(description: "uplink: cannot load libmosquitto: \(String(cString: error))") }
+        self.spec = spec
+        self.format = format
+        self.clientID = spec.clientID ?? gateway
+        self.name = redactedURL(spec.url)
+        do { passwordFile = try spec.passwordFile.map { path throws(SecretFile.Failure) in try SecretFile(path: path) } } catch {
+            throw SetupError(description: "uplink.password_file: \(error)")
+        }
+        // A persistent session: MQTT 5 keeps it for session_expiry_s; 3.1.1 by clean_session false.
+        let persistent = spec.sessionExpirySeconds > 0
+        guard let h = CMosquitto_new(clientID, !persistent, nil) else { throw SetupError(description: "mosquitto_new failed") }
+        handle = h
+        try configure(persistent: persistent)
+    }
+
+    deinit {
+        close()
+        CMosquitto_destroy(handle)
+    }
+
+    private func check(_ rc: Int32, _ what: String) throws(SetupError) {
+        if rc != MOSQ_ERR_SUCCESS.rawValue { throw SetupError(description: "uplink: \(what): \(Self.describe(rc))") }
+    }
+
+    private func configure(persistent: Bool) throws(SetupError) {
+        // Callbacks find this uplink through the handle's user data; the uplink outlives the handle's loop.
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        CMosquitto_user_data_set(handle, me)
+        try check(CMosquitto_threaded_set(handle, true), "threaded mode")
+        try check(CMosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, spec.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311), "protocol")
+        try check(CMosquitto_int_option(handle, MOSQ_OPT_SEND_MAXIMUM, Int32(spec.inflight)), "inflight")
+        if let username = spec.username {
+            try check(CMosquitto_username_pw_set(handle, username, passwordFile?.current), "username")
+        }
+        if spec.tls {
+            // No ca_file: the system's trust store (Debian's ca-certificates).
+            if spec.caFile == nil { try check(CMosquitto_int_option(handle, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "system CA certificates") }
+            try check(CMosquitto_tls_set(handle, spec.caFile, spec.caFile == nil ? "/etc/ssl/certs" : nil, spec.clientCert, spec.clientKey), "TLS files")
+            try check(CMosquitto_tls_insecure_set(handle, spec.insecure), "TLS verification")
+        }
+        let will = format.presence(online: false, status: nil, sentAt: WallTime.now(kernelSynchronised: true))
+        try check(will.payload.withUnsafeBytes { CMosquitto_will_set_v5(handle, will.topic, Int32($0.count), $0.baseAddress, 1, will.retain, nil) }, "last will")
+        CMosquitto_connect_v5_callback_set(handle) { _, user, rc, _, _ in MQTTUplink.from(user)?.connected(rc: rc) }
+        CMosquitto_disconnect_v5_callback_set(handle) { _, user, rc, _ in MQTTUplink.from(user)?.disconnected(rc: rc) }
+        CMosquitto_publish_v5_callback_set(handle) { _, user, mid, reason, _ in MQTTUplink.from(user)?.acknowledged(mid: mid, reason: reason) }
+        session.update { $0.onlineMessage = format.presence(online: true, status: nil, sentAt: WallTime.now(kernelSynchronised: true)) }
+        let thread = DedicatedThread(name: "mqtt") { [self] in runNetwork(persistent: persistent) }
+        networkThread = thread
+        thread.start()
+    }
+
+    /// The broker accepted the current connection (CONNACK success).
+    public var isConnected: Bool { session.read { $0.connected } }
+
+    private static func from(_ user: UnsafeMutableRawPointer?) -> MQTTUplink? {
+        user.map { Unmanaged<MQTTUplink>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    static func describe(_ rc: Int32) -> String {
+        rc == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(errno)) : String(cString: CMosquitto_strerror(rc))
+    }
+
+    // MARK: The network thread
+
+    /// Connects, runs libmosquitto's loop, and after a lost or refused
+    /// connection waits a full-jitter backoff (1 s to 5 min) before the next try.
+    private func runNetwork(persistent: Bool) {
+        var backoff = RetryBackoff()
+        var properties: OpaquePointer? = nil
+        if spec.protocolVersion == .v5 && persistent {
+            _ = CMosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), UInt32(spec.sessionExpirySeconds))
+        }
+        defer { CMosquitto_property_free_all(&properties) }
+        while !session.read({ $0.stopping }) {
+            if let file = passwordFile, file.changed(), let username = spec.username {
+                _ = CMosquitto_username_pw_set(handle, username, file.current)
+            }
+            let rc = CMosquitto_connect_bind_v5(handle, spec.host, Int32(spec.port), Int32(spec.keepaliveSeconds), properties)
+            if rc == MOSQ_ERR_SUCCESS.rawValue {
+                var loop = MOSQ_ERR_SUCCESS.rawValue
+                while loop == MOSQ_ERR_SUCCESS.rawValue, !session.read({ $0.stopping }) {
+                    loop = CMosquitto_loop(handle, 200, 1)
+                }
+                let wasConnected = session.update { s -> Bool in
+                    defer { s.connected = false; s.connection += 1 }
+                    if loop != MOSQ_ERR_SUCCESS.rawValue, !s.stopping, !s.authenticationRefused || s.lastError == nil {
+                        if s.connected || s.lastError == nil { s.lastError = "connection to \(spec.host):\(spec.port) lost: \(Self.describe(loop))" }
+                    }
+                    return s.connected
+                }
+                if wasConnected { backoff.reset() }
+                if session.read({ $0.stopping }) { return }
+            } else {
+                let reason = Self.describe(rc)
+                session.update { s in s.lastError = "cannot connect to \(spec.host):\(spec.port): \(reason)"; s.authenticationRefused = false }
+            }
+            let delay = backoff.next(serverAskedMs: nil)
+            let until = monotonicNanos() + delay
+            session.wait(until: { $0.stopping }, deadlineNanos: until) { _ in }
+        }
+    }
+
+    private func connected(rc: Int32) {
+        if rc == 0 {
+            let online = session.update { s -> UplinkMessage? in
+                s.connected = true; s.lastError = nil; s.authenticationRefused = false
+                return s.onlineMessage
+            }
+            // Presence first on every connect (retained): the Will's "offline" is replaced.
+            if let online { _ = publish(online) }
+            return
+        }
+        let text = spec.protocolVersion == .v5 ? String(cString: CMosquitto_reason_string(rc)) : String(cString: CMosquitto_connack_string(rc))
+        let auth = MQTTReason.isAuthenticationRefusal(connack: Int(rc), version: spec.protocolVersion)
+        session.update { s in
+            s.authenticationRefused = auth
+            s.lastError = auth ? "authentication refused by the broker: \(text) (\(rc))" : "broker refused the connection: \(text) (\(rc))"
+        }
+    }
+
+    private func disconnected(rc: Int32) {
+        session.update { s in
+            s.connected = false
+            s.connection += 1
+            if rc != 0, !s.stopping, s.lastError == nil { s.lastError = "disconnected by the broker: \(Self.describe(rc))" }
+        }
+    }
+
+    private func acknowledged(mid: Int32, reason: Int32) {
+        session.update { $0.acks[mid] = reason }
+    }
+
+    // MARK: Publishing (the forwarder's thread)
+
+    public func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
+        publishAndWait(format.messages(for: batch, sentAt: WallTime.now(kernelSynchronised: true), status: status))
+    }
+
+    public func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome? {
+        let online = format.presence(online: true, status: status, sentAt: WallTime.now(kernelSynchronised: true))
+        session.update { $0.onlineMessage = online } // what a reconnect announces
+        return publishAndWait([online])
+    }
+
+    /// Presence offline (retained) and a normal DISCONNECT, which tells the
+    /// broker not to send the Will: the gateway said it itself.
+    public func close() {
+        guard let thread = networkThread else { return }
+        if session.read({ $0.connected }) {
+            let offline = format.presence(online: false, status: nil, sentAt: WallTime.now(kernelSynchronised: true))
+            _ = publishAndWait([offline], timeoutMs: 2000)
+            _ = CMosquitto_disconnect_v5(handle, 0, nil)
+        }
+        session.update { $0.stopping = true }
+        thread.join()
+        networkThread = nil
+    }
+
+    private func publish(_ message: UplinkMessage) -> (mid: Int32, rc: Int32) {
+        let payload = spec.gzip && !message.retain ? Gzip.compress(message.payload) : message.payload
+        var mid: Int32 = 0
+        let rc = payload.withUnsafeBytes { CMosquitto_publish_v5(handle, &mid, message.topic, Int32($0.count), $0.baseAddress, 1, message.retain, nil) }
+        return (mid, rc)
+    }
+
+    private func publishAndWait(_ messages: [UplinkMessage], timeoutMs: Int? = nil) -> UplinkOutcome {
+        let (isConnected, connection, refused, lastError) = session.update { s in
+            s.acks.removeAll() // PUBACKs of an abandoned batch: their ids are not ours
+            return (s.connected, s.connection, s.authenticationRefused, s.lastError)
+        }
+        guard isConnected else {
+            let reason = lastError ?? "not connected to \(spec.host):\(spec.port) yet"
+            return refused ? .unauthorized(reason: reason) : .retry(afterMs: nil, reason: reason)
+        }
+        var mids: [Int32] = []
+        for message in messages {
+            let (mid, rc) = publish(message)
+            if rc == MOSQ_ERR_OVERSIZE_PACKET.rawValue {
+                return .tooLarge(reason: "message of \(message.payload.count) bytes is over the broker's maximum packet size")
+            }
+            if rc != MOSQ_ERR_SUCCESS.rawValue { return .retry(afterMs: nil, reason: "publish failed: \(Self.describe(rc))") }
+            mids.append(mid)
+        }
+        let deadline = monotonicNanos() + Int64(timeoutMs ?? spec.batching.timeoutMs) * 1_000_000
+        let (codes, lost) = session.wait(until: { s in s.connection != connection || mids.allSatisfy { s.acks[$0] != nil } },
+                                         deadlineNanos: deadline) { s in (mids.compactMap { s.acks[$0] }, s.connection != connection) }
+        if codes.count < mids.count {
+            let missing = mids.count - codes.count
+            return .retry(afterMs: nil, reason: lost ? "connection lost before the broker acknowledged \(missing) of \(mids.count) messages"
+                                                    : "no PUBACK for \(missing) of \(mids.count) messages within \(timeoutMs ?? spec.batching.timeoutMs) ms")
+        }
+        for code in codes where code >= 0x80 {
+            return MQTTReason.publishOutcome(Int(code), name: String(cString: CMosquitto_reason_string(code)))
+        }
+        return .delivered
+    }
+}

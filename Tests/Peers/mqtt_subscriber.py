@@ -1,0 +1,40 @@
+"""A paho-mqtt subscriber, the judge of what reached the broker: one JSON line
+per message on stdout ({"topic", "retain", "payload"}), "subscribed" once the
+broker granted the subscription. A persistent session (clean_session false,
+QoS 1), so messages published while it is reconnecting wait for it."""
+import argparse
+import json
+import sys
+
+import paho.mqtt.client as mqtt
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--port", type=int, required=True)
+parser.add_argument("--topic", required=True)
+parser.add_argument("--client-id", default="vigil-test-judge")
+args = parser.parse_args()
+
+
+def on_connect(client, userdata, flags, rc):
+    client.subscribe(args.topic, qos=1)
+
+
+def on_subscribe(client, userdata, mid, granted):
+    print(json.dumps({"subscribed": list(granted)}), flush=True)
+
+
+def on_message(client, userdata, message):
+    print(json.dumps({"topic": message.topic, "retain": bool(message.retain),
+                      "payload": message.payload.decode("utf-8", "replace")}), flush=True)
+
+
+client = mqtt.Client(client_id=args.client_id, clean_session=False, protocol=mqtt.MQTTv311)
+client.on_connect = on_connect
+client.on_subscribe = on_subscribe
+client.on_message = on_message
+client.reconnect_delay_set(min_delay=1, max_delay=1)
+client.connect("127.0.0.1", args.port, keepalive=10)
+try:
+    client.loop_forever(retry_first_connection=True)
+except KeyboardInterrupt:
+    sys.exit(0)

@@ -1,0 +1,114 @@
+import Foundation
+import XCTest
+
+/// A mosquitto broker of the test's own on a free loopback port, with a
+/// persistent store (a restart keeps queued messages), optionally with
+/// password authentication and a TLS listener.
+public final class TestBroker: @unchecked Sendable {
+    public let port: Int
+    public let directory: String
+    private let executable: String
+    private var configLines: [String]
+    public private(set) var process: PeerProcess?
+
+    public struct TLSFiles { public var ca, cert, key: String }
+
+    public init(in dir: String, passwords: [String: String]? = nil, tls: TLSFiles? = nil, extraConfig: [String] = []) throws {
+        executable = try requirePeer("mosquitto", at: "/usr/sbin/mosquitto")
+        self.port = freeTCPPort()
+        directory = "\(dir)/broker"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        configLines = ["listener \(self.port) 127.0.0.1", "persistence true", "persistence_location \(directory)/",
+                       "log_dest stderr", "log_type error", "log_type warning", "log_type notice"]
+        if let passwords {
+            let tool = try requirePeer("mosquitto_passwd", at: "/usr/bin/mosquitto_passwd")
+            let file = "\(directory)/passwords"
+            FileManager.default.createFile(atPath: file, contents: nil)
+            for (user, password) in passwords {
+                let result = try runCommand(tool, ["-b", file, user, password])
+                guard result.status == 0 else { throw MissingPeer(description: "mosquitto_passwd: \(result.stderr)") }
+            }
+            configLines += ["allow_anonymous false", "password_file \(file)"]
+        } else {
+            configLines += ["allow_anonymous true"]
+        }
+        configLines += extraConfig
+        if let tls { configLines += ["cafile \(tls.ca)", "certfile \(tls.cert)", "keyfile \(tls.key)"] }
+        try configLines.joined(separator: "\n").appending("\n").write(toFile: "\(directory)/mosquitto.conf", atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    public func start() throws {
+        let peer = try PeerProcess(executable, ["-c", "\(directory)/mosquitto.conf"])
+        guard eventually(timeout: 10, { canConnect(port) || !peer.process.isRunning }), peer.process.isRunning else {
+            peer.stop()
+            throw MissingPeer(description: "mosquitto did not start: \(peer.stderr)")
+        }
+        process = peer
+    }
+
+    /// An orderly stop (SIGTERM: the broker saves its store).
+    public func stop() { process?.stop(); process = nil }
+
+    deinit { stop() }
+}
+
+/// Whether something accepts TCP connections on the loopback port.
+public func canConnect(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+}
+
+/// paho-mqtt in the repo's virtual environment.
+public func requirePaho() throws -> String {
+    let python = try requirePeer("python (.venv)", at: Repo.python)
+    if try runCommand(python, ["-c", "import paho.mqtt.client"]).status != 0 {
+        let message = "paho-mqtt is not installed in .venv (run `make deps`)"
+        if ProcessInfo.processInfo.environment["CI"] == "true" { throw MissingPeer(description: message) }
+        throw XCTSkip(message)
+    }
+    return python
+}
+
+/// A paho-mqtt subscriber (Tests/Peers/mqtt_subscriber.py): what reached the broker.
+public final class TestSubscriber: @unchecked Sendable {
+    public let peer: PeerProcess
+
+    public struct Message {
+        public var topic: String
+        public var retain: Bool
+        public var payload: String
+        public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] }
+    }
+
+    public init(port: Int, topic: String, clientID: String = "vigil-test-judge") throws {
+        let python = try requirePaho()
+        peer = try PeerProcess(python, [Repo.peerScript("mqtt_subscriber.py"), "--port", String(port), "--topic", topic, "--client-id", clientID])
+        guard peer.waitFor("subscribed") else {
+            peer.stop()
+            throw MissingPeer(description: "the paho-mqtt subscriber did not subscribe: \(peer.stderr)")
+        }
+    }
+
+    public var messages: [Message] {
+        peer.stdout.split(separator: "\n").compactMap { line in
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let topic = o["topic"] as? String else { return nil }
+            return Message(topic: topic, retain: o["retain"] as? Bool ?? false, payload: o["payload"] as? String ?? "")
+        }
+    }
+
+    /// Every record of the vigil-format batches received, by topic leaf, in arrival order.
+    public func records(lane: String) -> [[String: Any]] {
+        messages.filter { $0.topic.hasSuffix("/\(lane)") }.flatMap { m -> [[String: Any]] in
+            guard let batch = m.json else { return [] }
+            return (batch["readings"] as? [[String: Any]] ?? []) + (batch["events"] as? [[String: Any]] ?? [])
+        }
+    }
+
+    public func stop() { peer.stop() }
+}
