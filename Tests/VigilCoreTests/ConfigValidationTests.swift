@@ -243,7 +243,45 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertTrue(text.contains("uplink.client_key: is required with client_cert"), text)
         XCTAssertTrue(text.contains("uplink.client_cert: /nope does not exist"), text)
         guard case .failure(let s) = parse("{ kind: 'stdout', url: 'https://x' }") else { return XCTFail() }
-        XCTAssertTrue(s.description.contains("uplink.url: applies only to http uplinks"), s.description)
+        XCTAssertTrue(s.description.contains("uplink.url: applies only to http and mqtt uplinks"), s.description)
+    }
+
+    func testAnMQTTUplink() throws {
+        guard case .success(let c) = parse("{ kind: 'mqtt', url: 'mqtts://broker.example.net', username: 'gw-07', protocol: '3.1.1', topic_prefix: 'site/7' }"),
+              case .mqtt(let spec) = c.uplink else { return XCTFail() }
+        XCTAssertEqual(spec.host, "broker.example.net")
+        XCTAssertEqual(spec.port, 8883, "mqtts defaults to 8883")
+        XCTAssertTrue(spec.tls)
+        XCTAssertEqual(spec.protocolVersion, .v311)
+        XCTAssertEqual(spec.format, .vigil)
+        XCTAssertEqual(spec.topicPrefix, "site/7")
+        XCTAssertEqual(spec.batching.flushMs, 1000)
+        XCTAssertFalse(spec.gzip, "gzip is off by default on MQTT")
+        XCTAssertEqual(MQTTUplinkSpec.endpoint("mqtt://10.0.0.5")?.port, 1883)
+        XCTAssertEqual(MQTTUplinkSpec.endpoint("mqtt://10.0.0.5:2883")?.port, 2883)
+        XCTAssertNil(MQTTUplinkSpec.endpoint("mqtt://user:pw@10.0.0.5"), "credentials do not go in the url")
+        XCTAssertNil(MQTTUplinkSpec.endpoint("mqtt://10.0.0.5:0"))
+    }
+
+    func testMQTTMistakesAreNamed() throws {
+        let password = temporaryDirectory() + "/password"
+        try "secret".write(toFile: password, atomically: true, encoding: .utf8)
+        chmod(password, 0o644)
+        let uplink = "{ kind: 'mqtt', url: 'mqtt://user:pw@broker', qos: 0, token_file: '/x', password_file: '\(password)', "
+            + "protocol: '4', ca_file: '/nope', topic_prefix: 'a/#' }"
+        guard case .failure(let e) = parse(uplink) else { return XCTFail() }
+        let text = e.description
+        XCTAssertTrue(text.contains("uplink.url: \"mqtt://<redacted>@broker\" must be mqtts://HOST[:PORT]"), text)
+        XCTAssertTrue(text.contains("uplink.qos: 0 is not supported: the journal forgets a batch only on the broker's PUBACK"), text)
+        XCTAssertTrue(text.contains("uplink.token_file: applies only to http uplinks, not mqtt"), text)
+        XCTAssertTrue(text.contains("uplink.password_file: needs a username"), text)
+        XCTAssertTrue(text.contains("uplink.password_file: \(password) is readable by every user (mode 644)"), text)
+        XCTAssertTrue(text.contains("uplink.protocol:"), text)
+        XCTAssertTrue(text.contains("uplink.ca_file: /nope does not exist"), text)
+        XCTAssertTrue(text.contains("uplink.topic_prefix: \"a/#\" must not contain + or #"), text)
+        XCTAssertFalse(text.contains(":pw@"), "no secret in an error")
+        guard case .failure(let h) = parse("{ kind: 'http', url: 'https://x', topic_prefix: 'v' }") else { return XCTFail() }
+        XCTAssertTrue(h.description.contains("uplink.topic_prefix: applies only to mqtt uplinks, not http"), h.description)
     }
 }
 

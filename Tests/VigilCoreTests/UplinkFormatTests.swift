@@ -72,3 +72,57 @@ final class BatchScannerTests: XCTestCase {
         }
     }
 }
+
+final class MQTTFormatTests: XCTestCase {
+    let format = VigilMessageFormat(gateway: "riverbank-07", prefix: "vigil")
+
+    func testABatchIsOneMessageOnItsLanesTopic() throws {
+        let batch = UplinkBatch(gateway: "riverbank-07", lane: .telemetry, firstSeq: 5, lastSeq: 6,
+                                records: [StoredRecord(seq: 5, record: reading(5)), StoredRecord(seq: 6, record: reading(6))])
+        let sentAt = WallTime(milliseconds: fixtureEpochMs, clockSynced: true)
+        let messages = format.messages(for: batch, sentAt: sentAt, status: nil)
+        XCTAssertEqual(messages.count, 1)
+        XCTAssertEqual(messages[0].topic, "vigil/riverbank-07/telemetry")
+        XCTAssertFalse(messages[0].retain)
+        XCTAssertEqual(messages[0].payload, batch.json(sentAt: sentAt, status: nil), "the batch JSON of docs/uplink-protocol.md, unchanged")
+        let events = UplinkBatch(gateway: "riverbank-07", lane: .events, firstSeq: 7, lastSeq: 7, records: [StoredRecord(seq: 7, record: event(7))])
+        XCTAssertEqual(format.messages(for: events, sentAt: sentAt, status: nil)[0].topic, "vigil/riverbank-07/events")
+    }
+
+    func testPresenceIsRetainedOnTheStatusTopic() throws {
+        let sentAt = WallTime(milliseconds: fixtureEpochMs, clockSynced: true)
+        let will = format.presence(online: false, status: nil, sentAt: sentAt)
+        XCTAssertEqual(will.topic, "vigil/riverbank-07/status")
+        XCTAssertTrue(will.retain)
+        XCTAssertEqual(String(decoding: will.payload, as: UTF8.self), #"{"online":false,"gateway":"riverbank-07"}"#)
+        let online = format.presence(online: true, status: nil, sentAt: sentAt)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(online.payload)) as? [String: Any])
+        XCTAssertEqual(json["online"] as? Bool, true)
+        XCTAssertEqual(json["sent_at"] as? String, sentAt.iso8601)
+    }
+
+    func testPUBACKReasonCodes() {
+        XCTAssertEqual(MQTTReason.publishOutcome(0, name: "Success"), .delivered)
+        XCTAssertEqual(MQTTReason.publishOutcome(0x10, name: "No matching subscribers"), .delivered, "no subscriber is still accepted by the broker")
+        XCTAssertEqual(MQTTReason.publishOutcome(0x87, name: "Not authorized"), .unauthorized(reason: "authentication refused: broker answered PUBACK 135 (Not authorized)"))
+        XCTAssertEqual(MQTTReason.publishOutcome(0x95, name: "Packet too large"), .tooLarge(reason: "broker answered PUBACK 149 (Packet too large)"))
+        XCTAssertEqual(MQTTReason.publishOutcome(0x97, name: "Quota exceeded"), .retry(afterMs: nil, reason: "broker answered PUBACK 151 (Quota exceeded)"))
+        XCTAssertTrue(MQTTReason.isAuthenticationRefusal(connack: 5, version: .v311))
+        XCTAssertTrue(MQTTReason.isAuthenticationRefusal(connack: 0x86, version: .v5))
+        XCTAssertFalse(MQTTReason.isAuthenticationRefusal(connack: 3, version: .v311), "server unavailable is not about credentials")
+    }
+
+    func testRetryBackoffHasFullJitterUnderADoublingCeiling() {
+        var backoff = RetryBackoff()
+        var ceilings: [Int64] = []
+        for _ in 0..<12 { ceilings.append(backoff.next(serverAskedMs: nil)) }
+        XCTAssertLessThanOrEqual(ceilings[0], 1_000_000_000, "the first wait is at most 1 s")
+        XCTAssertLessThanOrEqual(ceilings[2], 4_000_000_000)
+        XCTAssertTrue(ceilings.allSatisfy { $0 <= 300_000_000_000 }, "capped at 5 minutes")
+        XCTAssertEqual(backoff.next(serverAskedMs: 400_000), 300_000_000_000, "a Retry-After is honoured up to the cap")
+        backoff.reset()
+        XCTAssertLessThanOrEqual(backoff.next(serverAskedMs: nil), 1_000_000_000, "reset: back to at most 1 s")
+        var fresh = RetryBackoff()
+        XCTAssertGreaterThanOrEqual(fresh.next(serverAskedMs: 2000), 2_000_000_000, "Retry-After is a floor")
+    }
+}

@@ -318,11 +318,11 @@ private struct Validation {
         let batching = parseBatching(r)
         let tls = TLSFiles(caFile: r.string("ca_file"), clientCert: r.string("client_cert"), clientKey: r.string("client_key"))
         if tls.clientCert != nil && tls.clientKey == nil { r.report("client_key", "is required with client_cert") }
-        for key in ["token_file", "password_file", "ca_file", "client_cert", "client_key"] {
+        for key in ["token_file", "password_file", "ca_file", "client_cert", "client_key"] where own.contains(key) || Self.sharedUplinkKeys.contains(key) {
             guard let path = r.string(key) else { continue }
             if !fileExists(path) { r.report(key, "\(path) does not exist") }
         }
-        for key in ["token_file", "password_file"] {
+        for key in ["token_file", "password_file"] where own.contains(key) {
             if let secret = r.string(key), let mode = fileMode(secret), mode & 0o004 != 0 {
                 r.report(key, "\(secret) is readable by every user (mode \(String(mode & 0o777, radix: 8))); run: chmod 600 \(secret)")
             }
@@ -342,10 +342,12 @@ private struct Validation {
             spec.batching = batching
             return .http(spec)
         case .mqtt:
-            guard let endpoint = MQTTUplinkSpec.endpoint(url) else {
+            let parsed = MQTTUplinkSpec.endpoint(url)
+            if parsed == nil {
                 r.report("url", "\"\(redactedURL(url))\" must be mqtts://HOST[:PORT] (or mqtt:// on a trusted network); credentials go in username and password_file")
-                return .stdout
             }
+            // Checked on, so that every mistake is named at once.
+            let endpoint = parsed ?? (host: "", port: 0, tls: url.hasPrefix("mqtts://"))
             var spec = MQTTUplinkSpec(url: url, host: endpoint.host, port: endpoint.port, tls: endpoint.tls)
             spec.format = format
             spec.clientID = r.string("client_id")
@@ -370,7 +372,7 @@ private struct Validation {
             spec.inflight = r.integer("inflight", range: 1...65_535) ?? spec.inflight
             spec.gzip = r.bool("gzip") ?? spec.gzip
             spec.batching = batching
-            return .mqtt(spec)
+            return parsed == nil ? .stdout : .mqtt(spec)
         }
     }
 
