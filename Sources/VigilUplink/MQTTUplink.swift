@@ -17,6 +17,8 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
     private let session = Monitor(Session())
     private var networkThread: DedicatedThread?
     private let passwordFile: SecretFile?
+    /// False for a probe (`vigil uplink test`): no Will, no offline on close — the gateway's presence is the forwarder's.
+    private let announcesPresence: Bool
 
     struct Session {
         /// A CONNACK with success came on the current connection.
@@ -36,7 +38,8 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
         public var description: String
     }
 
-    public init(spec: MQTTUplinkSpec, gateway: String, format: any MessageFormat) throws(SetupError) {
+    public init(spec: MQTTUplinkSpec, gateway: String, format: any MessageFormat, announcesPresence: Bool = true) throws(SetupError) {
+        self.announcesPresence = announcesPresence
         if let error = CMosquitto_load() { throw SetupError(description: "uplink: cannot load libmosquitto: \(String(cString: error))") }
         self.spec = spec
         self.format = format
@@ -78,11 +81,11 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
             try check(CMosquitto_tls_insecure_set(handle, spec.insecure), "TLS verification")
         }
         let will = format.presence(online: false, status: nil, sentAt: WallTime.now(kernelSynchronised: true))
-        try check(will.payload.withUnsafeBytes { CMosquitto_will_set_v5(handle, will.topic, Int32($0.count), $0.baseAddress, 1, will.retain, nil) }, "last will")
+        if announcesPresence { try check(will.payload.withUnsafeBytes { CMosquitto_will_set_v5(handle, will.topic, Int32($0.count), $0.baseAddress, 1, will.retain, nil) }, "last will") }
         CMosquitto_connect_v5_callback_set(handle) { _, user, rc, _, _ in MQTTUplink.from(user)?.connected(rc: rc) }
         CMosquitto_disconnect_v5_callback_set(handle) { _, user, rc, _ in MQTTUplink.from(user)?.disconnected(rc: rc) }
         CMosquitto_publish_v5_callback_set(handle) { _, user, mid, reason, _ in MQTTUplink.from(user)?.acknowledged(mid: mid, reason: reason) }
-        session.update { $0.onlineMessage = format.presence(online: true, status: nil, sentAt: WallTime.now(kernelSynchronised: true)) }
+        if announcesPresence { session.update { $0.onlineMessage = format.presence(online: true, status: nil, sentAt: WallTime.now(kernelSynchronised: true)) } }
         let thread = DedicatedThread(name: "mqtt") { [self] in runNetwork(persistent: persistent) }
         networkThread = thread
         thread.start()
@@ -90,6 +93,14 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
 
     /// The broker accepted the current connection (CONNACK success).
     public var isConnected: Bool { session.read { $0.connected } }
+
+    /// Why the last connection attempt or connection failed, nil while connected.
+    public var lastError: String? { session.read { $0.lastError } }
+
+    /// Waits for a CONNACK with success (or a refusal, or the timeout); true when connected.
+    public func waitUntilConnected(timeoutMs: Int) -> Bool {
+        session.wait(until: { $0.connected || $0.lastError != nil }, deadlineNanos: monotonicNanos() + Int64(timeoutMs) * 1_000_000) { $0.connected }
+    }
 
     private static func from(_ user: UnsafeMutableRawPointer?) -> MQTTUplink? {
         user.map { Unmanaged<MQTTUplink>.fromOpaque($0).takeUnretainedValue() }
@@ -122,8 +133,9 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
                 }
                 let wasConnected = session.update { s -> Bool in
                     defer { s.connected = false; s.connection += 1 }
-                    if loop != MOSQ_ERR_SUCCESS.rawValue, !s.stopping, !s.authenticationRefused || s.lastError == nil {
-                        if s.connected || s.lastError == nil { s.lastError = "connection to \(spec.host):\(spec.port) lost: \(Self.describe(loop))" }
+                    // A refused CONNACK already said why; anything else is a lost connection.
+                    if loop != MOSQ_ERR_SUCCESS.rawValue, !s.stopping, s.connected || s.lastError == nil {
+                        s.lastError = "connection to \(spec.host):\(spec.port) lost: \(Self.describe(loop))"
                     }
                     return s.connected
                 }
@@ -185,11 +197,11 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
     /// broker not to send the Will: the gateway said it itself.
     public func close() {
         guard let thread = networkThread else { return }
-        if session.read({ $0.connected }) {
+        if announcesPresence, session.read({ $0.connected }) {
             let offline = format.presence(online: false, status: nil, sentAt: WallTime.now(kernelSynchronised: true))
             _ = publishAndWait([offline], timeoutMs: 2000)
-            _ = CMosquitto_disconnect_v5(handle, 0, nil)
-        }
+            }
+        if session.read({ $0.connected }) { _ = CMosquitto_disconnect_v5(handle, 0, nil) }
         session.update { $0.stopping = true }
         thread.join()
         networkThread = nil

@@ -12,6 +12,8 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, required=True)
 parser.add_argument("--topic", required=True)
 parser.add_argument("--client-id", default="vigil-test-judge")
+parser.add_argument("--username")
+parser.add_argument("--password")
 args = parser.parse_args()
 
 
@@ -33,6 +35,8 @@ client.on_connect = on_connect
 client.on_subscribe = on_subscribe
 client.on_message = on_message
 client.reconnect_delay_set(min_delay=1, max_delay=1)
+if args.username:
+    client.username_pw_set(args.username, args.password)
 client.connect("127.0.0.1", args.port, keepalive=10)
 try:
     client.loop_forever(retry_first_connection=True)

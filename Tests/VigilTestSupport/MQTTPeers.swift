@@ -86,9 +86,11 @@ public final class TestSubscriber: @unchecked Sendable {
         public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] }
     }
 
-    public init(port: Int, topic: String, clientID: String = "vigil-test-judge") throws {
+    public init(port: Int, topic: String, clientID: String = "vigil-test-judge", username: String? = nil, password: String? = nil) throws {
         let python = try requirePaho()
-        peer = try PeerProcess(python, [Repo.peerScript("mqtt_subscriber.py"), "--port", String(port), "--topic", topic, "--client-id", clientID])
+        var args = [Repo.peerScript("mqtt_subscriber.py"), "--port", String(port), "--topic", topic, "--client-id", clientID]
+        if let username, let password { args += ["--username", username, "--password", password] }
+        peer = try PeerProcess(python, args)
         guard peer.waitFor("subscribed") else {
             peer.stop()
             throw MissingPeer(description: "the paho-mqtt subscriber did not subscribe: \(peer.stderr)")

@@ -166,28 +166,66 @@ public final class ControlHandler: Sendable {
     }
 
     private func uplinkTest() -> [UInt8] {
-        guard case .http(let spec) = daemon.config.uplink else {
+        switch daemon.config.uplink {
+        case .stdout:
             return failure("the uplink is standard output (kind: stdout): nothing to test", ControlCode.usage)
+        case .http(let spec):
+            return httpUplinkTest(spec)
+        case .mqtt(let spec):
+            return mqttUplinkTest(spec)
         }
+    }
+
+    private static func describe(_ outcome: UplinkOutcome) -> String {
+        switch outcome {
+        case .delivered: "delivered"
+        case .retry(_, let reason): "would retry: \(reason)"
+        case .unauthorized(let reason): "would wait for valid credentials, retrying: \(reason)"
+        case .tooLarge(let reason): "too large, would be sent again in smaller batches: \(reason)"
+        case .rejected(let reason): "refused: \(reason)"
+        }
+    }
+
+    private func httpUplinkTest(_ spec: HTTPUplinkSpec) -> [UInt8] {
         do {
             // A connection of its own: the forwarder's is busy on its own thread.
             let uplink = try HTTPUplink(spec: spec, gateway: daemon.config.gateway.id)
             let now = SystemClock.shared.now()
             let e = uplink.post(daemon.forwarder.status().heartbeatJSON(gateway: daemon.config.gateway.id, sentAt: now),
                                 idempotencyKey: "\(daemon.config.gateway.id)-uplink-test-\(now.milliseconds)")
-            let outcome: String
-            switch e.outcome {
-            case .delivered: outcome = "delivered"
-            case .retry(_, let reason): outcome = "would retry: \(reason)"
-            case .unauthorized(let reason): outcome = "would wait for a valid token, retrying: \(reason)"
-            case .tooLarge(let reason): outcome = "too large, would be sent again in smaller batches: \(reason)"
-            case .rejected(let reason): outcome = "refused: \(reason)"
-            }
-            return ControlServer.encode(ControlReply(result: UplinkTestReport(url: redactedURL(spec.url), httpStatus: e.httpStatus, outcome: outcome, error: e.error,
-                                                                              nameLookupMs: e.nameLookupSeconds * 1000, connectMs: e.connectSeconds * 1000,
-                                                                              tlsMs: e.tlsSeconds * 1000, totalMs: e.seconds * 1000)))
+            var report = UplinkTestReport(url: redactedURL(spec.url), httpStatus: e.httpStatus, outcome: Self.describe(e.outcome), error: e.error,
+                                          nameLookupMs: e.nameLookupSeconds * 1000, connectMs: e.connectSeconds * 1000,
+                                          tlsMs: e.tlsSeconds * 1000, totalMs: e.seconds * 1000)
+            report.transport = "http"
+            return ControlServer.encode(ControlReply(result: report))
         } catch {
             return failure("uplink: \(error)", ControlCode.failed)
         }
+    }
+
+    private func mqttUplinkTest(_ spec: MQTTUplinkSpec) -> [UInt8] {
+        let gateway = daemon.config.gateway.id
+        var probe = spec
+        probe.clientID = "\(spec.clientID ?? gateway)-uplink-test" // the agent's own client id would take its session over
+        probe.sessionExpirySeconds = 0
+        let started = monotonicNanos()
+        let uplink: MQTTUplink
+        do { uplink = try MQTTUplink(spec: probe, gateway: gateway, format: messageFormat(probe, gateway: gateway), announcesPresence: false) } catch {
+            return failure("uplink: \(error)", ControlCode.failed)
+        }
+        defer { uplink.close() }
+        let ms = { Double(monotonicNanos() - started) / 1e6 }
+        var report = UplinkTestReport(url: redactedURL(spec.url), httpStatus: nil, outcome: "not connected", error: nil,
+                                      nameLookupMs: 0, connectMs: 0, tlsMs: 0, totalMs: 0)
+        report.transport = "mqtt"
+        if uplink.waitUntilConnected(timeoutMs: spec.batching.timeoutMs) {
+            report.connectMs = ms()
+            let outcome = uplink.sendHeartbeat(daemon.forwarder.status()) ?? .delivered
+            report.totalMs = ms()
+            report.outcome = Self.describe(outcome)
+        } else {
+            report.error = uplink.lastError ?? "no CONNACK within \(spec.batching.timeoutMs) ms"
+        }
+        return ControlServer.encode(ControlReply(result: report))
     }
 }

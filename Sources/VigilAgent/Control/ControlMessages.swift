@@ -210,6 +210,8 @@ public struct DeadLetterReport: Codable, Sendable {
 }
 
 public struct UplinkTestReport: Codable, Sendable {
+    /// "http" or "mqtt"; for mqtt, `connectMs` is until the CONNACK (name, TCP and TLS included) and `totalMs` until the PUBACK.
+    public var transport: String?
     public var url: String
     public var httpStatus: Int?
     public var outcome: String

@@ -136,7 +136,7 @@ extension Daemon {
         let stats = journal.stats
         let f = forwarder.counters
         let uplink = forwarder.isHealthy ? "uplink ok"
-            : f.authenticationRefused ? "uplink: AUTHENTICATION REFUSED, fix the token (\(f.lastError ?? "?"))"
+            : f.authenticationRefused ? "uplink: AUTHENTICATION REFUSED, fix the credentials (\(f.lastError ?? "?"))"
             : "uplink retrying (\(f.lastError ?? "?"))"
         let disk = journal.writeError.map { "; JOURNAL WRITE FAILING: \($0)" } ?? ""
         return "\(agent.config.devices.filter(\.enabled).count) devices: \(online) online, \(offline) offline; queue \(stats.pending.values.reduce(0, +)); \(uplink)\(disk)"

@@ -62,33 +62,3 @@ struct RunCommand: Command {
         return loop.run(duration: duration)
     }
 }
-
-/// The uplink the config names.
-func makeUplink(_ config: VigilConfig, log: Logger) throws -> any Uplink {
-    switch config.uplink {
-    case .stdout:
-        return StdoutUplink()
-    case .http(let spec):
-        if spec.tokenFile != nil, spec.url.lowercased().hasPrefix("http://"), !isLoopback(spec.url) {
-            log.warning("uplink \(redactedURL(spec.url)): the token is sent over plain http: anyone on the path can read it; use https")
-        }
-        if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
-        return try HTTPUplink(spec: spec, gateway: config.gateway.id)
-    case .mqtt(let spec):
-        if spec.passwordFile != nil, !spec.tls, !isLoopback(spec.url) {
-            log.warning("uplink \(redactedURL(spec.url)): the password is sent over plain mqtt: anyone on the path can read it; use mqtts")
-        }
-        if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
-        let format: any MessageFormat = switch spec.format {
-        case .vigil: VigilMessageFormat(gateway: config.gateway.id, prefix: spec.topicPrefix)
-        }
-        return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: format)
-    }
-}
-
-/// `http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`: a token to a local relay never crosses a wire.
-func isLoopback(_ url: String) -> Bool {
-    let afterScheme = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
-    let host = afterScheme.split(separator: "@").last.map(String.init) ?? afterScheme
-    return host.hasPrefix("127.") || host.hasPrefix("localhost") || host.hasPrefix("[::1]")
-}

@@ -7,8 +7,11 @@ struct UplinkTestCommand: Command {
     static let usage = """
         vigil uplink test [--json] [--socket PATH]
 
-        The agent posts one heartbeat with its own settings (URL, token, CA, client
-        certificate) on a connection of its own, and reports each step's time.
+        The agent sends one heartbeat with its own settings (URL, token or password,
+        CA, client certificate) on a connection of its own, and reports each step's
+        time: over HTTP one POST; over MQTT a connection under the client id
+        `<client_id>-uplink-test` (not to take over the agent's session) and one
+        presence message, acknowledged by the broker's PUBACK.
         \(ControlOptions.usage)
         """
 
@@ -22,6 +25,12 @@ struct UplinkTestCommand: Command {
                 say(ControlClient.json(r))
             } else {
                 var t = Table("STEP", "DONE AFTER")
+                if r.transport == "mqtt" {
+                    t.add("connected (CONNACK)", r.connectMs > 0 ? String(format1: r.connectMs) + " ms" : "-")
+                    t.add("acknowledged (PUBACK)", r.totalMs > 0 ? String(format1: r.totalMs) + " ms" : "-")
+                    say("\(r.url)\n" + t.text + "\n\(r.outcome)\(r.error.map { " (\($0))" } ?? "")")
+                    return r.outcome == "delivered" ? ExitCode.ok : ExitCode.device
+                }
                 t.add("name resolution", String(format1: r.nameLookupMs) + " ms")
                 t.add("TCP connect", String(format1: r.connectMs) + " ms")
                 t.add("TLS handshake", r.tlsMs > 0 ? String(format1: r.tlsMs) + " ms" : "- (no TLS)")

@@ -1,0 +1,36 @@
+import VigilCore
+import VigilUplink
+
+/// The uplink the config names.
+public func makeUplink(_ config: VigilConfig, log: Logger) throws -> any Uplink {
+    switch config.uplink {
+    case .stdout:
+        return StdoutUplink()
+    case .http(let spec):
+        if spec.tokenFile != nil, spec.url.lowercased().hasPrefix("http://"), !isLoopback(spec.url) {
+            log.warning("uplink \(redactedURL(spec.url)): the token is sent over plain http: anyone on the path can read it; use https")
+        }
+        if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
+        return try HTTPUplink(spec: spec, gateway: config.gateway.id)
+    case .mqtt(let spec):
+        if spec.passwordFile != nil, !spec.tls, !isLoopback(spec.url) {
+            log.warning("uplink \(redactedURL(spec.url)): the password is sent over plain mqtt: anyone on the path can read it; use mqtts")
+        }
+        if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
+        return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: messageFormat(spec, gateway: config.gateway.id))
+    }
+}
+
+/// `http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`: a token to a local relay never crosses a wire.
+func isLoopback(_ url: String) -> Bool {
+    let afterScheme = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
+    let host = afterScheme.split(separator: "@").last.map(String.init) ?? afterScheme
+    return host.hasPrefix("127.") || host.hasPrefix("localhost") || host.hasPrefix("[::1]")
+}
+
+/// The format an MQTT uplink's spec names.
+func messageFormat(_ spec: MQTTUplinkSpec, gateway: String) -> any MessageFormat {
+    switch spec.format {
+    case .vigil: VigilMessageFormat(gateway: gateway, prefix: spec.topicPrefix)
+    }
+}
