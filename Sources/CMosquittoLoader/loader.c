@@ -16,6 +16,7 @@ static struct {
     int (*will_set_v5)(struct mosquitto *, const char *, int, const void *, int, bool, mosquitto_property *);
     int (*tls_set)(struct mosquitto *, const char *, const char *, const char *, const char *, int (*)(char *, int, int, void *));
     int (*tls_insecure_set)(struct mosquitto *, bool);
+    int (*tls_opts_set)(struct mosquitto *, int, const char *, const char *);
     int (*connect_bind_v5)(struct mosquitto *, const char *, int, int, const char *, const mosquitto_property *);
     int (*disconnect_v5)(struct mosquitto *, int, const mosquitto_property *);
     int (*loop)(struct mosquitto *, int, int);
@@ -59,6 +60,7 @@ static void load(void) {
     RESOLVE(lib, will_set_v5, "mosquitto_will_set_v5")
     RESOLVE(lib, tls_set, "mosquitto_tls_set")
     RESOLVE(lib, tls_insecure_set, "mosquitto_tls_insecure_set")
+    RESOLVE(lib, tls_opts_set, "mosquitto_tls_opts_set")
     RESOLVE(lib, connect_bind_v5, "mosquitto_connect_bind_v5")
     RESOLVE(lib, disconnect_v5, "mosquitto_disconnect_v5")
     RESOLVE(lib, loop, "mosquitto_loop")
@@ -100,6 +102,7 @@ int CMosquitto_tls_set(struct mosquitto *m, const char *cafile, const char *capa
     return mosq.tls_set(m, cafile, capath, certfile, keyfile, NULL);
 }
 int CMosquitto_tls_insecure_set(struct mosquitto *m, bool insecure) { return mosq.tls_insecure_set(m, insecure); }
+int CMosquitto_tls_opts_set(struct mosquitto *m, bool verify_peer) { return mosq.tls_opts_set(m, verify_peer ? 1 : 0, NULL, NULL); }
 int CMosquitto_connect_bind_v5(struct mosquitto *m, const char *host, int port, int keepalive, const mosquitto_property *props) {
     return mosq.connect_bind_v5(m, host, port, keepalive, NULL, props);
 }

@@ -78,7 +78,9 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
             // No ca_file: the system's trust store (Debian's ca-certificates).
             if spec.caFile == nil { try check(CMosquitto_int_option(handle, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "system CA certificates") }
             try check(CMosquitto_tls_set(handle, spec.caFile, spec.caFile == nil ? "/etc/ssl/certs" : nil, spec.clientCert, spec.clientKey), "TLS files")
-            try check(CMosquitto_tls_insecure_set(handle, spec.insecure), "TLS verification")
+            // insecure: neither the chain nor the host name is checked (a lab only; warned at every start).
+            try check(CMosquitto_tls_opts_set(handle, !spec.insecure), "TLS verification")
+            try check(CMosquitto_tls_insecure_set(handle, spec.insecure), "TLS host name check")
         }
         let will = format.presence(online: false, status: nil, sentAt: WallTime.now(kernelSynchronised: true))
         if announcesPresence { try check(will.payload.withUnsafeBytes { CMosquitto_will_set_v5(handle, will.topic, Int32($0.count), $0.baseAddress, 1, will.retain, nil) }, "last will") }

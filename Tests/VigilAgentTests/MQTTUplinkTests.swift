@@ -150,3 +150,90 @@ final class MQTTUplinkTests: XCTestCase {
         XCTAssertGreaterThan(judge.messages.count, 2, "sent in several smaller messages")
     }
 }
+
+extension MQTTUplinkTests {
+    func testTLSIsVerifiedByDefaultAndTrustsTheGivenCA() throws {
+        let dir = temporaryDirectory()
+        let (cert, key) = try makeSelfSignedCertificate(in: dir)
+        let broker = try TestBroker(in: dir, tls: .init(ca: cert, cert: cert, key: key))
+        let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
+        try journal.append((1...5).map { reading($0) })
+        try journal.commit()
+        let batch = UplinkBatch(gateway: "gw", lane: .telemetry, firstSeq: 1, lastSeq: 5, records: try JournalReader(journal: journal, lane: .telemetry).read(after: 0, maxRecords: 5))
+        let status = GatewayStatus(uptimeSeconds: 1, pending: [:], oldestPendingMs: nil, dropped: [:], corruptRecords: 0, deadLetters: 0, devices: [])
+
+        let unverified = try uplink(broker) { $0.tls = true }
+        XCTAssertFalse(unverified.waitUntilConnected(timeoutMs: 3000), "a self-signed certificate must not be trusted")
+        XCTAssertTrue(unverified.lastError?.contains("TLS") ?? false, unverified.lastError ?? "nil")
+        guard case .retry = unverified.send(batch, status: status) else { return XCTFail("nothing is delivered unverified") }
+        unverified.close()
+
+        let trusted = try uplink(broker) { $0.tls = true; $0.caFile = cert }
+        XCTAssertTrue(trusted.waitUntilConnected(timeoutMs: 5000), trusted.lastError ?? "")
+        XCTAssertEqual(trusted.send(batch, status: status), UplinkOutcome.delivered)
+        trusted.close()
+
+        let insecure = try uplink(broker) { $0.tls = true; $0.insecure = true }
+        XCTAssertTrue(insecure.waitUntilConnected(timeoutMs: 5000), insecure.lastError ?? "")
+        XCTAssertEqual(insecure.send(batch, status: status), UplinkOutcome.delivered)
+        insecure.close()
+    }
+}
+
+extension MQTTUplinkTests {
+    /// `vigil run` killed again and again while it publishes: after a last,
+    /// orderly run every record the journal took has reached the subscriber,
+    /// and a record that arrived twice (its PUBACK lost with the process)
+    /// arrived with the same content.
+    func testAnAgentKilledMidPublishLosesNothing() throws {
+        let dir = temporaryDirectory()
+        let broker = try TestBroker(in: dir)
+        let judge = try TestSubscriber(port: broker.port, topic: "vigil/gw-kill/#")
+        defer { judge.stop() }
+        let simPort = freeTCPPort()
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(simPort)", "--device", "1:honeywell-xnx", "--device", "2:qdy30a-level"])
+        XCTAssertTrue(sim.waitFor("serving"))
+        defer { sim.stop() }
+        try """
+            { gateway: { id: 'gw-kill', state_dir: '\(dir)/state' },
+              buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(simPort) }],
+              devices: [{ id: 'gas', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 10 },
+                        { id: 'level', bus: 'sim', unit: 2, profile: 'qdy30a-level', interval_ms: 10 }],
+              journal: { commit_ms: 20 },
+              control: { socket: '\(dir)/control.sock' },
+              uplink: { kind: 'mqtt', url: 'mqtt://127.0.0.1:\(broker.port)', flush_ms: 50, batch_max_records: 100 } }
+            """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
+        var generator = SystemRandomNumberGenerator()
+        for cycle in 0..<6 {
+            let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
+            XCTAssertTrue(eventually(timeout: 10) { judge.records(lane: "telemetry").count > cycle * 50 }, "cycle \(cycle): \(agent.stderr)")
+            usleep(UInt32.random(in: 100_000...600_000, using: &generator))
+            agent.signal(SIGKILL)
+            agent.process.waitUntilExit()
+        }
+        sim.stop()
+        let last = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
+        XCTAssertTrue(eventually(timeout: 20) {
+            guard let out = try? runCommand(Repo.vigil, ["queue", "--json", "--socket", "\(dir)/control.sock"]).stdout,
+                  let queue = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { return false }
+            return queue["pending_events"] as? Int == 0 && queue["pending_telemetry"] as? Int == 0
+        }, last.stderr)
+        last.stop()
+        let journal = try Journal(directory: "\(dir)/state/journal")
+        XCTAssertEqual(journal.stats.pending.values.reduce(0, +), 0)
+        let highest = Int(max(journal.cursor.acked[.telemetry] ?? 0, journal.cursor.acked[.events] ?? 0))
+        try journal.close()
+        XCTAssertGreaterThan(highest, 300)
+        let received = judge.records(lane: "telemetry") + judge.records(lane: "events")
+        XCTAssertTrue(eventually(timeout: 10) { Set(self.seqs(judge.records(lane: "telemetry") + judge.records(lane: "events"))).count >= highest })
+        let seen = Set(seqs(judge.records(lane: "telemetry") + judge.records(lane: "events")))
+        XCTAssertEqual(seen, Set(1...highest), "missing: \(Set(1...highest).subtracting(seen).sorted().prefix(20))")
+        var bySeq: [Int: String] = [:]
+        for record in received {
+            let seq = record["seq"] as! Int
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: record, options: .sortedKeys), as: UTF8.self)
+            if let seen = bySeq[seq] { XCTAssertEqual(seen, text, "seq \(seq) twice with different content") }
+            bySeq[seq] = text
+        }
+    }
+}

@@ -7,15 +7,6 @@ import VigilTestSupport
 
 /// The HTTP(S) uplink against peers we did not write (Python's ssl) and our receiver.
 final class UplinkTests: XCTestCase {
-    func makeCertificate(in dir: String) throws -> (cert: String, key: String) {
-        let openssl = try requirePeer("openssl")
-        let cert = "\(dir)/cert.pem", key = "\(dir)/key.pem"
-        let r = try runCommand(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
-                                         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        return (cert, key)
-    }
-
     func batch() -> UplinkBatch {
         UplinkBatch(gateway: "gw", lane: .telemetry, firstSeq: 1, lastSeq: 1, records: [StoredRecord(seq: 1, record: reading(1))])
     }
@@ -25,7 +16,7 @@ final class UplinkTests: XCTestCase {
     func testTLSIsVerifiedByDefaultAndTrustsTheGivenCA() throws {
         let python = try requirePymodbus()
         let dir = temporaryDirectory()
-        let (cert, key) = try makeCertificate(in: dir)
+        let (cert, key) = try makeSelfSignedCertificate(in: dir)
         let port = freeTCPPort()
         let server = try PeerProcess(python, [Repo.peerScript("tls_server.py"), String(port), cert, key])
         defer { server.stop() }

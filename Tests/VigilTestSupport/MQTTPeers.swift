@@ -11,14 +11,18 @@ public final class TestBroker: @unchecked Sendable {
     private var configLines: [String]
     public private(set) var process: PeerProcess?
 
-    public struct TLSFiles { public var ca, cert, key: String }
+    public struct TLSFiles {
+        public var ca, cert, key: String
+        public init(ca: String, cert: String, key: String) { self.ca = ca; self.cert = cert; self.key = key }
+    }
 
     public init(in dir: String, passwords: [String: String]? = nil, tls: TLSFiles? = nil, extraConfig: [String] = []) throws {
         executable = try requirePeer("mosquitto", at: "/usr/sbin/mosquitto")
         self.port = freeTCPPort()
         directory = "\(dir)/broker"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        configLines = ["listener \(self.port) 127.0.0.1", "persistence true", "persistence_location \(directory)/",
+        // As the test's own user: as root, mosquitto would drop to "mosquitto", which cannot read the test's files.
+        configLines = ["user \(NSUserName())", "listener \(self.port) 127.0.0.1", "persistence true", "persistence_location \(directory)/",
                        "log_dest stderr", "log_type error", "log_type warning", "log_type notice"]
         if let passwords {
             let tool = try requirePeer("mosquitto_passwd", at: "/usr/bin/mosquitto_passwd")
@@ -113,4 +117,15 @@ public final class TestSubscriber: @unchecked Sendable {
     }
 
     public func stop() { peer.stop() }
+}
+
+/// A self-signed certificate for 127.0.0.1 (openssl), valid from now: both the
+/// server's certificate and the CA a client is told to trust.
+public func makeSelfSignedCertificate(in dir: String) throws -> (cert: String, key: String) {
+    let openssl = try requirePeer("openssl")
+    let cert = "\(dir)/cert.pem", key = "\(dir)/key.pem"
+    let r = try runCommand(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+    guard r.status == 0 else { throw MissingPeer(description: "openssl req: \(r.stderr)") }
+    return (cert, key)
 }

@@ -25,6 +25,8 @@ int CMosquitto_username_pw_set(struct mosquitto *m, const char *username, const 
 int CMosquitto_will_set_v5(struct mosquitto *m, const char *topic, int length, const void *payload, int qos, bool retain, mosquitto_property *props);
 int CMosquitto_tls_set(struct mosquitto *m, const char *cafile, const char *capath, const char *certfile, const char *keyfile);
 int CMosquitto_tls_insecure_set(struct mosquitto *m, bool insecure);
+/// verify_peer false: the broker's certificate chain is not checked (SSL_VERIFY_NONE).
+int CMosquitto_tls_opts_set(struct mosquitto *m, bool verify_peer);
 int CMosquitto_connect_bind_v5(struct mosquitto *m, const char *host, int port, int keepalive, const mosquitto_property *props);
 int CMosquitto_disconnect_v5(struct mosquitto *m, int reason, const mosquitto_property *props);
 int CMosquitto_loop(struct mosquitto *m, int timeout_ms, int max_packets);
