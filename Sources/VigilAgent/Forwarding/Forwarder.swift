@@ -18,8 +18,9 @@ public struct ForwarderCounters: Sendable, Equatable {
     public var authenticationRefused = false
 }
 
-/// Reads the journal from disk and sends it upstream in batches, alarms and
-/// events first; acknowledges what the upstream accepted. Runs on a thread of
+/// Schedules the uplink: takes each lane's next batch from its `LaneBatcher`
+/// (which forms batches from the journal on disk), sends it, alarms and events
+/// first, and acknowledges what the upstream accepted. Runs on a thread of
 /// its own (the uplink blocks in libcurl). Retries with exponential backoff and
 /// full jitter, capped at 5 minutes, honouring Retry-After; a batch the
 /// upstream refuses for good goes to the dead-letter directory.
@@ -45,8 +46,6 @@ public final class Forwarder: Sendable {
     /// read it: the head of the backlog (a segment's times cannot say where
     /// inside it the acknowledgement stands).
     private let oldestPendingState = Mutex<[JournalLane: Int64]>([:])
-    /// Per lane, the highest seq of an undecodable record already counted.
-    private let countedUndecodable = Mutex<[JournalLane: UInt64]>([:])
 
     public init(journal: Journal, uplink: any Uplink, gateway: String, batchMaxRecords: Int = 500, batchMaxBytes: Int = 256 * 1024,
                 flushMs: Int = 1000, heartbeatSeconds: Int? = nil, deadLetterDirectory: String, log: Logger,
@@ -103,7 +102,9 @@ public final class Forwarder: Sendable {
     }
 
     private func run() {
-        let readers = Dictionary(uniqueKeysWithValues: JournalLane.allCases.map { ($0, JournalReader(journal: journal, lane: $0)) })
+        let batchers = Dictionary(uniqueKeysWithValues: JournalLane.allCases.map {
+            ($0, LaneBatcher(journal: journal, lane: $0, gateway: gateway, maxRecords: batchMaxRecords, maxBytes: batchMaxBytes))
+        })
         var backoff = RetryBackoff()
         // Per lane: a batch size the upstream answered 413 to (halved each time,
         // kept for this run), and, for events the upstream refuses, when to try
@@ -125,9 +126,9 @@ public final class Forwarder: Sendable {
                 let now = monotonicNanos()
                 if let until = heldUntil[lane], now < until { continue }
                 let telemetryDue = now - lastTelemetrySend >= Int64(flushMs) * 1_000_000 || draining.load(ordering: .acquiring)
-                guard let batch = nextBatch(lane, reader: readers[lane]!, requireFull: lane == .telemetry && !telemetryDue,
+                guard let batch = nextBatch(batchers[lane]!, requireFull: lane == .telemetry && !telemetryDue,
                                             sizeCap: sizeCap[lane]) else { continue }
-                switch deliver(batch) {
+                switch deliver(batch, batchers[lane]!) {
                 case .delivered:
                     backoff.reset()
                     heldUntil[lane] = nil
@@ -196,41 +197,11 @@ public final class Forwarder: Sendable {
         log.info("uplink \(uplink.name): delivering again after \(failures) failed attempts over \(String(format1: Double(monotonicNanos() - since) / 1e9)) s; \(pending) records still to send")
     }
 
-    /// The next batch of a lane: the one in flight when the agent stopped (so
-    /// it is resent whole, with its id), else the next records after the ack.
-    private func nextBatch(_ lane: JournalLane, reader: JournalReader, requireFull: Bool, sizeCap: Int?) -> UplinkBatch? {
-        let cursor = journal.cursor
-        let acked = cursor.acked[lane] ?? 0
-        var inFlight = cursor.inFlight[lane].flatMap { $0.lowerBound > acked ? $0 : nil }
-        do {
-            var records = try reader.read(after: acked, through: inFlight?.upperBound ?? .max, maxRecords: batchMaxRecords)
-            // Records lost to a damaged dictionary entry: counted once (a batch may be read again), reported upstream.
-            let lost = countedUndecodable.withLock { counted in
-                let new = reader.undecodableSeqs.filter { $0 > counted[lane, default: 0] }
-                if let last = new.last { counted[lane] = last }
-                return UInt64(new.count)
-            }
-            journal.countCorrupt(lost)
-            oldestPendingState.withLock { $0[lane] = records.first?.record.timestamp.milliseconds }
-            if records.isEmpty { return nil }
-            // Answered 413: formed again, smaller, under a new id (the upstream took none of it).
-            if let cap = sizeCap, inFlight != nil, records.count > cap { inFlight = nil }
-            if let inFlight {
-                return UplinkBatch(gateway: gateway, lane: lane, firstSeq: inFlight.lowerBound, lastSeq: inFlight.upperBound, records: records)
-            }
-            // Keep the batch under batch_max_bytes of JSON (about 200 bytes a record).
-            let fullSize = min(batchMaxRecords, max(1, batchMaxBytes / 200))
-            let size = min(fullSize, sizeCap ?? fullSize)
-            if requireFull && records.count < size { return nil }
-            if records.count > size { records.removeLast(records.count - size) }
-            let batch = UplinkBatch(gateway: gateway, lane: lane, firstSeq: records.first!.seq, lastSeq: records.last!.seq, records: records)
-            // A full batch is formed the same way again after a crash (the next
-            // `fullSize` records after the ack); a short one, cut by the journal's
-            // end or by a size the upstream asked for, is remembered to keep its id.
-            if records.count < fullSize { try journal.markInFlight(lane, batch.firstSeq...batch.lastSeq) }
-            return batch
-        } catch {
-            log.error("journal: cannot read the \(lane.rawValue) lane: \(error)")
+    /// The next batch of a lane (see `LaneBatcher`); nil on a read error, logged.
+    private func nextBatch(_ batcher: LaneBatcher, requireFull: Bool, sizeCap: Int?) -> UplinkBatch? {
+        defer { oldestPendingState.withLock { $0[batcher.lane] = batcher.oldestPendingMs } }
+        do { return try batcher.next(requireFull: requireFull, sizeCap: sizeCap) } catch {
+            log.error("journal: cannot read the \(batcher.lane.rawValue) lane: \(error)")
             return nil
         }
     }
@@ -243,11 +214,11 @@ public final class Forwarder: Sendable {
         case held(reason: String)
     }
 
-    private func deliver(_ batch: UplinkBatch) -> Delivery {
+    private func deliver(_ batch: UplinkBatch, _ batcher: LaneBatcher) -> Delivery {
         let outcome = uplink.send(batch, status: status())
         switch outcome {
         case .delivered:
-            acknowledge(batch)
+            acknowledge(batch, batcher)
             countersState.withLock { $0.batchesDelivered += 1; $0.recordsDelivered += batch.records.count; $0.backoffMs = 0
                 $0.lastSuccess = SystemClock.shared.now(); $0.authenticationRefused = false }
             return .delivered
@@ -273,14 +244,14 @@ public final class Forwarder: Sendable {
                 log.error("uplink \(uplink.name): batch \(batch.id) refused (\(reason)) and cannot be kept: \(error); it stays in the journal")
                 return .retry(afterMs: 60_000, reason: "dead-letter directory not writable")
             }
-            acknowledge(batch)
+            acknowledge(batch, batcher)
             countersState.withLock { $0.deadLetters += 1; $0.lastError = reason }
             return .delivered
         }
     }
 
-    private func acknowledge(_ batch: UplinkBatch) {
-        do { try journal.acknowledge(batch.lane, through: batch.lastSeq) } catch {
+    private func acknowledge(_ batch: UplinkBatch, _ batcher: LaneBatcher) {
+        do { try batcher.acknowledge(batch) } catch {
             log.error("journal: cannot record the acknowledgement of \(batch.id): \(error); it will be sent again")
         }
     }

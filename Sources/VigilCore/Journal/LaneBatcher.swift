@@ -1,0 +1,67 @@
+/// Forms a lane's batches from the journal and takes their acknowledgement,
+/// for any transport. The rule that makes a resent batch identical — so an
+/// upstream deduplicating by batch id sees the same batch after a crash:
+/// a full batch is the next `fullSize` records after the acknowledgement, so
+/// it forms again by itself; a short one (cut by the journal's end, or by a
+/// size the upstream asked for) is remembered in the cursor as in flight, and
+/// resent whole under its id. Used from the forwarder's thread only.
+public final class LaneBatcher {
+    public let lane: JournalLane
+    private let journal: Journal
+    private let reader: JournalReader
+    private let gateway: String
+    private let maxRecords: Int
+    /// Records in a full batch: `maxRecords`, or fewer to keep about `maxBytes` of JSON (~200 bytes a record).
+    public let fullSize: Int
+    /// The highest seq of an undecodable record already counted (a batch may be read again).
+    private var countedUndecodable: UInt64 = 0
+    /// The time of the first record not yet acknowledged, as last read; nil when nothing waits.
+    public private(set) var oldestPendingMs: Int64?
+
+    public init(journal: Journal, lane: JournalLane, gateway: String, maxRecords: Int, maxBytes: Int) {
+        self.journal = journal
+        self.lane = lane
+        self.gateway = gateway
+        self.maxRecords = maxRecords
+        self.fullSize = min(maxRecords, max(1, maxBytes / 200))
+        reader = JournalReader(journal: journal, lane: lane)
+    }
+
+    /// The next batch: the one in flight when the agent stopped, else the
+    /// records after the acknowledgement; nil when there is none, or when
+    /// `requireFull` and there is not yet a full batch. `sizeCap`: at most this
+    /// many records (the upstream answered "too large"); an in-flight batch
+    /// larger than that is formed again, smaller, under a new id — the
+    /// upstream took none of it.
+    public func next(requireFull: Bool, sizeCap: Int? = nil) throws(FileError) -> UplinkBatch? {
+        let cursor = journal.cursor
+        let acked = cursor.acked[lane] ?? 0
+        var inFlight = cursor.inFlight[lane].flatMap { $0.lowerBound > acked ? $0 : nil }
+        var records = try reader.read(after: acked, through: inFlight?.upperBound ?? .max, maxRecords: maxRecords)
+        countUndecodable()
+        oldestPendingMs = records.first?.record.timestamp.milliseconds
+        if records.isEmpty { return nil }
+        if let cap = sizeCap, inFlight != nil, records.count > cap { inFlight = nil }
+        if let inFlight {
+            return UplinkBatch(gateway: gateway, lane: lane, firstSeq: inFlight.lowerBound, lastSeq: inFlight.upperBound, records: records)
+        }
+        let size = min(fullSize, sizeCap ?? fullSize)
+        if requireFull && records.count < size { return nil }
+        if records.count > size { records.removeLast(records.count - size) }
+        let batch = UplinkBatch(gateway: gateway, lane: lane, firstSeq: records.first!.seq, lastSeq: records.last!.seq, records: records)
+        if records.count < fullSize { try journal.markInFlight(lane, batch.firstSeq...batch.lastSeq) }
+        return batch
+    }
+
+    /// The upstream took `batch` (or it was set aside): the journal may forget it.
+    public func acknowledge(_ batch: UplinkBatch) throws(FileError) {
+        try journal.acknowledge(lane, through: batch.lastSeq)
+    }
+
+    /// Records lost to a damaged dictionary entry: counted in the journal once each, so reported upstream.
+    private func countUndecodable() {
+        let new = reader.undecodableSeqs.filter { $0 > countedUndecodable }
+        if let last = new.last { countedUndecodable = last }
+        journal.countCorrupt(UInt64(new.count))
+    }
+}

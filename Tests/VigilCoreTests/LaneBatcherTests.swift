@@ -1,0 +1,54 @@
+import XCTest
+import VigilCore
+import VigilTestSupport
+
+/// A batch resent after a crash is the same batch: same records, same id.
+final class LaneBatcherTests: XCTestCase {
+    func testAFullBatchFormsAgainIdenticallyAfterARestart() throws {
+        let dir = temporaryDirectory()
+        var journal = try Journal(directory: dir, clock: ManualWallClock())
+        try journal.append((1...25).map { reading($0) })
+        try journal.commit()
+        let first = try XCTUnwrap(try LaneBatcher(journal: journal, lane: .telemetry, gateway: "gw", maxRecords: 10, maxBytes: 1 << 20).next(requireFull: true))
+        XCTAssertEqual(first.id, "gw-1-10")
+        XCTAssertNil(journal.cursor.inFlight[.telemetry], "a full batch needs no marker: it forms again by itself")
+        try journal.close()
+        journal = try Journal(directory: dir, clock: ManualWallClock())
+        let again = try XCTUnwrap(try LaneBatcher(journal: journal, lane: .telemetry, gateway: "gw", maxRecords: 10, maxBytes: 1 << 20).next(requireFull: true))
+        XCTAssertEqual(again.id, first.id)
+        XCTAssertEqual(again.records, first.records)
+    }
+
+    func testAShortBatchIsRememberedAndResentWholeUnderItsId() throws {
+        let dir = temporaryDirectory()
+        var journal = try Journal(directory: dir, clock: ManualWallClock())
+        try journal.append((1...4).map { reading($0) })
+        try journal.commit()
+        let short = try XCTUnwrap(try LaneBatcher(journal: journal, lane: .telemetry, gateway: "gw", maxRecords: 10, maxBytes: 1 << 20).next(requireFull: false))
+        XCTAssertEqual(short.id, "gw-1-4")
+        // More records arrive, then the agent crashes before the acknowledgement.
+        try journal.append((5...8).map { reading($0) })
+        try journal.commit()
+        try journal.close()
+        journal = try Journal(directory: dir, clock: ManualWallClock())
+        let batcher = LaneBatcher(journal: journal, lane: .telemetry, gateway: "gw", maxRecords: 10, maxBytes: 1 << 20)
+        let resent = try XCTUnwrap(try batcher.next(requireFull: false))
+        XCTAssertEqual(resent.id, "gw-1-4", "the batch in flight, not one with the new records")
+        XCTAssertEqual(resent.records.map(\.seq), [1, 2, 3, 4])
+        try batcher.acknowledge(resent)
+        XCTAssertEqual(try batcher.next(requireFull: false)?.id, "gw-5-8")
+    }
+
+    func testASizeCapFormsASmallerBatchUnderANewId() throws {
+        let journal = try Journal(directory: temporaryDirectory(), clock: ManualWallClock())
+        try journal.append((1...6).map { reading($0) })
+        try journal.commit()
+        let batcher = LaneBatcher(journal: journal, lane: .telemetry, gateway: "gw", maxRecords: 10, maxBytes: 1 << 20)
+        XCTAssertEqual(try batcher.next(requireFull: false)?.id, "gw-1-6")
+        let smaller = try XCTUnwrap(try batcher.next(requireFull: false, sizeCap: 3))
+        XCTAssertEqual(smaller.id, "gw-1-3", "refused as too large: none of it was taken, so it is formed again")
+        XCTAssertEqual(journal.cursor.inFlight[.telemetry], 1...3, "and remembered, short of a full batch")
+        XCTAssertEqual(batcher.fullSize, 10)
+        XCTAssertEqual(LaneBatcher(journal: journal, lane: .telemetry, gateway: "gw", maxRecords: 500, maxBytes: 2000).fullSize, 10, "about 200 bytes a record")
+    }
+}
