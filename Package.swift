@@ -59,7 +59,7 @@ let package = Package(
         // The executable: command dispatch only.
         .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilGPIO", "VigilCore", "CLinuxShims"]),
         // Benchmark driver for `make bench` (baseline loops beside the agent's own code).
-        .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilCore", "CModbus"]),
+        .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilCore", "CModbus", "CMosquittoLoader"]),
         // Helpers shared by the tests: paths, peer processes (pymodbus, socat), sinks.
         .target(name: "VigilTestSupport", dependencies: ["VigilAgent", "VigilCore"], path: "Tests/VigilTestSupport"),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),
