@@ -24,6 +24,8 @@ static struct {
     void (*connect_v5_callback_set)(struct mosquitto *, void (*)(struct mosquitto *, void *, int, int, const mosquitto_property *));
     void (*disconnect_v5_callback_set)(struct mosquitto *, void (*)(struct mosquitto *, void *, int, const mosquitto_property *));
     void (*publish_v5_callback_set)(struct mosquitto *, void (*)(struct mosquitto *, void *, int, int, const mosquitto_property *));
+    int (*subscribe_v5)(struct mosquitto *, int *, const char *, int, int, const mosquitto_property *);
+    void (*message_v5_callback_set)(struct mosquitto *, void (*)(struct mosquitto *, void *, const struct mosquitto_message *, const mosquitto_property *));
     const char *(*strerror_)(int);
     const char *(*connack_string)(int);
     const char *(*reason_string)(int);
@@ -68,6 +70,8 @@ static void load(void) {
     RESOLVE(lib, connect_v5_callback_set, "mosquitto_connect_v5_callback_set")
     RESOLVE(lib, disconnect_v5_callback_set, "mosquitto_disconnect_v5_callback_set")
     RESOLVE(lib, publish_v5_callback_set, "mosquitto_publish_v5_callback_set")
+    RESOLVE(lib, subscribe_v5, "mosquitto_subscribe_v5")
+    RESOLVE(lib, message_v5_callback_set, "mosquitto_message_v5_callback_set")
     RESOLVE(lib, strerror_, "mosquitto_strerror")
     RESOLVE(lib, connack_string, "mosquitto_connack_string")
     RESOLVE(lib, reason_string, "mosquitto_reason_string")
@@ -114,6 +118,12 @@ int CMosquitto_publish_v5(struct mosquitto *m, int *mid, const char *topic, int 
 void CMosquitto_connect_v5_callback_set(struct mosquitto *m, void (*cb)(struct mosquitto *, void *, int, int, const mosquitto_property *)) { mosq.connect_v5_callback_set(m, cb); }
 void CMosquitto_disconnect_v5_callback_set(struct mosquitto *m, void (*cb)(struct mosquitto *, void *, int, const mosquitto_property *)) { mosq.disconnect_v5_callback_set(m, cb); }
 void CMosquitto_publish_v5_callback_set(struct mosquitto *m, void (*cb)(struct mosquitto *, void *, int, int, const mosquitto_property *)) { mosq.publish_v5_callback_set(m, cb); }
+int CMosquitto_subscribe_v5(struct mosquitto *m, int *mid, const char *sub, int qos, int options, const mosquitto_property *props) {
+    return mosq.subscribe_v5(m, mid, sub, qos, options, props);
+}
+void CMosquitto_message_v5_callback_set(struct mosquitto *m, void (*cb)(struct mosquitto *, void *, const struct mosquitto_message *, const mosquitto_property *)) {
+    mosq.message_v5_callback_set(m, cb);
+}
 const char *CMosquitto_strerror(int code) { return mosq.strerror_(code); }
 const char *CMosquitto_connack_string(int code) { return mosq.connack_string(code); }
 const char *CMosquitto_reason_string(int code) { return mosq.reason_string(code); }

@@ -8,7 +8,7 @@ import VigilCore
 /// network loop runs on a thread of its own (never the concurrency pool),
 /// which also reconnects with full-jitter backoff; the forwarder's thread
 /// publishes and waits. A Last Will keeps the gateway's presence truthful.
-public final class MQTTUplink: Uplink, @unchecked Sendable {
+public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
     public let name: String
     public let spec: MQTTUplinkSpec
     private let format: any MessageFormat
@@ -17,7 +17,9 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
     private let session = Monitor(Session())
     private var networkThread: DedicatedThread?
     private let passwordFile: SecretFile?
-    /// False for a probe (`vigil uplink test`): no Will, no offline on close — the gateway's presence is the forwarder's.
+    /// format thingsboard: the access token, sent as the user name.
+    private let tokenFile: SecretFile?
+    /// False for a probe (`vigil uplink test`): no Will, no announcements, no commands, no offline on close — the gateway's presence is the forwarder's.
     private let announcesPresence: Bool
 
     struct Session {
@@ -32,6 +34,10 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
         var connection = 0
         /// Presence to publish on the next CONNACK (the network thread does it).
         var onlineMessage: UplinkMessage?
+        /// The last status the forwarder gave: which devices a reconnect announces.
+        var lastStatus: GatewayStatus?
+        /// Carries out commands from the platform; nil: they are answered "not ready".
+        var commandHandler: (@Sendable (RemoteCommand) -> Void)?
     }
 
     public struct SetupError: Error, CustomStringConvertible {
@@ -47,6 +53,9 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
         self.name = redactedURL(spec.url)
         do { passwordFile = try spec.passwordFile.map { path throws(SecretFile.Failure) in try SecretFile(path: path) } } catch {
             throw SetupError(description: "uplink.password_file: \(error)")
+        }
+        do { tokenFile = try spec.tokenFile.map { path throws(SecretFile.Failure) in try SecretFile(path: path) } } catch {
+            throw SetupError(description: "uplink.token_file: \(error)")
         }
         // A persistent session: MQTT 5 keeps it for session_expiry_s; 3.1.1 by clean_session false.
         let persistent = spec.sessionExpirySeconds > 0
@@ -71,9 +80,7 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
         try check(CMosquitto_threaded_set(handle, true), "threaded mode")
         try check(CMosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, spec.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311), "protocol")
         try check(CMosquitto_int_option(handle, MOSQ_OPT_SEND_MAXIMUM, Int32(spec.inflight)), "inflight")
-        if let username = spec.username {
-            try check(CMosquitto_username_pw_set(handle, username, passwordFile?.current), "username")
-        }
+        try check(applyCredentials(), "username")
         if spec.tls {
             // No ca_file: the system's trust store (Debian's ca-certificates).
             if spec.caFile == nil { try check(CMosquitto_int_option(handle, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "system CA certificates") }
@@ -82,11 +89,17 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
             try check(CMosquitto_tls_opts_set(handle, !spec.insecure), "TLS verification")
             try check(CMosquitto_tls_insecure_set(handle, spec.insecure), "TLS host name check")
         }
-        let will = format.presence(online: false, status: nil, sentAt: WallTime.now(kernelSynchronised: true))
-        if announcesPresence { try check(will.payload.withUnsafeBytes { CMosquitto_will_set_v5(handle, will.topic, Int32($0.count), $0.baseAddress, 1, will.retain, nil) }, "last will") }
+        if announcesPresence, let will = format.presence(online: false, status: nil, sentAt: WallTime.now(kernelSynchronised: true)) {
+            try check(will.payload.withUnsafeBytes { CMosquitto_will_set_v5(handle, will.topic, Int32($0.count), $0.baseAddress, 1, will.retain, nil) }, "last will")
+        }
         CMosquitto_connect_v5_callback_set(handle) { _, user, rc, _, _ in MQTTUplink.from(user)?.connected(rc: rc) }
         CMosquitto_disconnect_v5_callback_set(handle) { _, user, rc, _ in MQTTUplink.from(user)?.disconnected(rc: rc) }
         CMosquitto_publish_v5_callback_set(handle) { _, user, mid, reason, _ in MQTTUplink.from(user)?.acknowledged(mid: mid, reason: reason) }
+        CMosquitto_message_v5_callback_set(handle) { _, user, message, _ in
+            guard let message = message?.pointee, let topic = message.topic else { return }
+            let payload = message.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(message.payloadlen))) } ?? []
+            MQTTUplink.from(user)?.received(topic: String(cString: topic), payload: payload)
+        }
         if announcesPresence { session.update { $0.onlineMessage = format.presence(online: true, status: nil, sentAt: WallTime.now(kernelSynchronised: true)) } }
         let thread = DedicatedThread(name: "mqtt") { [self] in runNetwork(persistent: persistent) }
         networkThread = thread
@@ -102,6 +115,26 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
     /// Waits for a CONNACK with success (or a refusal, or the timeout); true when connected.
     public func waitUntilConnected(timeoutMs: Int) -> Bool {
         session.wait(until: { $0.connected || $0.lastError != nil }, deadlineNanos: monotonicNanos() + Int64(timeoutMs) * 1_000_000) { $0.connected }
+    }
+
+    /// The gateway device's token as user name (ThingsBoard), or the user name and password.
+    private func applyCredentials() -> Int32 {
+        if let token = tokenFile { return CMosquitto_username_pw_set(handle, token.current, nil) }
+        guard let username = spec.username else { return MOSQ_ERR_SUCCESS.rawValue }
+        return CMosquitto_username_pw_set(handle, username, passwordFile?.current)
+    }
+
+    /// Where commands from the platform (RPC) go; they arrive on the network thread, so the handler only queues them.
+    public var carriesCommands: Bool { announcesPresence && !format.commandTopics.isEmpty }
+
+    public func acceptCommands(_ handler: @escaping @Sendable (RemoteCommand) -> Void) {
+        session.update { $0.commandHandler = handler }
+    }
+
+    /// Answers a command (QoS 1, not waited for: the platform times out a lost answer on its own).
+    public func reply(to command: RemoteCommand, _ result: RemoteCommandResult) {
+        guard let message = format.reply(to: command, result), isConnected else { return }
+        _ = publish(message)
     }
 
     private static func from(_ user: UnsafeMutableRawPointer?) -> MQTTUplink? {
@@ -124,9 +157,7 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
         }
         defer { CMosquitto_property_free_all(&properties) }
         while !session.read({ $0.stopping }) {
-            if let file = passwordFile, file.changed(), let username = spec.username {
-                _ = CMosquitto_username_pw_set(handle, username, file.current)
-            }
+            if passwordFile?.changed() == true || tokenFile?.changed() == true { _ = applyCredentials() }
             let rc = CMosquitto_connect_bind_v5(handle, spec.host, Int32(spec.port), Int32(spec.keepaliveSeconds), properties)
             if rc == MOSQ_ERR_SUCCESS.rawValue {
                 var loop = MOSQ_ERR_SUCCESS.rawValue
@@ -155,12 +186,15 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
 
     private func connected(rc: Int32) {
         if rc == 0 {
-            let online = session.update { s -> UplinkMessage? in
+            let (online, status) = session.update { s -> (UplinkMessage?, GatewayStatus?) in
                 s.connected = true; s.lastError = nil; s.authenticationRefused = false
-                return s.onlineMessage
+                return (s.onlineMessage, s.lastStatus)
             }
             // Presence first on every connect (retained): the Will's "offline" is replaced.
             if let online { _ = publish(online) }
+            guard announcesPresence else { return }
+            for message in format.announcements(status: status) { _ = publish(message) }
+            for topic in format.commandTopics { _ = CMosquitto_subscribe_v5(handle, nil, topic, 1, 0, nil) }
             return
         }
         let text = spec.protocolVersion == .v5 ? String(cString: CMosquitto_reason_string(rc)) : String(cString: CMosquitto_connack_string(rc))
@@ -183,15 +217,26 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
         session.update { $0.acks[mid] = reason }
     }
 
+    private func received(topic: String, payload: [UInt8]) {
+        guard let command = format.command(topic: topic, payload: payload) else { return }
+        guard let handler = session.read({ $0.commandHandler }) else {
+            reply(to: command, .failure("the gateway is starting; try again"))
+            return
+        }
+        handler(command)
+    }
+
     // MARK: Publishing (the forwarder's thread)
 
     public func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
-        publishAndWait(format.messages(for: batch, sentAt: WallTime.now(kernelSynchronised: true), status: status))
+        session.update { $0.lastStatus = status }
+        return publishAndWait(format.messages(for: batch, sentAt: WallTime.now(kernelSynchronised: true), status: status))
     }
 
     public func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome? {
         let online = format.presence(online: true, status: status, sentAt: WallTime.now(kernelSynchronised: true))
-        session.update { $0.onlineMessage = online } // what a reconnect announces
+        session.update { $0.onlineMessage = online; $0.lastStatus = status } // what a reconnect announces
+        guard let online else { return nil }
         return publishAndWait([online])
     }
 
@@ -199,10 +244,9 @@ public final class MQTTUplink: Uplink, @unchecked Sendable {
     /// broker not to send the Will: the gateway said it itself.
     public func close() {
         guard let thread = networkThread else { return }
-        if announcesPresence, session.read({ $0.connected }) {
-            let offline = format.presence(online: false, status: nil, sentAt: WallTime.now(kernelSynchronised: true))
+        if announcesPresence, session.read({ $0.connected }), let offline = format.presence(online: false, status: nil, sentAt: WallTime.now(kernelSynchronised: true)) {
             _ = publishAndWait([offline], timeoutMs: 2000)
-            }
+        }
         if session.read({ $0.connected }) { _ = CMosquitto_disconnect_v5(handle, 0, nil) }
         session.update { $0.stopping = true }
         thread.join()

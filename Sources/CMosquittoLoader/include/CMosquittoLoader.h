@@ -34,6 +34,8 @@ int CMosquitto_publish_v5(struct mosquitto *m, int *mid, const char *topic, int 
 void CMosquitto_connect_v5_callback_set(struct mosquitto *m, void (*cb)(struct mosquitto *, void *, int, int, const mosquitto_property *));
 void CMosquitto_disconnect_v5_callback_set(struct mosquitto *m, void (*cb)(struct mosquitto *, void *, int, const mosquitto_property *));
 void CMosquitto_publish_v5_callback_set(struct mosquitto *m, void (*cb)(struct mosquitto *, void *, int, int, const mosquitto_property *));
+int CMosquitto_subscribe_v5(struct mosquitto *m, int *mid, const char *sub, int qos, int options, const mosquitto_property *props);
+void CMosquitto_message_v5_callback_set(struct mosquitto *m, void (*cb)(struct mosquitto *, void *, const struct mosquitto_message *, const mosquitto_property *));
 const char *CMosquitto_strerror(int code);
 const char *CMosquitto_connack_string(int code);
 const char *CMosquitto_reason_string(int code);

@@ -17,7 +17,7 @@ public func makeUplink(_ config: VigilConfig, log: Logger) throws -> any Uplink 
             log.warning("uplink \(redactedURL(spec.url)): the password is sent over plain mqtt: anyone on the path can read it; use mqtts")
         }
         if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
-        return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: messageFormat(spec, gateway: config.gateway.id))
+        return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: messageFormat(spec, config: config))
     }
 }
 
@@ -29,8 +29,23 @@ func isLoopback(_ url: String) -> Bool {
 }
 
 /// The format an MQTT uplink's spec names.
-func messageFormat(_ spec: MQTTUplinkSpec, gateway: String) -> any MessageFormat {
+func messageFormat(_ spec: MQTTUplinkSpec, config: VigilConfig) -> any MessageFormat {
     switch spec.format {
-    case .vigil: VigilMessageFormat(gateway: gateway, prefix: spec.topicPrefix)
+    case .vigil: VigilMessageFormat(gateway: config.gateway.id, prefix: spec.topicPrefix)
+    case .thingsboard: ThingsBoardFormat(devices: thingsBoardDevices(config))
     }
+}
+
+/// Each polled device (and the GPIO inputs) as a ThingsBoard device, with its static facts as attributes.
+func thingsBoardDevices(_ config: VigilConfig) -> [ThingsBoardFormat.Device] {
+    var devices = config.devices.filter(\.enabled).map { d in
+        var attributes: [(key: String, value: String)] = [("bus", d.bus), ("modbus_unit", String(d.unit))]
+        if let profile = d.profile { attributes.insert(("profile", profile), at: 0) }
+        attributes += d.points.compactMap { p in p.unit.map { ("\(p.id)_unit", $0) } }
+        return ThingsBoardFormat.Device(id: d.id, type: d.profile ?? "default", attributes: attributes)
+    }
+    if !config.gpio.inputs.isEmpty {
+        devices.append(ThingsBoardFormat.Device(id: GPIOSpec.device, type: "gpio", attributes: [("inputs", config.gpio.inputs.map(\.id).joined(separator: ","))]))
+    }
+    return devices
 }

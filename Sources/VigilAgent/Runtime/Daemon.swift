@@ -23,6 +23,8 @@ public final class Daemon: Sendable {
     /// What the service loop last did with the watchdogs, for `vigil status`.
     public let watchdogState = Mutex<(lastFeed: Int64?, stuck: [String])>((nil, []))
     private let control = Mutex<ControlServer?>(nil)
+    /// Commands from the platform (ThingsBoard RPC); nil when the uplink brings none.
+    private let commands: RemoteCommandRunner?
 
     /// Opens and recovers the journal (reporting damage upstream as an event),
     /// and builds the parts; nothing runs until `start()`.
@@ -58,12 +60,21 @@ public final class Daemon: Sendable {
         self.sink = sink
         agent = Agent(config: config, sink: sink, supervisor: supervisor, log: log)
         holder.set(agent)
+        if let channel = uplink as? any CommandChannel, channel.carriesCommands, case .mqtt(let spec) = config.uplink {
+            let runner = RemoteCommandRunner(agent: agent, sink: sink, policy: spec.commands, source: "uplink \(uplink.name)",
+                                             reply: { channel.reply(to: $0, $1) }, log: log)
+            channel.acceptCommands { runner.submit($0) }
+            commands = runner
+        } else {
+            commands = nil
+        }
     }
 
     public func start() {
         committer.start()
         forwarder.start()
         agent.start()
+        commands?.start()
         startControlSocket()
         gpio?.start(inputs: config.gpio.inputs, sink: agent.recordSink) { [sink, forwarder] in
             StatusLEDPattern.current(alarmActive: !sink.activeAlarms.isEmpty, uplinkHealthy: forwarder.isHealthy)
@@ -111,6 +122,7 @@ public final class Daemon: Sendable {
     /// comes after the last alarm line — then the uplink drains.
     public func stop(drainSeconds: Double = 1.0, pollingEnded: () -> Void = {}) {
         control.withLock { $0 }?.stop()
+        commands?.stop()
         gpio?.stop()
         agent.stop()
         if let gpio { sink.write(gpio.outputs.releaseToSafeStates(at: SystemClock.shared.now())) }

@@ -64,11 +64,12 @@ private struct Validation {
                                    "batch_max_bytes", "flush_ms", "gzip", "timeout_ms", "heartbeat_s"]
     static let uplinkKeysByKind: [UplinkKind: [String]] = [
         .http: ["token_file"],
-        .mqtt: ["client_id", "username", "password_file", "protocol", "qos", "keepalive_s", "session_expiry_s", "topic_prefix", "inflight"],
+        .mqtt: ["client_id", "username", "password_file", "protocol", "qos", "keepalive_s", "session_expiry_s", "topic_prefix", "inflight",
+                "token_file", "commands"],
     ]
     static let uplinkKeys = ["kind"] + sharedUplinkKeys + UplinkKind.allCases.flatMap { uplinkKeysByKind[$0] ?? [] }
     /// The formats each transport can carry.
-    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil], .mqtt: [.vigil]]
+    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil], .mqtt: [.vigil, .thingsboard]]
     static let journalKeys = ["max_bytes", "max_age_s", "commit_ms", "segment_bytes"]
 
     enum BusKind: String, CaseIterable { case rtu, tcp }
@@ -86,7 +87,7 @@ private struct Validation {
         }
         checkUnique(devices.map(\.id), items: r.array("devices") ?? [], what: "device")
         checkUnits(devices, items: r.array("devices") ?? [])
-        let uplink = parseUplink(r.object("uplink", keys: Self.uplinkKeys))
+        let uplink = parseUplink(r.object("uplink", keys: Self.uplinkKeys), devices: devices)
         let journal = parseJournal(r.object("journal", keys: Self.journalKeys))
         var watchdog = WatchdogSpec()
         if let w = r.object("watchdog", keys: Self.watchdogKeys) {
@@ -301,7 +302,7 @@ private struct Validation {
         }
     }
 
-    private func parseUplink(_ r: ObjectReader?) -> UplinkSpec {
+    private func parseUplink(_ r: ObjectReader?, devices: [DeviceSpec]) -> UplinkSpec {
         guard let r else { return .stdout }
         let kind = r.choice("kind", required: true, as: UplinkKind.self) ?? .stdout
         let own = Self.uplinkKeysByKind[kind] ?? []
@@ -353,7 +354,16 @@ private struct Validation {
             spec.clientID = r.string("client_id")
             spec.username = r.string("username")
             spec.passwordFile = r.string("password_file")
+            spec.tokenFile = r.string("token_file")
             if spec.passwordFile != nil && spec.username == nil { r.report("password_file", "needs a username") }
+            if spec.tokenFile != nil && format != .thingsboard {
+                r.report("token_file", "on an MQTT uplink is a ThingsBoard access token (format: \"thingsboard\"); for format \(format.rawValue) give username and password_file")
+            }
+            if spec.tokenFile != nil && spec.username != nil { r.report("token_file", "the access token is the user name: give token_file or username, not both") }
+            if format == .thingsboard && spec.tokenFile == nil && spec.username == nil {
+                r.report("token_file", "format thingsboard needs the gateway device's access token (token_file) or its MQTT credentials (username, password_file)")
+            }
+            spec.commands = parseCommands(r.object("commands", keys: ["allow_writes"]), devices: devices)
             spec.caFile = tls.caFile; spec.clientCert = tls.clientCert; spec.clientKey = tls.clientKey
             spec.insecure = r.bool("insecure") ?? false
             if !spec.tls && (tls.caFile != nil || tls.clientCert != nil || spec.insecure) {
@@ -377,6 +387,24 @@ private struct Validation {
     }
 
     private struct TLSFiles { var caFile, clientCert, clientKey: String? }
+
+    /// `commands: { allow_writes: ["gas-1/holding:40", "relay-2/*"] }`: each grant names a configured device.
+    private func parseCommands(_ r: ObjectReader?, devices: [DeviceSpec]) -> RemoteCommandPolicy {
+        var policy = RemoteCommandPolicy()
+        for (node, path) in r?.array("allow_writes") ?? [] {
+            guard case .string(let text) = node.value, let grant = RemoteCommandPolicy.WriteGrant(parsing: text) else {
+                diagnostics.report(path, at: node.location, "expected \"DEVICE/holding:ADDRESS\", \"DEVICE/coil:ADDRESS\" or \"DEVICE/*\"")
+                continue
+            }
+            guard devices.contains(where: { $0.id == grant.device }) else {
+                let hint = closestMatch(to: grant.device, in: devices.map(\.id)).map { "; did you mean \"\($0)\"?" } ?? ""
+                diagnostics.report(path, at: node.location, "no device \"\(grant.device)\" in devices[]\(hint)")
+                continue
+            }
+            policy.allowWrites.append(grant)
+        }
+        return policy
+    }
 
     /// The payload format, checked against what the transport can carry.
     private func parseFormat(_ r: ObjectReader, kind: UplinkKind) -> UplinkFormat {

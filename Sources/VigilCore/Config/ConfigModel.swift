@@ -204,6 +204,8 @@ public enum UplinkSpec: Sendable, Equatable {
 public enum UplinkFormat: String, Sendable, CaseIterable {
     /// Vigil's own batch JSON (docs/uplink-protocol.md).
     case vigil
+    /// ThingsBoard's gateway MQTT API (docs/thingsboard.md).
+    case thingsboard
 }
 
 /// Batch size and pacing, the same keys for every transport.
@@ -250,6 +252,10 @@ public struct MQTTUplinkSpec: Sendable, Equatable {
     public var inflight = 20
     public var gzip = false
     public var batching = UplinkBatching()
+    /// format thingsboard: the device access token, sent as the MQTT user name.
+    public var tokenFile: String?
+    /// What the platform may ask of the gateway (RPC).
+    public var commands = RemoteCommandPolicy()
 
     public init(url: String, host: String, port: Int, tls: Bool) {
         self.url = url; self.host = host; self.port = port; self.tls = tls

@@ -49,6 +49,15 @@ extension Uplink {
     public func close() {}
 }
 
+/// An uplink that brings commands down from the platform (ThingsBoard RPC):
+/// it hands each to `handler` and sends the answer back the same way.
+public protocol CommandChannel: Sendable {
+    /// False when the format carries no commands (nothing will arrive).
+    var carriesCommands: Bool { get }
+    func acceptCommands(_ handler: @escaping @Sendable (RemoteCommand) -> Void)
+    func reply(to command: RemoteCommand, _ result: RemoteCommandResult)
+}
+
 /// MQTT 5 reason codes (MQTT 5.0, 3.4.2.1 PUBACK and 3.2.2.2 CONNACK) as outcomes.
 public enum MQTTReason {
     /// The outcome of a PUBACK's reason code: below 0x80 delivered; "not

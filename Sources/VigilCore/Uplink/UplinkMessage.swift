@@ -14,8 +14,25 @@ public struct UplinkMessage: Sendable, Equatable {
 /// A format for a topic-based transport: pure, no I/O. The transport
 /// publishes `messages(for:)` and acknowledges the batch when every one of
 /// them is acknowledged; it sets `presence(online: false)` as its Last Will
-/// and publishes `presence(online: true)` on every connect and heartbeat.
+/// and publishes `presence(online: true)` and then `announcements` on every
+/// connect, and presence again on every heartbeat.
 public protocol MessageFormat: Sendable {
     func messages(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UplinkMessage]
-    func presence(online: Bool, status: GatewayStatus?, sentAt: WallTime) -> UplinkMessage
+    /// nil: the format has no such message (no Will, or no heartbeat).
+    func presence(online: Bool, status: GatewayStatus?, sentAt: WallTime) -> UplinkMessage?
+    /// State the platform needs before data, published on every connect (ThingsBoard: device connects, attributes).
+    func announcements(status: GatewayStatus?) -> [UplinkMessage]
+    /// Topics the transport subscribes to on every connect; what arrives goes to `command(topic:payload:)`.
+    var commandTopics: [String] { get }
+    /// A command from the platform, nil for a message that is not one.
+    func command(topic: String, payload: [UInt8]) -> RemoteCommand?
+    /// The answer to a command.
+    func reply(to command: RemoteCommand, _ result: RemoteCommandResult) -> UplinkMessage?
+}
+
+extension MessageFormat {
+    public func announcements(status: GatewayStatus?) -> [UplinkMessage] { [] }
+    public var commandTopics: [String] { [] }
+    public func command(topic: String, payload: [UInt8]) -> RemoteCommand? { nil }
+    public func reply(to command: RemoteCommand, _ result: RemoteCommandResult) -> UplinkMessage? { nil }
 }

@@ -17,7 +17,7 @@ public struct VigilMessageFormat: MessageFormat {
 
     /// `{"online":true,"gateway":…,"sent_at":…,"status":{…}}`; the Will is `{"online":false,"gateway":…}`
     /// (it is written at connect, so it carries no time of its own: the broker's delivery is the news).
-    public func presence(online: Bool, status: GatewayStatus?, sentAt: WallTime) -> UplinkMessage {
+    public func presence(online: Bool, status: GatewayStatus?, sentAt: WallTime) -> UplinkMessage? {
         var out: [UInt8] = []
         RecordJSON.literal(online ? #"{"online":true,"gateway":"# : #"{"online":false,"gateway":"#, to: &out)
         RecordJSON.appendString(gateway, to: &out)
