@@ -125,6 +125,8 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
     }
 
     /// Where commands from the platform (RPC) go; they arrive on the network thread, so the handler only queues them.
+    public var batchesCarryStatus: Bool { format.batchesCarryStatus }
+
     public var carriesCommands: Bool { announcesPresence && !format.commandTopics.isEmpty }
 
     public func acceptCommands(_ handler: @escaping @Sendable (RemoteCommand) -> Void) {

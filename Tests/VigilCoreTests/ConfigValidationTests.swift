@@ -263,6 +263,31 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertNil(MQTTUplinkSpec.endpoint("mqtt://10.0.0.5:0"))
     }
 
+    func testAThingsBoardUplinkTakesTheAccessTokenAndWriteGrants() throws {
+        let token = temporaryDirectory() + "/tb-token"
+        try "A1_TEST_TOKEN".write(toFile: token, atomically: true, encoding: .utf8)
+        chmod(token, 0o640)
+        let text = "{ gateway: { id: 'g' }, buses: [{ id: 'b', kind: 'tcp', host: 'h' }], "
+            + "devices: [{ id: 'gas-1', bus: 'b', unit: 1, points: [{ id: 'gas', register: 40001, type: 'uint16' }] }], "
+            + "uplink: { kind: 'mqtt', url: 'mqtt://tb.local', format: 'thingsboard', token_file: '\(token)', "
+            + "commands: { allow_writes: ['gas-1/holding:40', 'gas-1/*'] } } }"
+        guard case .success(let c) = loader.parse(text, file: "vigil.json5"), case .mqtt(let spec) = c.uplink else { return XCTFail() }
+        XCTAssertEqual(spec.format, .thingsboard)
+        XCTAssertEqual(spec.tokenFile, token)
+        XCTAssertEqual(spec.commands.allowWrites.map(\.description), ["gas-1/holding:40", "gas-1/*"])
+
+        let wrong = text.replacingOccurrences(of: "['gas-1/holding:40', 'gas-1/*']", with: "['gas-2/holding:40', 'gas-1/input:3', 7]")
+        guard case .failure(let e) = loader.parse(wrong, file: "vigil.json5") else { return XCTFail() }
+        XCTAssertTrue(e.description.contains("uplink.commands.allow_writes[0]: no device \"gas-2\" in devices[]; did you mean \"gas-1\"?"), e.description)
+        XCTAssertTrue(e.description.contains("uplink.commands.allow_writes[1]: expected \"DEVICE/holding:ADDRESS\", \"DEVICE/coil:ADDRESS\" or \"DEVICE/*\""), e.description)
+        XCTAssertTrue(e.description.contains("uplink.commands.allow_writes[2]: expected"), e.description)
+
+        guard case .failure(let none) = parse("{ kind: 'mqtt', url: 'mqtt://tb.local', format: 'thingsboard' }") else { return XCTFail() }
+        XCTAssertTrue(none.description.contains("uplink.token_file: format thingsboard needs the gateway device's access token"), none.description)
+        guard case .failure(let http) = parse("{ kind: 'http', url: 'https://x', format: 'thingsboard' }") else { return XCTFail() }
+        XCTAssertTrue(http.description.contains("uplink.format: \"thingsboard\" cannot be carried by a http uplink; it carries: vigil"), http.description)
+    }
+
     func testMQTTMistakesAreNamed() throws {
         let password = temporaryDirectory() + "/password"
         try "secret".write(toFile: password, atomically: true, encoding: .utf8)
@@ -273,7 +298,7 @@ final class UplinkConfigTests: XCTestCase {
         let text = e.description
         XCTAssertTrue(text.contains("uplink.url: \"mqtt://<redacted>@broker\" must be mqtts://HOST[:PORT]"), text)
         XCTAssertTrue(text.contains("uplink.qos: 0 is not supported: the journal forgets a batch only on the broker's PUBACK"), text)
-        XCTAssertTrue(text.contains("uplink.token_file: applies only to http uplinks, not mqtt"), text)
+        XCTAssertTrue(text.contains("uplink.token_file: on an MQTT uplink is a ThingsBoard access token (format: \"thingsboard\"); for format vigil give username and password_file"), text)
         XCTAssertTrue(text.contains("uplink.password_file: needs a username"), text)
         XCTAssertTrue(text.contains("uplink.password_file: \(password) is readable by every user (mode 644)"), text)
         XCTAssertTrue(text.contains("uplink.protocol:"), text)

@@ -91,11 +91,11 @@ final class MQTTFormatTests: XCTestCase {
 
     func testPresenceIsRetainedOnTheStatusTopic() throws {
         let sentAt = WallTime(milliseconds: fixtureEpochMs, clockSynced: true)
-        let will = format.presence(online: false, status: nil, sentAt: sentAt)
+        let will = try XCTUnwrap(format.presence(online: false, status: nil, sentAt: sentAt))
         XCTAssertEqual(will.topic, "vigil/riverbank-07/status")
         XCTAssertTrue(will.retain)
         XCTAssertEqual(String(decoding: will.payload, as: UTF8.self), #"{"online":false,"gateway":"riverbank-07"}"#)
-        let online = format.presence(online: true, status: nil, sentAt: sentAt)
+        let online = try XCTUnwrap(format.presence(online: true, status: nil, sentAt: sentAt))
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(online.payload)) as? [String: Any])
         XCTAssertEqual(json["online"] as? Bool, true)
         XCTAssertEqual(json["sent_at"] as? String, sentAt.iso8601)

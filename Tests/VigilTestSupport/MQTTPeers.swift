@@ -51,6 +51,14 @@ public final class TestBroker: @unchecked Sendable {
         process = peer
     }
 
+    /// Publishes one message at QoS 1 with paho-mqtt (a platform sending a command).
+    public func publish(topic: String, payload: String) throws {
+        let python = try requirePaho()
+        let script = "import sys, paho.mqtt.publish as p; p.single(sys.argv[1], sys.argv[2], qos=1, hostname='127.0.0.1', port=int(sys.argv[3]))"
+        let result = try runCommand(python, ["-c", script, topic, payload, String(port)])
+        guard result.status == 0 else { throw MissingPeer(description: "paho publish to \(topic) failed: \(result.stderr)") }
+    }
+
     /// An orderly stop (SIGTERM: the broker saves its store).
     public func stop() { process?.stop(); process = nil }
 

@@ -134,8 +134,9 @@ public final class Forwarder: Sendable {
                     heldUntil[lane] = nil
                     holdBackoff[lane] = nil
                     sent = true
-                    lastSend = monotonicNanos()
-                    if lane == .telemetry { lastTelemetrySend = lastSend }
+                    // A batch that carries the status stands in for a heartbeat.
+                    if uplink.batchesCarryStatus { lastSend = monotonicNanos() }
+                    if lane == .telemetry { lastTelemetrySend = monotonicNanos() }
                     logRecovery()
                 case .retry(let afterMs, let reason):
                     let delay = backoff.next(serverAskedMs: afterMs)
@@ -164,7 +165,8 @@ public final class Forwarder: Sendable {
                 sleep(nanos: delay, wakeable: false)
                 continue
             }
-            if sent { continue } // more may be waiting: alarms first again
+            let heartbeatDue = heartbeatSeconds.map { monotonicNanos() - lastSend >= Int64($0) * 1_000_000_000 } ?? false
+            if sent && !heartbeatDue { continue } // more may be waiting: alarms first again
             if let heartbeat = heartbeatSeconds, monotonicNanos() - lastSend >= Int64(heartbeat) * 1_000_000_000 {
                 lastSend = monotonicNanos()
                 if case .retry(_, let reason)? = uplink.sendHeartbeat(status()) { log.warning("uplink \(uplink.name): heartbeat failed: \(reason)") }

@@ -40,6 +40,7 @@ func messageFormat(_ spec: MQTTUplinkSpec, config: VigilConfig) -> any MessageFo
 func thingsBoardDevices(_ config: VigilConfig) -> [ThingsBoardFormat.Device] {
     var devices = config.devices.filter(\.enabled).map { d in
         var attributes: [(key: String, value: String)] = [("bus", d.bus), ("modbus_unit", String(d.unit))]
+        if let model = d.model { attributes.insert(("model", model), at: 0) }
         if let profile = d.profile { attributes.insert(("profile", profile), at: 0) }
         attributes += d.points.compactMap { p in p.unit.map { ("\(p.id)_unit", $0) } }
         return ThingsBoardFormat.Device(id: d.id, type: d.profile ?? "default", attributes: attributes)

@@ -242,8 +242,10 @@ private struct Validation {
             }
         }
         guard diagnostics.issues.count == before, let id, let busID, let unit else { return nil }
-        return DeviceSpec(id: id, bus: busID, unit: unit, profile: profileName, points: points, intervalMs: intervalMs,
-                          enabled: enabled, maxGap: maxGap, offlineAfter: offlineAfter)
+        var device = DeviceSpec(id: id, bus: busID, unit: unit, profile: profileName, points: points, intervalMs: intervalMs,
+                                enabled: enabled, maxGap: maxGap, offlineAfter: offlineAfter)
+        device.model = profile.map { "\($0.manufacturer) \($0.model)" }
+        return device
     }
 
     private mutating func loadProfile(_ reference: String, reader r: ObjectReader) -> Profile? {

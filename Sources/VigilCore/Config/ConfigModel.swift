@@ -159,6 +159,8 @@ public struct DeviceSpec: Sendable, Equatable {
     public var bus: String
     public var unit: Int
     public var profile: String?
+    /// "Honeywell Analytics XNX Universal Transmitter", from the profile: a static fact for platforms.
+    public var model: String?
     public var points: [PointSpec]
     public var intervalMs: Int
     public var enabled: Bool

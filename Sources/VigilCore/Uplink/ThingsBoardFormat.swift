@@ -220,6 +220,9 @@ public struct ThingsBoardFormat: MessageFormat {
 
     public var commandTopics: [String] { [Self.rpcTopic] }
 
+    /// Telemetry has no room for the status: it goes as the gateway's telemetry every heartbeat_s.
+    public var batchesCarryStatus: Bool { false }
+
     /// `{"device":"gas-1","data":{"id":1,"method":"read","params":{…}}}`.
     /// Our own replies come back on the same topic (they have no `data.method`): nil.
     public func command(topic: String, payload: [UInt8]) -> RemoteCommand? {

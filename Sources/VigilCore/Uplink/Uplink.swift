@@ -43,10 +43,13 @@ public protocol Uplink: Sendable {
     func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome?
     /// An orderly stop, after the forwarder's last batch (MQTT: presence offline, DISCONNECT).
     func close()
+    /// Whether every batch carries the gateway's status; when not, heartbeats go every `heartbeat_s` even while busy.
+    var batchesCarryStatus: Bool { get }
 }
 
 extension Uplink {
     public func close() {}
+    public var batchesCarryStatus: Bool { true }
 }
 
 /// An uplink that brings commands down from the platform (ThingsBoard RPC):

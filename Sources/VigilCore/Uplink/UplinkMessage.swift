@@ -28,6 +28,8 @@ public protocol MessageFormat: Sendable {
     func command(topic: String, payload: [UInt8]) -> RemoteCommand?
     /// The answer to a command.
     func reply(to command: RemoteCommand, _ result: RemoteCommandResult) -> UplinkMessage?
+    /// Whether `messages(for:)` carries the status (else presence goes out every heartbeat, busy or not).
+    var batchesCarryStatus: Bool { get }
 }
 
 extension MessageFormat {
@@ -35,4 +37,5 @@ extension MessageFormat {
     public var commandTopics: [String] { [] }
     public func command(topic: String, payload: [UInt8]) -> RemoteCommand? { nil }
     public func reply(to command: RemoteCommand, _ result: RemoteCommandResult) -> UplinkMessage? { nil }
+    public var batchesCarryStatus: Bool { true }
 }
