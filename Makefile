@@ -6,11 +6,13 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 VENV       := .venv
 PYTHON     := $(VENV)/bin/python
+# thingsboard-gateway pins its own pymodbus (3.9.2, installed at its start otherwise): a venv of its own.
+TB_VENV    := .venv-thingsboard
 APT_DEPS   := libmodbus-dev libcurl4-openssl-dev zlib1g-dev libgpiod-dev libmosquitto-dev pkg-config socat mbpoll openssl systemd mosquitto
 DEMO_SECONDS ?= 30
 BIN        := .build/debug/vigil
 
-.PHONY: deps build release demo test test-future soak bench install clean
+.PHONY: deps test-peers build release demo test test-future soak bench install clean
 
 deps:
 	@missing=""; \
@@ -22,6 +24,12 @@ deps:
 	fi
 	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
 	@$(PYTHON) -c 'import pymodbus, serial, paho.mqtt.client' >/dev/null 2>&1 || $(VENV)/bin/pip install -q 'pymodbus==3.16.*' pyserial 'paho-mqtt==1.6.*'
+
+# Peers only the tests need (the demo does not wait for them).
+test-peers: deps
+	@[ -x $(TB_VENV)/bin/python ] || python3 -m venv $(TB_VENV)
+	@$(TB_VENV)/bin/python -c 'import thingsboard_gateway, pymodbus, serial_asyncio' >/dev/null 2>&1 || \
+		$(TB_VENV)/bin/pip install -q 'thingsboard-gateway==3.8.5' 'pymodbus==3.9.2' pyserial pyserial-asyncio
 
 build: deps
 	$(SWIFT) build
@@ -36,14 +44,14 @@ release: deps
 demo: build
 	$(BIN) demo --duration $(DEMO_SECONDS)
 
-test: build
+test: build test-peers
 	$(SWIFT) test --disable-swift-testing
 
 # The whole suite again with the wall clock 400 days ahead, the monotonic clock
 # left alone: a test that depends on the date fails here. Why our own shim and not
 # libfaketime: Tests/ClockAhead/clock_ahead.c.
 CLOCK_AHEAD := .build/clock_ahead.so
-test-future: build
+test-future: build test-peers
 	$(SWIFT) build --build-tests
 	gcc -shared -fPIC -O2 -Wall -o $(CLOCK_AHEAD) Tests/ClockAhead/clock_ahead.c -ldl
 	@echo "test-future: the wall clock reads $$(LD_PRELOAD=$(CURDIR)/$(CLOCK_AHEAD) VIGIL_CLOCK_AHEAD_DAYS=400 date -u +%F)"
@@ -78,4 +86,4 @@ install: release
 	install -D -m 0644 systemd/vigil.tmpfiles.conf $(DESTDIR)$(TMPFILES_DIR)/vigil.conf
 
 clean:
-	rm -rf .build $(VENV)
+	rm -rf .build $(VENV) $(TB_VENV)

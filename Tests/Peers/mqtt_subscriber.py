@@ -14,6 +14,8 @@ parser.add_argument("--topic", required=True)
 parser.add_argument("--client-id", default="vigil-test-judge")
 parser.add_argument("--username")
 parser.add_argument("--password")
+parser.add_argument("--answer-session-limits", action="store_true",
+                    help="play ThingsBoard: answer a gateway's getSessionLimits RPC (it sends nothing before)")
 args = parser.parse_args()
 
 
@@ -28,6 +30,11 @@ def on_subscribe(client, userdata, mid, granted):
 def on_message(client, userdata, message):
     print(json.dumps({"topic": message.topic, "retain": bool(message.retain),
                       "payload": message.payload.decode("utf-8", "replace")}), flush=True)
+    if args.answer_session_limits and message.topic.startswith("v1/devices/me/rpc/request/"):
+        request = json.loads(message.payload)
+        if request.get("method") == "getSessionLimits":
+            reply = {"maxPayloadSize": 65536, "maxInflightMessages": 100, "rateLimits": {}}
+            client.publish(message.topic.replace("/request/", "/response/"), json.dumps(reply), qos=1)
 
 
 client = mqtt.Client(client_id=args.client_id, clean_session=False, protocol=mqtt.MQTTv311)

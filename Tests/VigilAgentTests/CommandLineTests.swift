@@ -36,6 +36,14 @@ final class CommandLineTests: XCTestCase {
             let other = try runCommand(Repo.vigil, ["config", "check", Repo.path("Examples/\(example)")])
             XCTAssertEqual(other.status, 0, "\(example): \(other.stderr)")
         }
+        // The ThingsBoard example names the token file an installer writes: one of ours stands in.
+        let token = try write("A1_TEST_TOKEN\n", to: "tb-token")
+        chmod(token, 0o600)
+        let text = try String(contentsOfFile: Repo.path("Examples/thingsboard.json5"), encoding: .utf8)
+        XCTAssertTrue(text.contains("/etc/vigil/tb-token"))
+        let copy = try write(text.replacingOccurrences(of: "/etc/vigil/tb-token", with: token), to: "thingsboard.json5")
+        let tb = try runCommand(Repo.vigil, ["config", "check", copy])
+        XCTAssertEqual(tb.status, 0, tb.stderr)
     }
 
     func testSyntaxErrorPointsAtLineAndColumn() throws {

@@ -98,9 +98,12 @@ public final class TestSubscriber: @unchecked Sendable {
         public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] }
     }
 
-    public init(port: Int, topic: String, clientID: String = "vigil-test-judge", username: String? = nil, password: String? = nil) throws {
+    /// `answerSessionLimits`: plays ThingsBoard to thingsboard-gateway, which sends nothing before its getSessionLimits RPC is answered.
+    public init(port: Int, topic: String, clientID: String = "vigil-test-judge", username: String? = nil, password: String? = nil,
+                answerSessionLimits: Bool = false) throws {
         let python = try requirePaho()
         var args = [Repo.peerScript("mqtt_subscriber.py"), "--port", String(port), "--topic", topic, "--client-id", clientID]
+        if answerSessionLimits { args.append("--answer-session-limits") }
         if let username, let password { args += ["--username", username, "--password", password] }
         peer = try PeerProcess(python, args)
         guard peer.waitFor("subscribed") else {
