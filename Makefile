@@ -23,7 +23,7 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
-	@$(PYTHON) -c 'import pymodbus, serial, paho.mqtt.client' >/dev/null 2>&1 || $(VENV)/bin/pip install -q 'pymodbus==3.16.*' pyserial 'paho-mqtt==1.6.*'
+	@$(PYTHON) -c 'import pymodbus, serial, paho.mqtt.client, pysparkplug' >/dev/null 2>&1 || $(VENV)/bin/pip install -q 'pymodbus==3.16.*' pyserial 'paho-mqtt==1.6.*' 'pysparkplug==0.6.*'
 
 # Peers only the tests need (the demo does not wait for them).
 test-peers: deps

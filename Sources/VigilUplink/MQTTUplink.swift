@@ -32,9 +32,7 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         var acks: [Int32: Int32] = [:]
         /// Counts lost connections: a waiter whose connection is gone stops waiting.
         var connection = 0
-        /// Presence to publish on the next CONNACK (the network thread does it).
-        var onlineMessage: UplinkMessage?
-        /// The last status the forwarder gave: which devices a reconnect announces.
+        /// The last status the forwarder gave: what a reconnect announces.
         var lastStatus: GatewayStatus?
         /// Carries out commands from the platform; nil: they are answered "not ready".
         var commandHandler: (@Sendable (RemoteCommand) -> Void)?
@@ -89,9 +87,6 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
             try check(CMosquitto_tls_opts_set(handle, !spec.insecure), "TLS verification")
             try check(CMosquitto_tls_insecure_set(handle, spec.insecure), "TLS host name check")
         }
-        if announcesPresence, let will = format.presence(online: false, status: nil, sentAt: WallTime.now(kernelSynchronised: true)) {
-            try check(will.payload.withUnsafeBytes { CMosquitto_will_set_v5(handle, will.topic, Int32($0.count), $0.baseAddress, 1, will.retain, nil) }, "last will")
-        }
         CMosquitto_connect_v5_callback_set(handle) { _, user, rc, _, _ in MQTTUplink.from(user)?.connected(rc: rc) }
         CMosquitto_disconnect_v5_callback_set(handle) { _, user, rc, _ in MQTTUplink.from(user)?.disconnected(rc: rc) }
         CMosquitto_publish_v5_callback_set(handle) { _, user, mid, reason, _ in MQTTUplink.from(user)?.acknowledged(mid: mid, reason: reason) }
@@ -100,7 +95,6 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
             let payload = message.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(message.payloadlen))) } ?? []
             MQTTUplink.from(user)?.received(topic: String(cString: topic), payload: payload)
         }
-        if announcesPresence { session.update { $0.onlineMessage = format.presence(online: true, status: nil, sentAt: WallTime.now(kernelSynchronised: true)) } }
         let thread = DedicatedThread(name: "mqtt") { [self] in runNetwork(persistent: persistent) }
         networkThread = thread
         thread.start()
@@ -160,6 +154,14 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         defer { CMosquitto_property_free_all(&properties) }
         while !session.read({ $0.stopping }) {
             if passwordFile?.changed() == true || tokenFile?.changed() == true { _ = applyCredentials() }
+            if announcesPresence {
+                // The Will is written into each CONNECT: Sparkplug's carries this connection's bdSeq.
+                format.nextConnection()
+                if let will = format.presence(online: false, status: nil, sentAt: WallTime.now(kernelSynchronised: true)) {
+                    let rc = will.payload.withUnsafeBytes { CMosquitto_will_set_v5(handle, will.topic, Int32($0.count), $0.baseAddress, 1, will.retain, nil) }
+                    if rc != MOSQ_ERR_SUCCESS.rawValue { session.update { $0.lastError = "cannot set the last will: \(Self.describe(rc))" } }
+                }
+            }
             let rc = CMosquitto_connect_bind_v5(handle, spec.host, Int32(spec.port), Int32(spec.keepaliveSeconds), properties)
             if rc == MOSQ_ERR_SUCCESS.rawValue {
                 var loop = MOSQ_ERR_SUCCESS.rawValue
@@ -188,15 +190,15 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
 
     private func connected(rc: Int32) {
         if rc == 0 {
-            let (online, status) = session.update { s -> (UplinkMessage?, GatewayStatus?) in
-                s.connected = true; s.lastError = nil; s.authenticationRefused = false
-                return (s.onlineMessage, s.lastStatus)
+            // Births and presence go before any batch: the forwarder sees the connection only after them.
+            if announcesPresence {
+                let status = session.read { $0.lastStatus }
+                announce(status: status)
+                // Presence (retained in format vigil): the Will's "offline" is replaced.
+                if let online = format.presence(online: true, status: status, sentAt: WallTime.now(kernelSynchronised: true)) { _ = publish(online) }
+                for topic in format.commandTopics { _ = CMosquitto_subscribe_v5(handle, nil, topic, 1, 0, nil) }
             }
-            // Presence first on every connect (retained): the Will's "offline" is replaced.
-            if let online { _ = publish(online) }
-            guard announcesPresence else { return }
-            for message in format.announcements(status: status) { _ = publish(message) }
-            for topic in format.commandTopics { _ = CMosquitto_subscribe_v5(handle, nil, topic, 1, 0, nil) }
+            session.update { s in s.connected = true; s.lastError = nil; s.authenticationRefused = false }
             return
         }
         let text = spec.protocolVersion == .v5 ? String(cString: CMosquitto_reason_string(rc)) : String(cString: CMosquitto_connack_string(rc))
@@ -219,13 +221,23 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         session.update { $0.acks[mid] = reason }
     }
 
+    /// What the platform needs before data (ThingsBoard connects, Sparkplug births).
+    private func announce(status: GatewayStatus?) {
+        for message in format.announcements(status: status) { _ = publish(message) }
+    }
+
     private func received(topic: String, payload: [UInt8]) {
-        guard let command = format.command(topic: topic, payload: payload) else { return }
-        guard let handler = session.read({ $0.commandHandler }) else {
-            reply(to: command, .failure("the gateway is starting; try again"))
-            return
+        for command in format.commands(topic: topic, payload: payload) {
+            if command.action == .announceAgain {
+                announce(status: session.read { $0.lastStatus })
+                continue
+            }
+            guard let handler = session.read({ $0.commandHandler }) else {
+                reply(to: command, .failure("the gateway is starting; try again"))
+                continue
+            }
+            handler(command)
         }
-        handler(command)
     }
 
     // MARK: Publishing (the forwarder's thread)
@@ -236,9 +248,8 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
     }
 
     public func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome? {
-        let online = format.presence(online: true, status: status, sentAt: WallTime.now(kernelSynchronised: true))
-        session.update { $0.onlineMessage = online; $0.lastStatus = status } // what a reconnect announces
-        guard let online else { return nil }
+        session.update { $0.lastStatus = status } // what a reconnect announces
+        guard let online = format.presence(online: true, status: status, sentAt: WallTime.now(kernelSynchronised: true)) else { return nil }
         return publishAndWait([online])
     }
 
@@ -258,7 +269,7 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
     private func publish(_ message: UplinkMessage) -> (mid: Int32, rc: Int32) {
         let payload = spec.gzip && !message.retain ? Gzip.compress(message.payload) : message.payload
         var mid: Int32 = 0
-        let rc = payload.withUnsafeBytes { CMosquitto_publish_v5(handle, &mid, message.topic, Int32($0.count), $0.baseAddress, 1, message.retain, nil) }
+        let rc = payload.withUnsafeBytes { CMosquitto_publish_v5(handle, &mid, message.topic, Int32($0.count), $0.baseAddress, message.qos, message.retain, nil) }
         return (mid, rc)
     }
 
@@ -271,6 +282,7 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
             let reason = lastError ?? "not connected to \(spec.host):\(spec.port) yet"
             return refused ? .unauthorized(reason: reason) : .retry(afterMs: nil, reason: reason)
         }
+        if let reason = format.holdReason { return .retry(afterMs: nil, reason: reason) }
         var mids: [Int32] = []
         for message in messages {
             let (mid, rc) = publish(message)
@@ -278,7 +290,7 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
                 return .tooLarge(reason: "message of \(message.payload.count) bytes is over the broker's maximum packet size")
             }
             if rc != MOSQ_ERR_SUCCESS.rawValue { return .retry(afterMs: nil, reason: "publish failed: \(Self.describe(rc))") }
-            mids.append(mid)
+            if message.qos > 0 { mids.append(mid) } // QoS 0 has no PUBACK: a later QoS 1 message's stands for it
         }
         let deadline = monotonicNanos() + Int64(timeoutMs ?? spec.batching.timeoutMs) * 1_000_000
         let (codes, lost) = session.wait(until: { s in s.connection != connection || mids.allSatisfy { s.acks[$0] != nil } },

@@ -63,6 +63,8 @@ final class RemoteCommandRunner: Sendable {
         let who = "\(source) (\(command.method) id \(command.idJSON))"
         let config = agent.config
         switch command.action {
+        case .announceAgain: // the uplink publishes the births itself
+            return .success(members: "")
         case .invalid(let reason):
             log.warning("uplink command from \(who) for \(command.device) refused: \(reason)")
             return .failure(reason)

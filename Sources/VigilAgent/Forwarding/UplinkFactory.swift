@@ -33,7 +33,21 @@ func messageFormat(_ spec: MQTTUplinkSpec, config: VigilConfig) -> any MessageFo
     switch spec.format {
     case .vigil: VigilMessageFormat(gateway: config.gateway.id, prefix: spec.topicPrefix)
     case .thingsboard: ThingsBoardFormat(devices: thingsBoardDevices(config))
+    case .sparkplugB: sparkplugFormat(spec, config: config)
     }
+}
+
+/// Sparkplug's bdSeq survives restarts in `state_dir/sparkplug-bdseq`, so a host never pairs a new NBIRTH with an old NDEATH.
+func sparkplugFormat(_ spec: MQTTUplinkSpec, config: VigilConfig) -> SparkplugFormat {
+    var devices = config.devices.filter(\.enabled).map { SparkplugFormat.Device(id: $0.id, points: $0.points) }
+    if !config.gpio.inputs.isEmpty {
+        devices.append(SparkplugFormat.Device(id: GPIOSpec.device, points: config.gpio.inputs.map { PointSpec(id: $0.id, table: .discrete, address: 0, type: .bool) }))
+    }
+    let file = "\(config.gateway.stateDir)/sparkplug-bdseq"
+    let last = (try? readTextFile(file)).flatMap { UInt64(trimmed($0)) }
+    return SparkplugFormat(group: spec.groupID ?? config.gateway.id, edgeNode: spec.edgeNodeID ?? config.gateway.id, primaryHost: spec.primaryHostID,
+                           devices: devices, dataQoS: Int32(spec.qos), lastBdSeq: last,
+                           saveBdSeq: { try? FileSystem.replaceAtomically(file, with: Array("\($0)\n".utf8)) })
 }
 
 /// Each polled device (and the GPIO inputs) as a ThingsBoard device, with its static facts as attributes.

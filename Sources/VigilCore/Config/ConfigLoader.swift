@@ -65,11 +65,11 @@ private struct Validation {
     static let uplinkKeysByKind: [UplinkKind: [String]] = [
         .http: ["token_file"],
         .mqtt: ["client_id", "username", "password_file", "protocol", "qos", "keepalive_s", "session_expiry_s", "topic_prefix", "inflight",
-                "token_file", "commands"],
+                "token_file", "commands", "group_id", "edge_node_id", "primary_host_id"],
     ]
     static let uplinkKeys = ["kind"] + sharedUplinkKeys + UplinkKind.allCases.flatMap { uplinkKeysByKind[$0] ?? [] }
     /// The formats each transport can carry.
-    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil], .mqtt: [.vigil, .thingsboard]]
+    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil], .mqtt: [.vigil, .thingsboard, .sparkplugB]]
     static let journalKeys = ["max_bytes", "max_age_s", "commit_ms", "segment_bytes"]
 
     enum BusKind: String, CaseIterable { case rtu, tcp }
@@ -372,9 +372,20 @@ private struct Validation {
                 r.report("url", "TLS settings (ca_file, client_cert, insecure) need an mqtts:// url")
             }
             spec.protocolVersion = r.choice("protocol", as: MQTTProtocolVersion.self) ?? spec.protocolVersion
-            if let qos = r.integer("qos", range: 0...2), qos != 1 {
-                r.report("qos", "\(qos) is not supported: the journal forgets a batch only on the broker's PUBACK, so batches go at QoS 1")
+            if format == .sparkplugB {
+                spec.qos = r.integer("qos", range: 0...1) ?? 0
+                spec.groupID = sparkplugID(r, "group_id", required: true)
+                spec.edgeNodeID = sparkplugID(r, "edge_node_id")
+                spec.primaryHostID = sparkplugID(r, "primary_host_id")
+            } else {
+                if let qos = r.integer("qos", range: 0...2), qos != 1 {
+                    r.report("qos", "\(qos) is not supported: the journal forgets a batch only on the broker's PUBACK, so batches go at QoS 1")
+                }
+                for key in ["group_id", "edge_node_id", "primary_host_id"] where r.has(key) {
+                    r.report(key, "applies only to format sparkplug-b, not \(format.rawValue)")
+                }
             }
+            if format == .vigil && r.has("commands") { r.report("commands", "format vigil brings no commands down; only thingsboard and sparkplug-b do") }
             spec.keepaliveSeconds = r.integer("keepalive_s", range: 5...3600) ?? spec.keepaliveSeconds
             spec.sessionExpirySeconds = r.integer("session_expiry_s", range: 0...4_294_967) ?? spec.sessionExpirySeconds
             spec.topicPrefix = r.string("topic_prefix") ?? spec.topicPrefix
@@ -389,6 +400,15 @@ private struct Validation {
     }
 
     private struct TLSFiles { var caFile, clientCert, clientKey: String? }
+
+    /// A Sparkplug id is one topic level: no '/', '+' or '#'.
+    private func sparkplugID(_ r: ObjectReader, _ key: String, required: Bool = false) -> String? {
+        guard let id = r.string(key, required: required) else { return nil }
+        if id.isEmpty || id.contains(where: { "/+#".contains($0) }) {
+            r.report(key, "\"\(id)\" must be one topic level: not empty, no '/', '+' or '#'")
+        }
+        return id
+    }
 
     /// `commands: { allow_writes: ["gas-1/holding:40", "relay-2/*"] }`: each grant names a configured device.
     private func parseCommands(_ r: ObjectReader?, devices: [DeviceSpec]) -> RemoteCommandPolicy {

@@ -208,6 +208,8 @@ public enum UplinkFormat: String, Sendable, CaseIterable {
     case vigil
     /// ThingsBoard's gateway MQTT API (docs/thingsboard.md).
     case thingsboard
+    /// Sparkplug B 3.0 for SCADA hosts (docs/sparkplug.md).
+    case sparkplugB = "sparkplug-b"
 }
 
 /// Batch size and pacing, the same keys for every transport.
@@ -256,8 +258,14 @@ public struct MQTTUplinkSpec: Sendable, Equatable {
     public var batching = UplinkBatching()
     /// format thingsboard: the device access token, sent as the MQTT user name.
     public var tokenFile: String?
-    /// What the platform may ask of the gateway (RPC).
+    /// What the platform may ask of the gateway (RPC, DCMD).
     public var commands = RemoteCommandPolicy()
+    /// QoS of data messages: 1; Sparkplug's default is 0, as its spec says.
+    public var qos = 1
+    /// format sparkplug-b: the Sparkplug group, the edge node (default: the gateway id) and the primary host, if any.
+    public var groupID: String?
+    public var edgeNodeID: String?
+    public var primaryHostID: String?
 
     public init(url: String, host: String, port: Int, tls: Bool) {
         self.url = url; self.host = host; self.port = port; self.tls = tls

@@ -10,6 +10,8 @@ public struct RemoteCommand: Sendable, Equatable {
         case write(table: RegisterTable, address: Int, values: [UInt16])
         /// Not understood: the reason goes back in the reply.
         case invalid(String)
+        /// Publish the births again (Sparkplug's `Node Control/Rebirth`): the transport does it, the agent is not asked.
+        case announceAgain
     }
 
     public var device: String

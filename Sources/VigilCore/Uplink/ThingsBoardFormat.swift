@@ -223,9 +223,13 @@ public struct ThingsBoardFormat: MessageFormat {
     /// Telemetry has no room for the status: it goes as the gateway's telemetry every heartbeat_s.
     public var batchesCarryStatus: Bool { false }
 
+    public func commands(topic: String, payload: [UInt8]) -> [RemoteCommand] {
+        command(topic: topic, payload: payload).map { [$0] } ?? []
+    }
+
     /// `{"device":"gas-1","data":{"id":1,"method":"read","params":{…}}}`.
     /// Our own replies come back on the same topic (they have no `data.method`): nil.
-    public func command(topic: String, payload: [UInt8]) -> RemoteCommand? {
+    func command(topic: String, payload: [UInt8]) -> RemoteCommand? {
         guard topic == Self.rpcTopic, let root = try? JSON5Reader.parse(String(decoding: payload, as: UTF8.self)) else { return nil }
         guard case .string(let device)? = root["device"]?.value, let data = root["data"],
               case .string(let method)? = data["method"]?.value, let id = data["id"] else { return nil }

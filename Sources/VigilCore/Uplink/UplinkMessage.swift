@@ -5,9 +5,12 @@ public struct UplinkMessage: Sendable, Equatable {
     public var payload: [UInt8]
     /// Kept by the broker for late subscribers (presence).
     public var retain: Bool
+    /// 1: the transport waits for its PUBACK. 0 only where a spec demands it (Sparkplug's data),
+    /// and then a batch ends with a QoS 1 message whose PUBACK is the commit point.
+    public var qos: Int32
 
-    public init(topic: String, payload: [UInt8], retain: Bool = false) {
-        self.topic = topic; self.payload = payload; self.retain = retain
+    public init(topic: String, payload: [UInt8], retain: Bool = false, qos: Int32 = 1) {
+        self.topic = topic; self.payload = payload; self.retain = retain; self.qos = qos
     }
 }
 
@@ -24,8 +27,12 @@ public protocol MessageFormat: Sendable {
     func announcements(status: GatewayStatus?) -> [UplinkMessage]
     /// Topics the transport subscribes to on every connect; what arrives goes to `command(topic:payload:)`.
     var commandTopics: [String] { get }
-    /// A command from the platform, nil for a message that is not one.
-    func command(topic: String, payload: [UInt8]) -> RemoteCommand?
+    /// Called by the transport before every connection attempt (Sparkplug: the next bdSeq, for the Will and the NBIRTH).
+    func nextConnection()
+    /// Why batches must wait now although the broker is connected (Sparkplug: the primary host is offline); nil: send.
+    var holdReason: String? { get }
+    /// The commands in a message on a command topic (none for a message that is not one).
+    func commands(topic: String, payload: [UInt8]) -> [RemoteCommand]
     /// The answer to a command.
     func reply(to command: RemoteCommand, _ result: RemoteCommandResult) -> UplinkMessage?
     /// Whether `messages(for:)` carries the status (else presence goes out every heartbeat, busy or not).
@@ -35,7 +42,9 @@ public protocol MessageFormat: Sendable {
 extension MessageFormat {
     public func announcements(status: GatewayStatus?) -> [UplinkMessage] { [] }
     public var commandTopics: [String] { [] }
-    public func command(topic: String, payload: [UInt8]) -> RemoteCommand? { nil }
+    public func nextConnection() {}
+    public var holdReason: String? { nil }
+    public func commands(topic: String, payload: [UInt8]) -> [RemoteCommand] { [] }
     public func reply(to command: RemoteCommand, _ result: RemoteCommandResult) -> UplinkMessage? { nil }
     public var batchesCarryStatus: Bool { true }
 }
