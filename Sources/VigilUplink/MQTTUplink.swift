@@ -192,11 +192,12 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         if rc == 0 {
             // Births and presence go before any batch: the forwarder sees the connection only after them.
             if announcesPresence {
+                // Subscribed first: a platform that answers a birth with a command (a Rebirth) is heard.
+                for topic in format.commandTopics { _ = CMosquitto_subscribe_v5(handle, nil, topic, 1, 0, nil) }
                 let status = session.read { $0.lastStatus }
                 announce(status: status)
                 // Presence (retained in format vigil): the Will's "offline" is replaced.
                 if let online = format.presence(online: true, status: status, sentAt: WallTime.now(kernelSynchronised: true)) { _ = publish(online) }
-                for topic in format.commandTopics { _ = CMosquitto_subscribe_v5(handle, nil, topic, 1, 0, nil) }
             }
             session.update { s in s.connected = true; s.lastError = nil; s.authenticationRefused = false }
             return
@@ -244,11 +245,13 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
 
     public func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
         session.update { $0.lastStatus = status }
+        if let notReady = notReady() { return notReady }
         return publishAndWait(format.messages(for: batch, sentAt: WallTime.now(kernelSynchronised: true), status: status))
     }
 
     public func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome? {
         session.update { $0.lastStatus = status } // what a reconnect announces
+        if let notReady = notReady() { return notReady }
         guard let online = format.presence(online: true, status: status, sentAt: WallTime.now(kernelSynchronised: true)) else { return nil }
         return publishAndWait([online])
     }
@@ -273,16 +276,22 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         return (mid, rc)
     }
 
-    private func publishAndWait(_ messages: [UplinkMessage], timeoutMs: Int? = nil) -> UplinkOutcome {
-        let (isConnected, connection, refused, lastError) = session.update { s in
-            s.acks.removeAll() // PUBACKs of an abandoned batch: their ids are not ours
-            return (s.connected, s.connection, s.authenticationRefused, s.lastError)
-        }
+    /// Why nothing can be published now (checked before a format builds messages: Sparkplug's seq must not skip).
+    private func notReady() -> UplinkOutcome? {
+        let (isConnected, refused, lastError) = session.read { ($0.connected, $0.authenticationRefused, $0.lastError) }
         guard isConnected else {
             let reason = lastError ?? "not connected to \(spec.host):\(spec.port) yet"
             return refused ? .unauthorized(reason: reason) : .retry(afterMs: nil, reason: reason)
         }
-        if let reason = format.holdReason { return .retry(afterMs: nil, reason: reason) }
+        return format.holdReason.map { .retry(afterMs: nil, reason: $0) }
+    }
+
+    private func publishAndWait(_ messages: [UplinkMessage], timeoutMs: Int? = nil) -> UplinkOutcome {
+        let (isConnected, connection, lastError) = session.update { s in
+            s.acks.removeAll() // PUBACKs of an abandoned batch: their ids are not ours
+            return (s.connected, s.connection, s.lastError)
+        }
+        guard isConnected else { return .retry(afterMs: nil, reason: lastError ?? "connection to \(spec.host):\(spec.port) lost") }
         var mids: [Int32] = []
         for message in messages {
             let (mid, rc) = publish(message)

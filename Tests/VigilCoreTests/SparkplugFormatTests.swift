@@ -37,6 +37,9 @@ final class SparkplugFormatTests: XCTestCase {
         XCTAssertEqual(decoded.metrics.map(\.value), metrics.map(\.value))
         XCTAssertEqual(decoded.metrics.map(\.isHistorical), metrics.map(\.isHistorical))
         XCTAssertNil(SparkplugPayload.decode([0x12, 0x05, 0x0A]), "a truncated payload is refused, not read past its end")
+        // A host may leave a command's datatype out: the value's field tells it (metric "x", boolean_value true).
+        let untyped = try XCTUnwrap(SparkplugPayload.decode([0x12, 0x05, 0x0A, 0x01, 0x78, 0x70, 0x01]))
+        XCTAssertEqual(untyped.metrics.first?.value, SparkplugValue.bool(true))
     }
 
     func testEveryConnectionHasTheNextBdSeqInItsWillAndItsBirth() throws {

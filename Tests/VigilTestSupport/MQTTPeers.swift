@@ -140,3 +140,42 @@ public func makeSelfSignedCertificate(in dir: String) throws -> (cert: String, k
     guard r.status == 0 else { throw MissingPeer(description: "openssl req: \(r.stderr)") }
     return (cert, key)
 }
+
+/// A Sparkplug B judge (Tests/Peers/sparkplug_subscriber.py): every message
+/// on spBv1.0/# decoded by pysparkplug, in arrival order.
+public final class SparkplugJudge: @unchecked Sendable {
+    public let peer: PeerProcess
+
+    /// `rebirth`: "GROUP/EDGE": asks that edge node for a Rebirth (NCMD) after its first NBIRTH.
+    public init(port: Int, rebirth: String? = nil) throws {
+        let python = try requirePaho()
+        if try runCommand(python, ["-c", "import pysparkplug"]).status != 0 {
+            let message = "pysparkplug is not installed in .venv (run `make deps`)"
+            if ProcessInfo.processInfo.environment["CI"] == "true" { throw MissingPeer(description: message) }
+            throw XCTSkip(message)
+        }
+        peer = try PeerProcess(python, [Repo.peerScript("sparkplug_subscriber.py"), "--port", String(port)] + (rebirth.map { ["--rebirth", $0] } ?? []))
+        guard peer.waitFor("subscribed") else {
+            peer.stop()
+            throw MissingPeer(description: "the Sparkplug judge did not subscribe: \(peer.stderr)")
+        }
+    }
+
+    public var messages: [[String: Any]] {
+        peer.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["topic"] != nil }
+    }
+
+    public func of(_ type: String, device: String? = nil) -> [[String: Any]] {
+        messages.filter { $0["type"] as? String == type && (device == nil || $0["device"] as? String == device) }
+    }
+
+    public func stop() { peer.stop() }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    /// A decoded Sparkplug message's metric by name.
+    public func metric(_ name: String) -> [String: Any]? {
+        (self["metrics"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+    }
+}

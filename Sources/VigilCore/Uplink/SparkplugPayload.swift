@@ -117,18 +117,23 @@ public struct SparkplugPayload: Sendable, Equatable {
     private static func metric(_ bytes: ArraySlice<UInt8>) throws(ProtobufReader.Malformed) -> SparkplugMetric {
         var r = ProtobufReader(bytes)
         var m = SparkplugMetric(name: "", datatype: .string, value: nil)
-        var raw: ProtobufReader.Value?
+        var raw: (field: Int, value: ProtobufReader.Value)?
+        var hasDatatype = false
         while let (field, value) = try r.next() {
             switch (field, value) {
             case (1, .bytes(let b)): m.name = String(decoding: b, as: UTF8.self)
             case (3, .varint(let v)): m.timestamp = Int64(truncatingIfNeeded: v)
-            case (4, .varint(let v)): m.datatype = SparkplugDataType(rawValue: UInt32(truncatingIfNeeded: v)) ?? .string
+            case (4, .varint(let v)): m.datatype = SparkplugDataType(rawValue: UInt32(truncatingIfNeeded: v)) ?? .string; hasDatatype = true
             case (5, .varint(let v)): m.isHistorical = v != 0
-            case (10...15, _): raw = value
+            case (10...15, _): raw = (field, value)
             default: break
             }
         }
-        switch raw {
+        // A command may leave the datatype out (the host knows it from the birth): the value's field says it.
+        if !hasDatatype, let field = raw?.field {
+            m.datatype = [10: .uint32, 11: .uint64, 12: .float, 13: .double, 14: .boolean, 15: .string][field] ?? .string
+        }
+        switch raw?.value {
         case .varint(let v)?:
             switch m.datatype {
             case .boolean: m.value = .bool(v != 0)
