@@ -32,7 +32,7 @@ final class CommandLineTests: XCTestCase {
         let r = try runCommand(Repo.vigil, ["config", "check", Repo.path("Examples/demo.json5")])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("ok — gateway demo-gateway, 1 bus(es), 3 device(s)"), r.stdout)
-        for example in ["garage-gas-and-flood.json5", "mqtt.json5"] {
+        for example in ["garage-gas-and-flood.json5", "mqtt.json5", "sparkplug.json5"] {
             let other = try runCommand(Repo.vigil, ["config", "check", Repo.path("Examples/\(example)")])
             XCTAssertEqual(other.status, 0, "\(example): \(other.stderr)")
         }

@@ -288,6 +288,23 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertTrue(http.description.contains("uplink.format: \"thingsboard\" cannot be carried by a http uplink; it carries: vigil"), http.description)
     }
 
+    func testASparkplugUplinkAndItsMistakes() throws {
+        guard case .success(let c) = parse("{ kind: 'mqtt', url: 'mqtt://b', format: 'sparkplug-b', group_id: 'plant', primary_host_id: 'scada' }"),
+              case .mqtt(let spec) = c.uplink else { return XCTFail() }
+        XCTAssertEqual(spec.format, .sparkplugB)
+        XCTAssertEqual(spec.groupID, "plant")
+        XCTAssertNil(spec.edgeNodeID, "default: the gateway id")
+        XCTAssertEqual(spec.primaryHostID, "scada")
+        XCTAssertEqual(spec.qos, 0, "Sparkplug's data goes at QoS 0 unless asked")
+        guard case .failure(let e) = parse("{ kind: 'mqtt', url: 'mqtt://b', format: 'sparkplug-b', edge_node_id: 'a/b', qos: 2 }") else { return XCTFail() }
+        XCTAssertTrue(e.description.contains("uplink.group_id: is required"), e.description)
+        XCTAssertTrue(e.description.contains("uplink.edge_node_id: \"a/b\" must be one topic level"), e.description)
+        XCTAssertTrue(e.description.contains("uplink.qos: 2 is outside 0…1"), e.description)
+        guard case .failure(let v) = parse("{ kind: 'mqtt', url: 'mqtt://b', group_id: 'g', commands: {} }") else { return XCTFail() }
+        XCTAssertTrue(v.description.contains("uplink.group_id: applies only to format sparkplug-b, not vigil"), v.description)
+        XCTAssertTrue(v.description.contains("uplink.commands: format vigil brings no commands down"), v.description)
+    }
+
     func testMQTTMistakesAreNamed() throws {
         let password = temporaryDirectory() + "/password"
         try "secret".write(toFile: password, atomically: true, encoding: .utf8)
