@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/timex.h>
 
@@ -98,4 +99,13 @@ int CLinuxShims_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid)
 
 int CLinuxShims_limit_malloc_arenas(int arenas) {
     return mallopt(M_ARENA_MAX, arenas);
+}
+
+int CLinuxShims_join_within(pthread_t thread, double seconds) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    long long nanos = deadline.tv_nsec + (long long)((seconds - (long long)seconds) * 1e9);
+    deadline.tv_sec += (time_t)seconds + (time_t)(nanos / 1000000000);
+    deadline.tv_nsec = (long)(nanos % 1000000000);
+    return pthread_timedjoin_np(thread, NULL, &deadline);
 }

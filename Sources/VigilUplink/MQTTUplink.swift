@@ -62,9 +62,12 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         try configure(persistent: persistent)
     }
 
+    /// False when the network thread was stuck at close (a CONNECT to an unreachable host): the handle is then left to it.
+    private var networkThreadEnded = true
+
     deinit {
         close()
-        CMosquitto_destroy(handle)
+        if networkThreadEnded { CMosquitto_destroy(handle) }
     }
 
     private func check(_ rc: Int32, _ what: String) throws(SetupError) {
@@ -265,7 +268,8 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         }
         if session.read({ $0.connected }) { _ = CMosquitto_disconnect_v5(handle, 0, nil) }
         session.update { $0.stopping = true }
-        thread.join()
+        // A CONNECT to a host that does not answer blocks in the kernel for minutes: a stop does not wait for it.
+        networkThreadEnded = thread.join(waitingAtMost: 3)
         networkThread = nil
     }
 
@@ -293,24 +297,25 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         }
         guard isConnected else { return .retry(afterMs: nil, reason: lastError ?? "connection to \(spec.host):\(spec.port) lost") }
         var mids: [Int32] = []
+        var topics: [Int32: String] = [:]
         for message in messages {
             let (mid, rc) = publish(message)
             if rc == MOSQ_ERR_OVERSIZE_PACKET.rawValue {
                 return .tooLarge(reason: "message of \(message.payload.count) bytes is over the broker's maximum packet size")
             }
             if rc != MOSQ_ERR_SUCCESS.rawValue { return .retry(afterMs: nil, reason: "publish failed: \(Self.describe(rc))") }
-            if message.qos > 0 { mids.append(mid) } // QoS 0 has no PUBACK: a later QoS 1 message's stands for it
+            if message.qos > 0 { mids.append(mid); topics[mid] = message.topic } // QoS 0 has no PUBACK: a later QoS 1 message's stands for it
         }
         let deadline = monotonicNanos() + Int64(timeoutMs ?? spec.batching.timeoutMs) * 1_000_000
         let (codes, lost) = session.wait(until: { s in s.connection != connection || mids.allSatisfy { s.acks[$0] != nil } },
-                                         deadlineNanos: deadline) { s in (mids.compactMap { s.acks[$0] }, s.connection != connection) }
+                                         deadlineNanos: deadline) { s in (mids.compactMap { mid in s.acks[mid].map { (mid, $0) } }, s.connection != connection) }
         if codes.count < mids.count {
             let missing = mids.count - codes.count
             return .retry(afterMs: nil, reason: lost ? "connection lost before the broker acknowledged \(missing) of \(mids.count) messages"
                                                     : "no PUBACK for \(missing) of \(mids.count) messages within \(timeoutMs ?? spec.batching.timeoutMs) ms")
         }
-        for code in codes where code >= 0x80 {
-            return MQTTReason.publishOutcome(Int(code), name: String(cString: CMosquitto_reason_string(code)))
+        for (mid, code) in codes where code >= 0x80 {
+            return MQTTReason.publishOutcome(Int(code), name: String(cString: CMosquitto_reason_string(code)), topic: topics[mid] ?? "?")
         }
         return .delivered
     }

@@ -25,8 +25,25 @@ final class CrashTests: XCTestCase {
         }
     }
 
-    func segmentFiles(_ journal: String) -> Set<String> {
+    static func segmentFiles(_ journal: String) -> Set<String> {
         Set(["events", "telemetry"].flatMap { lane in directoryEntries("\(journal)/\(lane)").map { "\(journal)/\(lane)/\($0)" } })
+    }
+
+    /// A simulated power cut after a SIGKILL: every segment file written since `before` cut back to its
+    /// size at its last fsync (unlinked when it never had one: its name never reached the disk). Returns the bytes taken away.
+    static func cutToLastFsync(_ journal: String, newSince before: Set<String>, trace: Trace) -> Int {
+        var bytesCut = 0
+        for file in segmentFiles(journal).subtracting(before) {
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            if let synced = trace.syncedSizes[file] {
+                bytesCut += size - synced
+                truncate(file, off_t(synced))
+            } else {
+                bytesCut += size
+                unlink(file)
+            }
+        }
+        return bytesCut
     }
 
     func runCrashCycles(_ cycles: Int, powerCut: Bool) throws {
@@ -55,7 +72,7 @@ final class CrashTests: XCTestCase {
         var bytesCut = 0
         var generator = SystemRandomNumberGenerator()
         for cycle in 0..<cycles {
-            let before = segmentFiles(journal)
+            let before = Self.segmentFiles(journal)
             let trace = "\(dir)/trace-\(cycle)"
             let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"], environment: ["VIGIL_JOURNAL_TRACE": trace])
             XCTAssertTrue(eventually(timeout: 10) { Trace(trace).accepted["telemetry"] != nil }, "cycle \(cycle): \(agent.stderr)")
@@ -63,18 +80,7 @@ final class CrashTests: XCTestCase {
             kill(agent.process.processIdentifier, SIGKILL)
             agent.process.waitUntilExit()
             let t = Trace(trace)
-            if powerCut {
-                for file in segmentFiles(journal).subtracting(before) {
-                    let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
-                    if let synced = t.syncedSizes[file] {
-                        bytesCut += size - synced
-                        truncate(file, off_t(synced))
-                    } else {
-                        bytesCut += size
-                        unlink(file) // its name never reached the disk
-                    }
-                }
-            }
+            if powerCut { bytesCut += Self.cutToLastFsync(journal, newSince: before, trace: t) }
             try verify(journal, trace: t, cycle: cycle, highestAccepted: &highestAccepted)
         }
         if powerCut { XCTAssertGreaterThan(bytesCut, 0, "the power cuts really took unsynced data away") }

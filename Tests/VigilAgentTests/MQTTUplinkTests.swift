@@ -109,6 +109,36 @@ final class MQTTUplinkTests: XCTestCase {
         }
     }
 
+    func testABrokerUnreachableForAMinuteLosesNothingAndIsNotHammered() throws {
+        let dir = temporaryDirectory()
+        let broker = try TestBroker(in: dir)
+        let judge = try TestSubscriber(port: broker.port, topic: "vigil/gw/telemetry")
+        defer { judge.stop() }
+        let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
+        let up = try uplink(broker) { $0.keepaliveSeconds = 5 }
+        let forwarder = forwarder(journal, up, dir)
+        forwarder.start()
+        defer { forwarder.stop() }
+        XCTAssertTrue(eventually { up.isConnected })
+        // Stopped, not killed: no RST, no FIN — its TCP port still completes handshakes, nothing answers.
+        broker.process!.signal(SIGSTOP)
+        var n = 0
+        let started = Date()
+        while Date().timeIntervalSince(started) < 60 {
+            try journal.append((n + 1...n + 10).map { reading($0) })
+            try journal.commit()
+            n += 10
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        XCTAssertEqual(journal.cursor.acked[.telemetry] ?? 0, 0, "nothing acknowledged by a broker that never answered")
+        XCTAssertFalse(up.isConnected, "the keepalive noticed the silence: \(up.lastError ?? "nil")")
+        XCTAssertLessThan(forwarder.counters.failures, 40, "backoff, not a tight loop: \(forwarder.counters.failures) failed attempts in a minute")
+        broker.process!.signal(SIGCONT)
+        XCTAssertTrue(eventually(timeout: 360) { journal.stats.pending[.telemetry] == 0 }, "\(forwarder.counters)")
+        XCTAssertTrue(eventually(timeout: 15) { Set(self.seqs(judge.records(lane: "telemetry"))) == Set(1...n) },
+                      "missing: \(Set(1...n).subtracting(seqs(judge.records(lane: "telemetry"))).sorted().prefix(20))")
+    }
+
     func testRefusedCredentialsHoldTheLaneUntilThePasswordFileIsFixed() throws {
         let dir = temporaryDirectory()
         let broker = try TestBroker(in: dir, passwords: ["gw-7": "right"])
@@ -130,6 +160,76 @@ final class MQTTUplinkTests: XCTestCase {
         try "right\n".write(toFile: "\(dir)/password", atomically: true, encoding: .utf8)
         XCTAssertTrue(eventually(timeout: 20) { journal.stats.pending.values.reduce(0, +) == 0 }, "\(forwarder.counters)")
         XCTAssertFalse(forwarder.counters.authenticationRefused)
+    }
+
+    func testATopicTheBrokerRefusesHoldsOnlyItsLaneUntilTheACLIsFixed() throws {
+        let dir = temporaryDirectory()
+        // The broker's ACL lets this client publish alarms and presence, not telemetry (a typo in an installer's ACL).
+        let acl = "\(dir)/acl"
+        try "topic read #\ntopic write vigil/gw/events\ntopic write vigil/gw/status\n".write(toFile: acl, atomically: true, encoding: .utf8)
+        let broker = try TestBroker(in: dir, extraConfig: ["acl_file \(acl)"])
+        let judge = try TestSubscriber(port: broker.port, topic: "vigil/gw/#")
+        defer { judge.stop() }
+        let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
+        try journal.append((1...30).map { reading($0) })
+        try journal.commit()
+        let up = try uplink(broker)
+        let logFD = open("\(dir)/log", O_CREAT | O_WRONLY | O_APPEND, 0o600)
+        defer { close(logFD) }
+        let log = Logger(threshold: .warning, fd: logFD)
+        let forwarder = Forwarder(journal: journal, uplink: up, gateway: "gw", batchMaxRecords: 200, flushMs: 20, heartbeatSeconds: 3600,
+                                  deadLetterDirectory: "\(dir)/dead-letter", log: log, uplinkTimeoutMs: 2000)
+        forwarder.start()
+        defer { forwarder.stop() }
+        XCTAssertTrue(eventually { forwarder.counters.lastError?.contains("not allowed to publish on vigil/gw/telemetry") ?? false }, "\(forwarder.counters)")
+        XCTAssertFalse(forwarder.counters.authenticationRefused, "the credentials were accepted: this is the topic")
+        // An alarm meanwhile goes at once: the refused lane waits on its own.
+        let alarm = Record.event(Event(timestamp: WallTime(milliseconds: fixtureEpochMs, clockSynced: true), kind: .alarmRaised, device: "gas-1"))
+        try journal.append([alarm])
+        try journal.commit()
+        XCTAssertTrue(eventually(timeout: 5) { judge.records(lane: "events").contains { $0["seq"] as? Int == 31 } }, "\(forwarder.counters)")
+        Thread.sleep(forTimeInterval: 3)
+        XCTAssertEqual(journal.cursor.acked[.telemetry] ?? 0, 0, "nothing refused is acknowledged")
+        XCTAssertEqual(forwarder.counters.deadLetters, 0)
+        let lines = try String(contentsOfFile: "\(dir)/log", encoding: .utf8).components(separatedBy: "\n").filter { $0.contains("not allowed to publish") }.count
+        XCTAssertGreaterThan(lines, 0)
+        XCTAssertLessThan(lines, 8, "a backoff, not a tight loop: \(lines) lines in about 4 s")
+        // Fixed on the broker (mosquitto reads its ACL again on SIGHUP): the lane drains.
+        try "topic read #\ntopic write vigil/gw/#\n".write(toFile: acl, atomically: true, encoding: .utf8)
+        broker.process!.signal(SIGHUP)
+        XCTAssertTrue(eventually(timeout: 30) { journal.stats.pending[.telemetry] == 0 }, "\(forwarder.counters)")
+        XCTAssertTrue(eventually { Set(self.seqs(judge.records(lane: "telemetry"))) == Set(1...30) })
+    }
+
+    func testCloseDoesNotWaitForAConnectThatHangs() throws {
+        // A listener whose accept queue is full: the kernel drops further SYNs, so a CONNECT blocks as to a host that does not answer.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        XCTAssertEqual(listen(listener, 0), 0)
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        var fillers: [Int32] = []
+        defer { fillers.forEach { close($0) } }
+        for _ in 0..<3 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
+            fillers.append(fd)
+        }
+        usleep(200_000)
+        var spec = MQTTUplinkSpec(url: "mqtt://127.0.0.1:\(port)", host: "127.0.0.1", port: port, tls: false)
+        spec.batching.timeoutMs = 1000
+        let up = try MQTTUplink(spec: spec, gateway: "gw", format: VigilMessageFormat(gateway: "gw", prefix: "vigil"))
+        usleep(500_000)
+        XCTAssertFalse(up.isConnected)
+        let started = Date()
+        up.close()
+        XCTAssertLessThan(Date().timeIntervalSince(started), 6, "a stop waits a few seconds at most, not the kernel's connect timeout")
     }
 
     func testAMessageOverTheBrokersMaximumPacketSizeIsSplit() throws {
@@ -185,7 +285,8 @@ extension MQTTUplinkTests {
     /// orderly run every record the journal took has reached the subscriber,
     /// and a record that arrived twice (its PUBACK lost with the process)
     /// arrived with the same content.
-    func testAnAgentKilledMidPublishLosesNothing() throws {
+    /// Six SIGKILLs, every other one followed by a simulated power cut (the journal cut back to its last fsync).
+    func testAnAgentKilledOrPowerCutMidPublishLosesNothing() throws {
         let dir = temporaryDirectory()
         let broker = try TestBroker(in: dir)
         let judge = try TestSubscriber(port: broker.port, topic: "vigil/gw-kill/#")
@@ -204,13 +305,18 @@ extension MQTTUplinkTests {
               uplink: { kind: 'mqtt', url: 'mqtt://127.0.0.1:\(broker.port)', flush_ms: 50, batch_max_records: 100 } }
             """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
         var generator = SystemRandomNumberGenerator()
+        var bytesCut = 0
         for cycle in 0..<6 {
-            let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
+            let before = CrashTests.segmentFiles("\(dir)/state/journal")
+            let trace = "\(dir)/trace-\(cycle)"
+            let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"], environment: ["VIGIL_JOURNAL_TRACE": trace])
             XCTAssertTrue(eventually(timeout: 10) { judge.records(lane: "telemetry").count > cycle * 50 }, "cycle \(cycle): \(agent.stderr)")
             usleep(UInt32.random(in: 100_000...600_000, using: &generator))
             agent.signal(SIGKILL)
             agent.process.waitUntilExit()
+            if cycle % 2 == 1 { bytesCut += CrashTests.cutToLastFsync("\(dir)/state/journal", newSince: before, trace: CrashTests.Trace(trace)) }
         }
+        XCTAssertGreaterThan(bytesCut, 0, "the power cuts really took unsynced data away")
         sim.stop()
         let last = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
         XCTAssertTrue(eventually(timeout: 20) {

@@ -102,11 +102,13 @@ final class MQTTFormatTests: XCTestCase {
     }
 
     func testPUBACKReasonCodes() {
-        XCTAssertEqual(MQTTReason.publishOutcome(0, name: "Success"), .delivered)
-        XCTAssertEqual(MQTTReason.publishOutcome(0x10, name: "No matching subscribers"), .delivered, "no subscriber is still accepted by the broker")
-        XCTAssertEqual(MQTTReason.publishOutcome(0x87, name: "Not authorized"), .unauthorized(reason: "authentication refused: broker answered PUBACK 135 (Not authorized)"))
-        XCTAssertEqual(MQTTReason.publishOutcome(0x95, name: "Packet too large"), .tooLarge(reason: "broker answered PUBACK 149 (Packet too large)"))
-        XCTAssertEqual(MQTTReason.publishOutcome(0x97, name: "Quota exceeded"), .retry(afterMs: nil, reason: "broker answered PUBACK 151 (Quota exceeded)"))
+        XCTAssertEqual(MQTTReason.publishOutcome(0, name: "Success", topic: "t"), .delivered)
+        XCTAssertEqual(MQTTReason.publishOutcome(0x10, name: "No matching subscribers", topic: "t"), .delivered, "no subscriber is still accepted by the broker")
+        XCTAssertEqual(MQTTReason.publishOutcome(0x87, name: "Not authorized", topic: "v/gw/telemetry"),
+                       .laneRefused(reason: "not allowed to publish on v/gw/telemetry (check the broker's ACL for this client): broker answered PUBACK 135 (Not authorized) on v/gw/telemetry"),
+                       "the credentials were accepted at CONNECT: the topic is refused, this lane waits")
+        XCTAssertEqual(MQTTReason.publishOutcome(0x95, name: "Packet too large", topic: "t"), .tooLarge(reason: "broker answered PUBACK 149 (Packet too large) on t"))
+        XCTAssertEqual(MQTTReason.publishOutcome(0x97, name: "Quota exceeded", topic: "t"), .laneRefused(reason: "broker answered PUBACK 151 (Quota exceeded) on t"))
         XCTAssertTrue(MQTTReason.isAuthenticationRefusal(connack: 5, version: .v311))
         XCTAssertTrue(MQTTReason.isAuthenticationRefusal(connack: 0x86, version: .v5))
         XCTAssertFalse(MQTTReason.isAuthenticationRefusal(connack: 3, version: .v311), "server unavailable is not about credentials")

@@ -3,12 +3,18 @@
 
 // Small Linux helpers whose headers Swift's Glibc module does not bring in.
 
+#include <pthread.h>
+
 /// 1 when the kernel says NTP has synchronised the system clock (adjtimex
 /// status without STA_UNSYNC), 0 when not, -1 when adjtimex failed.
 int CLinuxShims_clock_synchronised(void);
 
 /// Names the calling thread (at most 15 bytes show), for top and gdb.
 void CLinuxShims_set_thread_name(const char *name);
+
+/// pthread_timedjoin_np (a GNU extension Swift's Glibc module does not show):
+/// waits at most `seconds` for the thread. Returns 0 when it ended, else ETIMEDOUT or another errno.
+int CLinuxShims_join_within(pthread_t thread, double seconds);
 
 /// Sends one datagram to an AF_UNIX socket (sd_notify's transport). A path
 /// starting with '@' is an abstract socket: its address length is

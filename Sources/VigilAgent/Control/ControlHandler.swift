@@ -181,6 +181,7 @@ public final class ControlHandler: Sendable {
         case .delivered: "delivered"
         case .retry(_, let reason): "would retry: \(reason)"
         case .unauthorized(let reason): "would wait for valid credentials, retrying: \(reason)"
+        case .laneRefused(let reason): "refused for now, that lane would wait: \(reason)"
         case .tooLarge(let reason): "too large, would be sent again in smaller batches: \(reason)"
         case .rejected(let reason): "refused: \(reason)"
         }

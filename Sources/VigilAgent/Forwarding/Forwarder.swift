@@ -230,6 +230,9 @@ public final class Forwarder: Sendable {
         case .unauthorized(let reason):
             countersState.withLock { $0.authenticationRefused = true }
             return .retry(afterMs: nil, reason: reason)
+        case .laneRefused(let reason):
+            countersState.withLock { $0.authenticationRefused = false }
+            return .held(reason: "\(batch.lane.rawValue) batch \(batch.id) refused (\(reason)); kept in the journal")
         case .tooLarge(let reason) where batch.records.count > 1:
             return .split(reason: reason)
         case .rejected(let reason) where batch.lane == .events, .tooLarge(let reason) where batch.lane == .events:

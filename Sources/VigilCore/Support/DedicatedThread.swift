@@ -41,4 +41,14 @@ public final class DedicatedThread: @unchecked Sendable {
     public func join() {
         if let t = thread { pthread_join(t, nil); thread = nil }
     }
+
+    /// Waits at most `seconds` for the thread to end; false when it is still
+    /// running (stuck in a blocking C call): it is detached and left to end on its own.
+    public func join(waitingAtMost seconds: Double) -> Bool {
+        guard let t = thread else { return true }
+        thread = nil
+        if CLinuxShims_join_within(t, seconds) == 0 { return true }
+        pthread_detach(t)
+        return false
+    }
 }

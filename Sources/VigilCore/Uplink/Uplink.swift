@@ -14,6 +14,11 @@ public enum UplinkOutcome: Sendable, Equatable {
     /// The batch's content is refused for good (400, 422): a telemetry batch
     /// goes to the dead-letter directory (an events batch never does).
     case rejected(reason: String)
+    /// The upstream is reachable but will not take this lane's batch now (an
+    /// MQTT PUBACK error: a topic the broker does not allow, a quota): this lane
+    /// waits with a backoff of its own, the other lanes go on — a refused
+    /// telemetry topic never delays an alarm.
+    case laneRefused(reason: String)
 
     /// The outcome of an HTTP answer: 2xx delivered; 401, 403, 407
     /// unauthorized; 413 too large; 400, 422 refused; anything else retried (honouring a
@@ -63,18 +68,19 @@ public protocol CommandChannel: Sendable {
 
 /// MQTT 5 reason codes (MQTT 5.0, 3.4.2.1 PUBACK and 3.2.2.2 CONNACK) as outcomes.
 public enum MQTTReason {
-    /// The outcome of a PUBACK's reason code: below 0x80 delivered; "not
-    /// authorized" holds the lane like an HTTP 401; "packet too large" splits
-    /// the batch like a 413; "payload format invalid" refuses the content;
-    /// anything else (quota exceeded, topic name invalid, …) is retried with backoff.
-    public static func publishOutcome(_ code: Int, name: String) -> UplinkOutcome {
-        let reason = "broker answered PUBACK \(code) (\(name))"
+    /// The outcome of a PUBACK's reason code on `topic`: below 0x80 delivered;
+    /// "packet too large" splits the batch like a 413; "payload format invalid"
+    /// refuses the content; anything else — "not authorized" (the broker's ACL
+    /// does not let this client publish there: the connection's credentials were
+    /// accepted), quota exceeded, topic name invalid — holds this lane only.
+    public static func publishOutcome(_ code: Int, name: String, topic: String) -> UplinkOutcome {
+        let reason = "broker answered PUBACK \(code) (\(name)) on \(topic)"
         switch code {
         case ..<0x80: return .delivered
-        case 0x87: return .unauthorized(reason: "authentication refused: \(reason)")
+        case 0x87: return .laneRefused(reason: "not allowed to publish on \(topic) (check the broker's ACL for this client): \(reason)")
         case 0x95: return .tooLarge(reason: reason)
         case 0x99: return .rejected(reason: reason)
-        default: return .retry(afterMs: nil, reason: reason)
+        default: return .laneRefused(reason: reason)
         }
     }
 
