@@ -40,8 +40,9 @@ kill $sim; wait $sim 2>/dev/null || true
 
 echo
 echo "== 2. vigil run polling 100 simulated devices every second: RSS and CPU"
-echo "   Twice: readings to stdout (the uplink of the core issue's target), then to vigil receive"
-echo "   over HTTP (libcurl and its TLS libraries are loaded only for an HTTP uplink)."
+echo "   Three times: readings to stdout (the uplink of the core issue's target), to vigil receive"
+echo "   over HTTP (libcurl and its TLS libraries are loaded only for an HTTP uplink), and to a local"
+echo "   mosquitto over MQTT with TLS (libmosquitto and OpenSSL loaded only for an MQTT uplink)."
 port=$(free_port)
 devices=""; args=""
 for u in $(seq 1 100); do
@@ -55,12 +56,21 @@ recv_port=$(free_port)
 $BIN/vigil receive --listen 127.0.0.1:$recv_port --out "$OUT/received.jsonl" 2>"$OUT/recv.log" &
 recv=$!
 wait_for "$OUT/recv.log" listening
+mqtts_port=$(free_port)
+mkdir -p "$OUT/tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+  -keyout "$OUT/tls/key.pem" -out "$OUT/tls/cert.pem" 2>/dev/null
+printf 'listener %s 127.0.0.1\nallow_anonymous true\ncertfile %s\nkeyfile %s\n' $mqtts_port "$OUT/tls/cert.pem" "$OUT/tls/key.pem" > "$OUT/tls/mosquitto.conf"
+broker=""
+if command -v mosquitto >/dev/null; then mosquitto -c "$OUT/tls/mosquitto.conf" 2>"$OUT/mosquitto-tls.log" & broker=$!; fi
 RUN_SECONDS=${BENCH_RUN_SECONDS:-20}
 ticks=$(getconf CLK_TCK)
-for uplink in stdout http; do
+for uplink in stdout http mqtts; do
+  [ $uplink = mqtts ] && [ -z "$broker" ] && { echo "   uplink mqtts: mosquitto is not installed (make deps installs it)"; continue; }
   rm -rf "$OUT/state"
   uplink_config=""
   [ $uplink = http ] && uplink_config="uplink: { kind: 'http', url: 'http://127.0.0.1:$recv_port/' },"
+  [ $uplink = mqtts ] && uplink_config="uplink: { kind: 'mqtt', url: 'mqtts://127.0.0.1:$mqtts_port', ca_file: '$OUT/tls/cert.pem' },"
   cat > "$OUT/hundred.json5" <<CONF
 { gateway: { id: 'bench-$uplink', state_dir: '$OUT/state' }, buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: $port }], devices: [ $devices ],
   $uplink_config control: { socket: '$OUT/control.sock' } }
@@ -73,6 +83,7 @@ CONF
   t1=$(awk '{print $14+$15}' /proc/$agent/stat)
   rss=$(awk '/VmRSS/ {print $2}' /proc/$agent/status)
   hwm=$(awk '/VmHWM/ {print $2}' /proc/$agent/status)
+  delivered=$(VIGIL_SOCKET="$OUT/control.sock" $BIN/vigil status --json 2>/dev/null | grep -o '"records_\{0,1\}[dD]elivered":[0-9]*' | grep -o '[0-9]*$' || echo 0)
   if [ $uplink = stdout ]; then
     # vigil status against this agent: the whole command, connect to table, 20 times.
     : > "$OUT/status-ms"
@@ -85,12 +96,14 @@ CONF
   records="$OUT/readings.jsonl"; [ $uplink = http ] && records="$OUT/received.jsonl"
   lines=$(wc -l < "$records")
   bad=$(grep -c '"quality":"bad"' "$records" || true)
+  # Over MQTT nobody here subscribes: what the broker acknowledged, by the agent's count.
+  [ $uplink = mqtts ] && { lines=${delivered:-0}; bad=0; }
   awk -v t0=$t0 -v t1=$t1 -v tck=$ticks -v s=$RUN_SECONDS -v rss=$rss -v hwm=$hwm -v lines=$lines -v bad=$bad -v u=$uplink 'BEGIN {
     printf "   uplink %s: %d records delivered (%d bad)\n", u, lines, bad
     printf "     RSS %.1f MB (peak %.1f MB; target: at most 16 MB)\n", rss / 1024, hwm / 1024
     printf "     CPU %.2f %% of one core over %d s (target: at most 1 %%)\n", 100 * (t1 - t0) / tck / s, s }'
 done
-kill $recv $sim; wait $recv $sim 2>/dev/null || true
+kill $recv $sim $broker; wait $recv $sim $broker 2>/dev/null || true
 sort -n "$OUT/status-ms" | awk '{ v[NR] = $1 } END { printf "   vigil status with 100 devices: median %.1f ms, max %.1f ms over %d runs (target: under 100 ms)\n", v[int((NR + 1) / 2)] / 1000, v[NR] / 1000, NR }'
 
 echo
@@ -185,11 +198,17 @@ if command -v mosquitto >/dev/null; then
   sleep 0.5
   agent=$($BIN/vigil-bench mqtt-drain "$M/agent" $port)
   base=$($BIN/vigil-bench mqtt-baseline "$M/base" $port)
+  formats=""
+  for format in thingsboard sparkplug-b; do
+    $BIN/vigil-bench fill "$M/$format" 50000 >/dev/null
+    formats="$formats $format $($BIN/vigil-bench mqtt-drain "$M/$format" $port $format)"
+  done
   kill $broker; wait $broker 2>/dev/null || true
   rm -rf "$M"
   awk -v a="$agent" -v b="$base" 'BEGIN { split(a, x, " "); split(b, y, " ");
     printf "   agent %.0f readings/s (target: at least 100 000); plain loop %.0f readings/s; agent/loop %.1f %% (target: at least 80 %%)\n", x[4], y[4], 100 * x[4] / y[4]
-    printf "   format vigil: %.1f bytes written to the socket a reading (batch JSON, no gzip)\n", x[5] }'
+    printf "   bytes written to the socket a reading (no gzip): format vigil %.1f (batch JSON)", x[5] }'
+  echo "$formats" | awk '{ for (i = 1; i + 5 <= NF; i += 6) printf ", %s %.1f (%.0f readings/s)", $i, $(i + 5), $(i + 4) } END { print "" }'
 else
   echo "   mosquitto is not installed (make deps installs it)"
 fi

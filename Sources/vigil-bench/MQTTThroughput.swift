@@ -12,14 +12,19 @@ func bytesWritten() -> Int {
 }
 
 /// The agent's path: a journal drained through the forwarder and the MQTT
-/// uplink (format vigil, QoS 1, each batch acknowledged on its PUBACK).
-func mqttDrain(dir: String, port: Int) {
+/// uplink (each batch acknowledged on its PUBACK) in `format`.
+func mqttDrain(dir: String, port: Int, format name: String) {
     let journal = try! Journal(directory: dir)
     let total = journal.stats.pending.values.reduce(0, +)
     let gateway = "bench-\(baseName(of: dir))"
     let url = "mqtt://127.0.0.1:\(port)"
     let spec = MQTTUplinkSpec(url: url, host: "127.0.0.1", port: port, tls: false)
-    let uplink = try! MQTTUplink(spec: spec, gateway: gateway, format: VigilMessageFormat(gateway: gateway, prefix: spec.topicPrefix))
+    let format: any MessageFormat = switch name {
+    case "thingsboard": ThingsBoardFormat(devices: [])
+    case "sparkplug-b": SparkplugFormat(group: "bench", edgeNode: gateway, primaryHost: nil, devices: [])
+    default: VigilMessageFormat(gateway: gateway, prefix: spec.topicPrefix)
+    }
+    let uplink = try! MQTTUplink(spec: spec, gateway: gateway, format: format)
     guard uplink.waitUntilConnected(timeoutMs: 5000) else { fail("cannot connect to \(url): \(uplink.lastError ?? "?")") }
     let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: gateway, flushMs: 10,
                               deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))

@@ -15,7 +15,7 @@ import VigilUplink
 ///                                            files, over and over) in 4 MiB writes, each followed by fdatasync
 ///   vigil-bench fill DIR N                   a journal with N readings, none acknowledged
 ///   vigil-bench drain DIR URL                forward a journal to an upstream until nothing is pending
-///   vigil-bench mqtt-drain DIR PORT          forward a journal to a local broker over MQTT (MQTTThroughput.swift)
+///   vigil-bench mqtt-drain DIR PORT [FORMAT] forward a journal to a local broker over MQTT (vigil, thingsboard, sparkplug-b)
 ///   vigil-bench mqtt-baseline DIR PORT       the same payloads from a plain libmosquitto loop
 ///   vigil-bench alarm-latency PORT URL       poll → alarm fsynced → upstream ack (AlarmLatency.swift)
 /// Each prints one line of numbers (see bench/run.sh).
@@ -166,7 +166,7 @@ case "journal-append": journalAppend(dir: args[2], duration: Double(args[3])!)
 case "raw-fdatasync": rawFdatasync(dir: args[2], duration: Double(args[3])!, journal: args[4])
 case "fill": fill(dir: args[2], count: Int(args[3])!)
 case "drain": drain(dir: args[2], url: args[3])
-case "mqtt-drain": mqttDrain(dir: args[2], port: Int(args[3])!)
+case "mqtt-drain": mqttDrain(dir: args[2], port: Int(args[3])!, format: args.count > 4 ? args[4] : "vigil")
 case "mqtt-baseline": mqttBaseline(dir: args[2], port: Int(args[3])!)
 case "alarm-latency": alarmLatency(port: Int(args[2])!, url: args[3], duration: Double(getenv("BENCH_ALARM_SECONDS").map { String(cString: $0) } ?? "30") ?? 30)
 default: fail("unknown benchmark \(args[1])")

@@ -29,13 +29,19 @@ final class CrashTests: XCTestCase {
         Set(["events", "telemetry"].flatMap { lane in directoryEntries("\(journal)/\(lane)").map { "\(journal)/\(lane)/\($0)" } })
     }
 
-    /// A simulated power cut after a SIGKILL: every segment file written since `before` cut back to its
-    /// size at its last fsync (unlinked when it never had one: its name never reached the disk). Returns the bytes taken away.
-    static func cutToLastFsync(_ journal: String, newSince before: Set<String>, trace: Trace) -> Int {
+    static func segmentSizes(_ journal: String) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: segmentFiles(journal).map { ($0, (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0) })
+    }
+
+    /// A simulated power cut after a SIGKILL: every segment file cut back to its size at its last fsync
+    /// of this run (the trace), or to its size when the run started (`before`, durable then) when the run
+    /// never fsynced it; a file the run created and never fsynced is unlinked (its name never reached the
+    /// disk). Returns the bytes taken away.
+    static func cutToLastFsync(_ journal: String, before: [String: Int], trace: Trace) -> Int {
         var bytesCut = 0
-        for file in segmentFiles(journal).subtracting(before) {
+        for file in segmentFiles(journal) {
             let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
-            if let synced = trace.syncedSizes[file] {
+            if let synced = trace.syncedSizes[file] ?? before[file] {
                 bytesCut += size - synced
                 truncate(file, off_t(synced))
             } else {
@@ -72,7 +78,7 @@ final class CrashTests: XCTestCase {
         var bytesCut = 0
         var generator = SystemRandomNumberGenerator()
         for cycle in 0..<cycles {
-            let before = Self.segmentFiles(journal)
+            let before = Self.segmentSizes(journal)
             let trace = "\(dir)/trace-\(cycle)"
             let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"], environment: ["VIGIL_JOURNAL_TRACE": trace])
             XCTAssertTrue(eventually(timeout: 10) { Trace(trace).accepted["telemetry"] != nil }, "cycle \(cycle): \(agent.stderr)")
@@ -80,7 +86,7 @@ final class CrashTests: XCTestCase {
             kill(agent.process.processIdentifier, SIGKILL)
             agent.process.waitUntilExit()
             let t = Trace(trace)
-            if powerCut { bytesCut += Self.cutToLastFsync(journal, newSince: before, trace: t) }
+            if powerCut { bytesCut += Self.cutToLastFsync(journal, before: before, trace: t) }
             try verify(journal, trace: t, cycle: cycle, highestAccepted: &highestAccepted)
         }
         if powerCut { XCTAssertGreaterThan(bytesCut, 0, "the power cuts really took unsynced data away") }

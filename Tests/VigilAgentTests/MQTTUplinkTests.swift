@@ -307,14 +307,14 @@ extension MQTTUplinkTests {
         var generator = SystemRandomNumberGenerator()
         var bytesCut = 0
         for cycle in 0..<6 {
-            let before = CrashTests.segmentFiles("\(dir)/state/journal")
+            let before = CrashTests.segmentSizes("\(dir)/state/journal")
             let trace = "\(dir)/trace-\(cycle)"
             let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"], environment: ["VIGIL_JOURNAL_TRACE": trace])
             XCTAssertTrue(eventually(timeout: 10) { judge.records(lane: "telemetry").count > cycle * 50 }, "cycle \(cycle): \(agent.stderr)")
             usleep(UInt32.random(in: 100_000...600_000, using: &generator))
             agent.signal(SIGKILL)
             agent.process.waitUntilExit()
-            if cycle % 2 == 1 { bytesCut += CrashTests.cutToLastFsync("\(dir)/state/journal", newSince: before, trace: CrashTests.Trace(trace)) }
+            if cycle % 2 == 1 { bytesCut += CrashTests.cutToLastFsync("\(dir)/state/journal", before: before, trace: CrashTests.Trace(trace)) }
         }
         XCTAssertGreaterThan(bytesCut, 0, "the power cuts really took unsynced data away")
         sim.stop()
