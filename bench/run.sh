@@ -60,7 +60,8 @@ mqtts_port=$(free_port)
 mkdir -p "$OUT/tls"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
   -keyout "$OUT/tls/key.pem" -out "$OUT/tls/cert.pem" 2>/dev/null
-printf 'listener %s 127.0.0.1\nallow_anonymous true\ncertfile %s\nkeyfile %s\n' $mqtts_port "$OUT/tls/cert.pem" "$OUT/tls/key.pem" > "$OUT/tls/mosquitto.conf"
+# As this user: as root, mosquitto would drop to "mosquitto", which cannot read the key in $OUT.
+printf 'user %s\nlistener %s 127.0.0.1\nallow_anonymous true\ncertfile %s\nkeyfile %s\n' "$(id -un)" $mqtts_port "$OUT/tls/cert.pem" "$OUT/tls/key.pem" > "$OUT/tls/mosquitto.conf"
 broker=""
 if command -v mosquitto >/dev/null; then mosquitto -c "$OUT/tls/mosquitto.conf" 2>"$OUT/mosquitto-tls.log" & broker=$!; fi
 RUN_SECONDS=${BENCH_RUN_SECONDS:-20}
@@ -83,7 +84,7 @@ CONF
   t1=$(awk '{print $14+$15}' /proc/$agent/stat)
   rss=$(awk '/VmRSS/ {print $2}' /proc/$agent/status)
   hwm=$(awk '/VmHWM/ {print $2}' /proc/$agent/status)
-  delivered=$(VIGIL_SOCKET="$OUT/control.sock" $BIN/vigil status --json 2>/dev/null | grep -o '"records_\{0,1\}[dD]elivered":[0-9]*' | grep -o '[0-9]*$' || echo 0)
+  delivered=$(VIGIL_SOCKET="$OUT/control.sock" $BIN/vigil status --json 2>/dev/null | grep -o '"records_delivered" *: *[0-9]*' | grep -o '[0-9]*$' || echo 0)
   if [ $uplink = stdout ]; then
     # vigil status against this agent: the whole command, connect to table, 20 times.
     : > "$OUT/status-ms"

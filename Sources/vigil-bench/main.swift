@@ -158,7 +158,7 @@ func drain(dir: String, url: String) {
 }
 
 let args = CommandLine.arguments
-guard args.count == 4 || (args.count == 5 && args[1] == "raw-fdatasync") else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
+guard args.count == 4 || (args.count == 5 && ["raw-fdatasync", "mqtt-drain"].contains(args[1])) else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
 switch args[1] {
 case "baseline-loop": baselineLoop(port: Int(args[2])!, duration: Double(args[3])!)
 case "agent-loop": agentLoop(port: Int(args[2])!, duration: Double(args[3])!)

@@ -201,6 +201,27 @@ final class MQTTUplinkTests: XCTestCase {
         XCTAssertTrue(eventually { Set(self.seqs(judge.records(lane: "telemetry"))) == Set(1...30) })
     }
 
+    func testAnUnknownHostIsNamedAndRetriedWithBackoff() throws {
+        var spec = MQTTUplinkSpec(url: "mqtt://broker.vigil-test.invalid", host: "broker.vigil-test.invalid", port: 1883, tls: false)
+        spec.batching.timeoutMs = 1000
+        let up = try MQTTUplink(spec: spec, gateway: "gw", format: VigilMessageFormat(gateway: "gw", prefix: "vigil"))
+        defer { up.close() }
+        XCTAssertFalse(up.waitUntilConnected(timeoutMs: 5000))
+        let error = try XCTUnwrap(up.lastError)
+        XCTAssertTrue(error.hasPrefix("cannot connect to broker.vigil-test.invalid:1883: "), error)
+        let dir = temporaryDirectory()
+        let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
+        try journal.append([reading(1)])
+        try journal.commit()
+        let forwarder = forwarder(journal, up, dir)
+        forwarder.start()
+        defer { forwarder.stop() }
+        Thread.sleep(forTimeInterval: 3)
+        XCTAssertTrue(forwarder.counters.lastError?.contains("broker.vigil-test.invalid") ?? false, "\(forwarder.counters)")
+        XCTAssertLessThan(forwarder.counters.failures, 6, "a backoff, not a tight loop")
+        XCTAssertEqual(journal.stats.pending[.telemetry], 1, "kept")
+    }
+
     func testCloseDoesNotWaitForAConnectThatHangs() throws {
         // A listener whose accept queue is full: the kernel drops further SYNs, so a CONNECT blocks as to a host that does not answer.
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -60,8 +60,11 @@ extension ControlSocketTests {
         XCTAssertEqual(judge.of("NDEATH").first?.metric("bdSeq")?["value"] as? Int, bdSeq)
 
         // Started again: the next bdSeq, stored across the restart.
+        let stored = (try? String(contentsOfFile: "\(agent.dir)/state/sparkplug-bdseq", encoding: .utf8)) ?? "none"
         agent = RunningAgent(process: try PeerProcess(Repo.vigil, ["run", "--config", "\(agent.dir)/vigil.json5"]), dir: agent.dir)
         XCTAssertTrue(eventually(timeout: 10) { judge.of("NBIRTH").count >= 3 }, agent.process.stderr)
-        XCTAssertEqual(judge.of("NBIRTH").last?.metric("bdSeq")?["value"] as? Int, (bdSeq + 1) % 256)
+        XCTAssertEqual(judge.of("NBIRTH").last?.metric("bdSeq")?["value"] as? Int, (bdSeq + 1) % 256,
+                       "\(judge.messages.filter { ["NBIRTH", "NDEATH", "NCMD"].contains($0["type"] as? String ?? "") }.map { "\($0["type"]!) \($0.metric("bdSeq")?["value"] ?? "-") \($0["timestamp"] ?? "")" }) "
+                        + "stored at restart: \(stored) file: \((try? String(contentsOfFile: "\(agent.dir)/state/sparkplug-bdseq", encoding: .utf8)) ?? "none") \(agent.process.stderr)")
     }
 }

@@ -211,7 +211,7 @@ public final class ControlHandler: Sendable {
         probe.sessionExpirySeconds = 0
         let started = monotonicNanos()
         let uplink: MQTTUplink
-        do { uplink = try MQTTUplink(spec: probe, gateway: gateway, format: messageFormat(probe, config: daemon.config), announcesPresence: false) } catch {
+        do { uplink = try MQTTUplink(spec: probe, gateway: gateway, format: messageFormat(probe, config: daemon.config, log: log), announcesPresence: false) } catch {
             return failure("uplink: \(error)", ControlCode.failed)
         }
         defer { uplink.close() }

@@ -17,7 +17,7 @@ public func makeUplink(_ config: VigilConfig, log: Logger) throws -> any Uplink 
             log.warning("uplink \(redactedURL(spec.url)): the password is sent over plain mqtt: anyone on the path can read it; use mqtts")
         }
         if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
-        return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: messageFormat(spec, config: config))
+        return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: messageFormat(spec, config: config, log: log))
     }
 }
 
@@ -29,16 +29,16 @@ func isLoopback(_ url: String) -> Bool {
 }
 
 /// The format an MQTT uplink's spec names.
-func messageFormat(_ spec: MQTTUplinkSpec, config: VigilConfig) -> any MessageFormat {
+func messageFormat(_ spec: MQTTUplinkSpec, config: VigilConfig, log: Logger) -> any MessageFormat {
     switch spec.format {
     case .vigil: VigilMessageFormat(gateway: config.gateway.id, prefix: spec.topicPrefix)
     case .thingsboard: ThingsBoardFormat(devices: thingsBoardDevices(config))
-    case .sparkplugB: sparkplugFormat(spec, config: config)
+    case .sparkplugB: sparkplugFormat(spec, config: config, log: log)
     }
 }
 
 /// Sparkplug's bdSeq survives restarts in `state_dir/sparkplug-bdseq`, so a host never pairs a new NBIRTH with an old NDEATH.
-func sparkplugFormat(_ spec: MQTTUplinkSpec, config: VigilConfig) -> SparkplugFormat {
+func sparkplugFormat(_ spec: MQTTUplinkSpec, config: VigilConfig, log: Logger) -> SparkplugFormat {
     var devices = config.devices.filter(\.enabled).map { SparkplugFormat.Device(id: $0.id, points: $0.points) }
     if !config.gpio.inputs.isEmpty {
         devices.append(SparkplugFormat.Device(id: GPIOSpec.device, points: config.gpio.inputs.map { PointSpec(id: $0.id, table: .discrete, address: 0, type: .bool) }))
@@ -47,7 +47,15 @@ func sparkplugFormat(_ spec: MQTTUplinkSpec, config: VigilConfig) -> SparkplugFo
     let last = (try? readTextFile(file)).flatMap { UInt64(trimmed($0)) }
     return SparkplugFormat(group: spec.groupID ?? config.gateway.id, edgeNode: spec.edgeNodeID ?? config.gateway.id, primaryHost: spec.primaryHostID,
                            devices: devices, dataQoS: Int32(spec.qos), lastBdSeq: last,
-                           saveBdSeq: { try? FileSystem.replaceAtomically(file, with: Array("\($0)\n".utf8)) })
+                           saveBdSeq: { bdSeq in
+                               // The uplink connects before the journal has made the state directory on a first start.
+                               do {
+                                   try FileSystem.makeDirectory(config.gateway.stateDir)
+                                   try FileSystem.replaceAtomically(file, with: Array("\(bdSeq)\n".utf8))
+                               } catch {
+                                   log.warning("uplink: cannot store Sparkplug bdSeq \(bdSeq): \(error); after a restart a host may pair a new NBIRTH with an old NDEATH")
+                               }
+                           })
 }
 
 /// Each polled device (and the GPIO inputs) as a ThingsBoard device, with its static facts as attributes.

@@ -136,19 +136,24 @@ public final class SparkplugFormat: MessageFormat, Sendable {
 
     // MARK: Batches
 
+    /// Readings: one DDATA per device (its readings in order; each metric carries its own poll time, so
+    /// devices need no order between them). Events one by one, in order, after the readings before them.
     public func messages(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UplinkMessage] {
         var out: [UplinkMessage] = []
-        var run: [Reading] = []
+        var order: [String] = []
+        var byDevice: [String: [SparkplugMetric]] = [:]
         func flush() {
-            guard let first = run.first else { return }
-            out.append(message("DDATA", device: first.device, timestamp: sentAt.milliseconds, metrics: run.map { metric($0, sentAt: sentAt) }))
-            run.removeAll()
+            for device in order {
+                out.append(message("DDATA", device: device, timestamp: sentAt.milliseconds, metrics: byDevice[device]!))
+            }
+            order.removeAll()
+            byDevice.removeAll()
         }
         for stored in batch.records {
             switch stored.record {
             case .reading(let r):
-                if let last = run.last, last.device != r.device { flush() }
-                run.append(r)
+                if byDevice[r.device] == nil { order.append(r.device) }
+                byDevice[r.device, default: []].append(metric(r, sentAt: sentAt))
             case .event(let e):
                 flush()
                 out += messages(for: e, seq: stored.seq)
