@@ -81,6 +81,9 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         try check(CMosquitto_threaded_set(handle, true), "threaded mode")
         try check(CMosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, spec.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311), "protocol")
         try check(CMosquitto_int_option(handle, MOSQ_OPT_SEND_MAXIMUM, Int32(spec.inflight)), "inflight")
+        // Small messages back to back (Sparkplug's DDATA, then the QoS 1 that closes the batch): without
+        // TCP_NODELAY, Nagle holds the last one until the broker's delayed ACK, 40 ms a batch.
+        try check(CMosquitto_int_option(handle, MOSQ_OPT_TCP_NODELAY, 1), "TCP_NODELAY")
         try check(applyCredentials(), "username")
         if spec.tls {
             // No ca_file: the system's trust store (Debian's ca-certificates).
