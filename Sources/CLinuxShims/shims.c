@@ -102,10 +102,11 @@ int CLinuxShims_limit_malloc_arenas(int arenas) {
 }
 
 int CLinuxShims_join_within(pthread_t thread, double seconds) {
+    // The monotonic clock: a gateway's wall clock jumps (NTP after a boot at 1970), and a deadline on it would too.
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
     long long nanos = deadline.tv_nsec + (long long)((seconds - (long long)seconds) * 1e9);
     deadline.tv_sec += (time_t)seconds + (time_t)(nanos / 1000000000);
     deadline.tv_nsec = (long)(nanos % 1000000000);
-    return pthread_timedjoin_np(thread, NULL, &deadline);
+    return pthread_clockjoin_np(thread, NULL, CLOCK_MONOTONIC, &deadline);
 }

@@ -19,7 +19,7 @@ extension ControlSocketTests {
             buses: "{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(simPort) }",
             devices: "{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 100 }",
             extra: ", uplink: { kind: 'mqtt', url: 'mqtt://127.0.0.1:\(broker.port)', format: 'sparkplug-b', group_id: 'plant', "
-                + "primary_host_id: 'scada', flush_ms: 100, heartbeat_s: 1, keepalive_s: 5 }")
+                + "primary_host_id: 'scada', flush_ms: 100, heartbeat_s: 1, keepalive_s: 5, commands: { allow_writes: ['gas-1/holding:0'] } }")
         defer { agent.process.stop() }
 
         // Births go out at once; data waits for the primary host.
@@ -42,6 +42,16 @@ extension ControlSocketTests {
         let ours = judge.messages.filter { $0["type"] as? String != "NCMD" } // the judge's own command is not ours to judge
         XCTAssertTrue(ours.allSatisfy { $0["error"] == nil }, "pysparkplug decodes every payload: \(ours.filter { $0["error"] != nil })")
         XCTAssertTrue(judge.of("DDATA").allSatisfy { $0["qos"] as? Int == 0 }, "data at QoS 0, as the spec says")
+
+        // DCMD as a host sends it: an allowed register is written through the bus worker and its next DDATA shows it;
+        // a point that is not one plain register is refused, and both are logged.
+        try judge.command(port: broker.port, topic: "spBv1.0/plant/DCMD/gw-ctl/gas-1", metric: "device_id", datatype: "UINT16", value: "9369")
+        XCTAssertTrue(eventually(timeout: 10) { judge.of("DDATA", device: "gas-1").contains { $0.metric("device_id")?["value"] as? Int == 9369 } },
+                      agent.process.stderr)
+        try judge.command(port: broker.port, topic: "spBv1.0/plant/DCMD/gw-ctl/gas-1", metric: "gas", datatype: "FLOAT", value: "1.5")
+        XCTAssertTrue(eventually(timeout: 5) { agent.process.stderr.contains("(DCMD gas) for gas-1 refused: DCMD: gas-1/gas is not one unscaled holding register") },
+                      agent.process.stderr)
+        XCTAssertTrue(agent.process.stderr.contains("(DCMD device_id): writes holding 0 = [9369] on gas-1"), agent.process.stderr)
 
         // The judge asked for a Rebirth after the first NBIRTH: births again, same bdSeq, seq from 0.
         XCTAssertTrue(eventually(timeout: 10) { judge.of("NBIRTH").count >= 2 }, agent.process.stderr)

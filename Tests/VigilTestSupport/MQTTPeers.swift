@@ -166,6 +166,12 @@ public final class SparkplugJudge: @unchecked Sendable {
             .filter { $0["topic"] != nil }
     }
 
+    /// A host's command (Tests/Peers/sparkplug_command.py, encoded by pysparkplug).
+    public func command(port: Int, topic: String, metric: String, datatype: String, value: String) throws {
+        let result = try runCommand(try requirePaho(), [Repo.peerScript("sparkplug_command.py"), String(port), topic, metric, datatype, value])
+        guard result.status == 0 else { throw MissingPeer(description: "sparkplug_command.py: \(result.stderr)") }
+    }
+
     public func of(_ type: String, device: String? = nil) -> [[String: Any]] {
         messages.filter { $0["type"] as? String == type && (device == nil || $0["device"] as? String == device) }
     }

@@ -12,8 +12,8 @@ int CLinuxShims_clock_synchronised(void);
 /// Names the calling thread (at most 15 bytes show), for top and gdb.
 void CLinuxShims_set_thread_name(const char *name);
 
-/// pthread_timedjoin_np (a GNU extension Swift's Glibc module does not show):
-/// waits at most `seconds` for the thread. Returns 0 when it ended, else ETIMEDOUT or another errno.
+/// pthread_clockjoin_np on the monotonic clock (a GNU extension Swift's Glibc
+/// module does not show): waits at most `seconds` for the thread. Returns 0 when it ended, else ETIMEDOUT or another errno.
 int CLinuxShims_join_within(pthread_t thread, double seconds);
 
 /// Sends one datagram to an AF_UNIX socket (sd_notify's transport). A path

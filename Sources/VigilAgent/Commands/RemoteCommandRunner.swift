@@ -60,7 +60,8 @@ final class RemoteCommandRunner: Sendable {
     }
 
     func execute(_ command: RemoteCommand) -> RemoteCommandResult {
-        let who = "\(source) (\(command.method) id \(command.idJSON))"
+        // Sparkplug's commands carry no id.
+        let who = command.idJSON == "null" ? "\(source) (\(command.method))" : "\(source) (\(command.method) id \(command.idJSON))"
         let config = agent.config
         switch command.action {
         case .announceAgain: // the uplink publishes the births itself
