@@ -8,7 +8,7 @@ VENV       := .venv
 PYTHON     := $(VENV)/bin/python
 # thingsboard-gateway pins its own pymodbus (3.9.2, installed at its start otherwise): a venv of its own.
 TB_VENV    := .venv-thingsboard
-APT_DEPS   := libmodbus-dev libcurl4-openssl-dev zlib1g-dev libgpiod-dev libmosquitto-dev pkg-config socat mbpoll openssl systemd mosquitto
+APT_DEPS   := libmodbus-dev libcurl4-openssl-dev zlib1g-dev libgpiod-dev libmosquitto-dev pkg-config socat mbpoll openssl systemd mosquitto influxdb victoria-metrics
 DEMO_SECONDS ?= 30
 BIN        := .build/debug/vigil
 

@@ -2,21 +2,26 @@ import CCurlLoader
 import Glibc
 import VigilCore
 
-/// POSTs batches to the upstream over HTTP(S) with libcurl: gzip body, bearer
-/// token, Idempotency-Key, TLS verification on unless `insecure`. One curl
-/// handle, reused (keep-alive), used from the forwarder's thread only.
+/// POSTs batches to the upstream over HTTP(S) with libcurl, in the body its
+/// format makes: gzip body, token, Idempotency-Key, TLS verification on unless
+/// `insecure`. One curl handle, reused (keep-alive), used from the forwarder's thread only.
 public final class HTTPUplink: Uplink, @unchecked Sendable {
     public let name: String
     public let spec: HTTPUplinkSpec
     private let gateway: String
     private let token: SecretFile?
     private let handle: UnsafeMutableRawPointer
+    private let format: any BodyFormat
+    /// Where batches go (format influx: with `precision=ms`).
+    private let url: String
 
     public struct SetupError: Error, CustomStringConvertible {
         public var description: String
     }
 
-    public init(spec: HTTPUplinkSpec, gateway: String) throws(SetupError) {
+    public init(spec: HTTPUplinkSpec, gateway: String, format: any BodyFormat = VigilBodyFormat(), url: String? = nil) throws(SetupError) {
+        self.format = format
+        self.url = url ?? spec.url
         if let error = CCurl_load() { throw SetupError(description: "uplink: cannot load libcurl: \(String(cString: error))") }
         self.spec = spec
         self.gateway = gateway
@@ -31,12 +36,18 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
     deinit { CCurl_easy_cleanup(handle) }
 
     public func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
-        post(batch.json(sentAt: WallTime.now(kernelSynchronised: true), status: status), idempotencyKey: batch.id).outcome
+        post(format.body(for: batch, sentAt: WallTime.now(kernelSynchronised: true), status: status), idempotencyKey: batch.id).outcome
     }
 
     public func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome? {
         let now = WallTime.now(kernelSynchronised: true)
-        return post(status.heartbeatJSON(gateway: gateway, sentAt: now), idempotencyKey: "\(gateway)-heartbeat-\(now.milliseconds)").outcome
+        guard let body = heartbeatBody(status, at: now) else { return nil }
+        return post(body, idempotencyKey: "\(gateway)-heartbeat-\(now.milliseconds)").outcome
+    }
+
+    /// A heartbeat in this uplink's format (also what `vigil uplink test` sends).
+    public func heartbeatBody(_ status: GatewayStatus, at time: WallTime) -> [UInt8]? {
+        format.heartbeat(status, gateway: gateway, sentAt: time)
     }
 
     /// What one request did, for `vigil uplink test` as well as the forwarder.
@@ -56,12 +67,12 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         var retryAfter: String?
     }
 
-    public func post(_ json: [UInt8], idempotencyKey: String) -> Exchange {
+    public func post(_ plain: [UInt8], idempotencyKey: String) -> Exchange {
         token?.changed()
-        let body = spec.gzip ? Gzip.compress(json) : json
+        let body = spec.gzip ? Gzip.compress(plain) : plain
         var headers: UnsafeMutablePointer<curl_slist>?
-        for header in ["Content-Type: application/json", "Idempotency-Key: \(idempotencyKey)", "Expect:"]
-            + (spec.gzip ? ["Content-Encoding: gzip"] : []) + (token.map { ["Authorization: Bearer \($0.current)"] } ?? []) {
+        for header in ["Content-Type: \(format.contentType)", "Idempotency-Key: \(idempotencyKey)", "Expect:"]
+            + (spec.gzip ? ["Content-Encoding: gzip"] : []) + (token.map { ["Authorization: \(format.authorizationScheme) \($0.current)"] } ?? []) {
             headers = CCurl_slist_append(headers, header)
         }
         defer { CCurl_slist_free_all(headers) }
@@ -70,7 +81,7 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         defer { box.release() }
 
         CCurl_easy_reset(handle)
-        _ = CCurl_setopt_string(handle, CURLOPT_URL, spec.url)
+        _ = CCurl_setopt_string(handle, CURLOPT_URL, url)
         _ = CCurl_setopt_long(handle, CURLOPT_POST, 1)
         _ = CCurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1) // threads: no SIGALRM for timeouts
         _ = CCurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, spec.batching.timeoutMs)

@@ -117,6 +117,10 @@ extension ControlHandler {
     /// POSTs one dead letter again and removes it once delivered; the reason when it was not.
     private func retryDeadLetter(_ name: String, peer: String) -> String? {
         guard case .http(let spec) = daemon.config.uplink else { return "the uplink is not http: nowhere to retry to" }
+        // Dead letters are kept as Vigil batch JSON: only a vigil-format upstream takes them as they are.
+        guard spec.format == .vigil else {
+            return "dead letters are kept as Vigil batch JSON, which a \(spec.format.rawValue) upstream does not take; import its readings from \(deadLetterDirectory)/\(name), then delete it"
+        }
         let path = "\(deadLetterDirectory)/\(name)"
         let body: [UInt8]
         do { body = try readFileBytes(path) } catch { return "\(error)" }

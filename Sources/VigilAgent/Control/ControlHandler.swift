@@ -190,10 +190,10 @@ public final class ControlHandler: Sendable {
     private func httpUplinkTest(_ spec: HTTPUplinkSpec) -> [UInt8] {
         do {
             // A connection of its own: the forwarder's is busy on its own thread.
-            let uplink = try HTTPUplink(spec: spec, gateway: daemon.config.gateway.id)
+            let uplink = try httpUplink(spec, config: daemon.config)
             let now = SystemClock.shared.now()
-            let e = uplink.post(daemon.forwarder.status().heartbeatJSON(gateway: daemon.config.gateway.id, sentAt: now),
-                                idempotencyKey: "\(daemon.config.gateway.id)-uplink-test-\(now.milliseconds)")
+            let heartbeat = uplink.heartbeatBody(daemon.forwarder.status(), at: now) ?? []
+            let e = uplink.post(heartbeat, idempotencyKey: "\(daemon.config.gateway.id)-uplink-test-\(now.milliseconds)")
             var report = UplinkTestReport(url: redactedURL(spec.url), httpStatus: e.httpStatus, outcome: Self.describe(e.outcome), error: e.error,
                                           nameLookupMs: e.nameLookupSeconds * 1000, connectMs: e.connectSeconds * 1000,
                                           tlsMs: e.tlsSeconds * 1000, totalMs: e.seconds * 1000)

@@ -11,13 +11,26 @@ public func makeUplink(_ config: VigilConfig, log: Logger) throws -> any Uplink 
             log.warning("uplink \(redactedURL(spec.url)): the token is sent over plain http: anyone on the path can read it; use https")
         }
         if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
-        return try HTTPUplink(spec: spec, gateway: config.gateway.id)
+        return try httpUplink(spec, config: config)
     case .mqtt(let spec):
         if spec.passwordFile != nil, !spec.tls, !isLoopback(spec.url) {
             log.warning("uplink \(redactedURL(spec.url)): the password is sent over plain mqtt: anyone on the path can read it; use mqtts")
         }
         if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
         return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: messageFormat(spec, config: config, log: log))
+    }
+}
+
+/// An HTTP uplink in the spec's format (the forwarder's, and `vigil uplink test`'s own).
+func httpUplink(_ spec: HTTPUplinkSpec, config: VigilConfig) throws(HTTPUplink.SetupError) -> HTTPUplink {
+    switch spec.format {
+    case .influx:
+        let profiles = Dictionary(config.devices.compactMap { d in d.profile.map { (d.id, $0) } }, uniquingKeysWith: { a, _ in a })
+        return try HTTPUplink(spec: spec, gateway: config.gateway.id,
+                              format: InfluxLineFormat(gateway: config.gateway.id, measurement: spec.measurement, profiles: profiles),
+                              url: InfluxLineFormat.writeURL(spec.url))
+    default:
+        return try HTTPUplink(spec: spec, gateway: config.gateway.id)
     }
 }
 
@@ -31,7 +44,8 @@ func isLoopback(_ url: String) -> Bool {
 /// The format an MQTT uplink's spec names.
 func messageFormat(_ spec: MQTTUplinkSpec, config: VigilConfig, log: Logger) -> any MessageFormat {
     switch spec.format {
-    case .vigil: VigilMessageFormat(gateway: config.gateway.id, prefix: spec.topicPrefix)
+    // influx is not carried by MQTT: the config loader refuses it (formatsByKind).
+    case .vigil, .influx: VigilMessageFormat(gateway: config.gateway.id, prefix: spec.topicPrefix)
     case .thingsboard: ThingsBoardFormat(devices: thingsBoardDevices(config))
     case .sparkplugB: sparkplugFormat(spec, config: config, log: log)
     }

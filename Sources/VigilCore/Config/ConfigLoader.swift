@@ -63,13 +63,13 @@ private struct Validation {
     static let sharedUplinkKeys = ["url", "format", "ca_file", "client_cert", "client_key", "insecure", "batch_max_records",
                                    "batch_max_bytes", "flush_ms", "gzip", "timeout_ms", "heartbeat_s"]
     static let uplinkKeysByKind: [UplinkKind: [String]] = [
-        .http: ["token_file"],
+        .http: ["token_file", "measurement"],
         .mqtt: ["client_id", "username", "password_file", "protocol", "qos", "keepalive_s", "session_expiry_s", "topic_prefix", "inflight",
                 "token_file", "commands", "group_id", "edge_node_id", "primary_host_id"],
     ]
     static let uplinkKeys = ["kind"] + sharedUplinkKeys + UplinkKind.allCases.flatMap { uplinkKeysByKind[$0] ?? [] }
     /// The formats each transport can carry.
-    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil], .mqtt: [.vigil, .thingsboard, .sparkplugB]]
+    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil, .influx], .mqtt: [.vigil, .thingsboard, .sparkplugB]]
     static let journalKeys = ["max_bytes", "max_age_s", "commit_ms", "segment_bytes"]
 
     enum BusKind: String, CaseIterable { case rtu, tcp }
@@ -343,6 +343,17 @@ private struct Validation {
             spec.insecure = r.bool("insecure") ?? false
             spec.gzip = r.bool("gzip") ?? spec.gzip
             spec.batching = batching
+            spec.format = format
+            if let measurement = r.string("measurement") {
+                if format != .influx { r.report("measurement", "applies only to format influx, not \(format.rawValue)") }
+                if measurement.isEmpty || measurement.contains(where: { "\n\"".contains($0) }) {
+                    r.report("measurement", "\"\(measurement)\" must be a non-empty name without quotes or newlines")
+                }
+                spec.measurement = measurement
+            }
+            if format == .influx, url.contains("precision="), !(url.contains("precision=ms") || url.contains("precision=millisecond")) {
+                r.report("url", "Vigil writes millisecond timestamps: leave precision out (precision=ms is added), or give precision=ms (precision=millisecond on InfluxDB 3)")
+            }
             return .http(spec)
         case .mqtt:
             let parsed = MQTTUplinkSpec.endpoint(url)

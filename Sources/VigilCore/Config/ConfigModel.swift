@@ -210,6 +210,8 @@ public enum UplinkFormat: String, Sendable, CaseIterable {
     case thingsboard
     /// Sparkplug B 3.0 for SCADA hosts (docs/sparkplug.md).
     case sparkplugB = "sparkplug-b"
+    /// InfluxDB line protocol, for InfluxDB, VictoriaMetrics, TDengine (docs/influx.md).
+    case influx
 }
 
 /// Batch size and pacing, the same keys for every transport.
@@ -315,6 +317,9 @@ public struct HTTPUplinkSpec: Sendable, Equatable {
     public var insecure = false
     public var gzip = true
     public var batching = UplinkBatching()
+    public var format = UplinkFormat.vigil
+    /// format influx: the readings' measurement (events go to `<measurement>_events`).
+    public var measurement = "vigil"
 
     public init(url: String) { self.url = url }
 }

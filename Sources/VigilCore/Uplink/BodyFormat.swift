@@ -1,0 +1,26 @@
+/// A format for a request-per-batch transport (HTTP): pure, no I/O. The
+/// transport POSTs `body(for:)` and takes the upstream's 2xx as the batch's
+/// acknowledgement.
+public protocol BodyFormat: Sendable {
+    var contentType: String { get }
+    /// How a token is presented: `Authorization: <scheme> <token>`.
+    var authorizationScheme: String { get }
+    func body(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus) -> [UInt8]
+    /// A heartbeat when nothing else was sent; nil: the format has none.
+    func heartbeat(_ status: GatewayStatus, gateway: String, sentAt: WallTime) -> [UInt8]?
+}
+
+/// `format: "vigil"` over HTTP: the batch JSON of docs/uplink-protocol.md.
+public struct VigilBodyFormat: BodyFormat {
+    public init() {}
+    public var contentType: String { "application/json" }
+    public var authorizationScheme: String { "Bearer" }
+
+    public func body(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus) -> [UInt8] {
+        batch.json(sentAt: sentAt, status: status)
+    }
+
+    public func heartbeat(_ status: GatewayStatus, gateway: String, sentAt: WallTime) -> [UInt8]? {
+        status.heartbeatJSON(gateway: gateway, sentAt: sentAt)
+    }
+}
