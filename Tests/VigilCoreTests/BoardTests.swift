@@ -20,6 +20,30 @@ final class BoardTests: XCTestCase {
         }
     }
 
+    /// With DevicePolicy=closed, a port the unit does not allow is "Permission denied" at run time, whatever the file modes.
+    func testTheUnitAllowsEveryDeviceAShippedBoardNames() throws {
+        let unit = try String(contentsOfFile: Repo.path("systemd/vigil.service"), encoding: .utf8)
+        let allowed = unit.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("DeviceAllow=") else { return nil }
+            return line.dropFirst("DeviceAllow=".count).split(separator: " ").first.map(String.init)
+        }
+        func isAllowed(_ device: String) -> Bool {
+            // char-<driver> covers every node of that driver's major: ttyAMA0 is char-ttyAMA, watchdog0 char-watchdog.
+            let node = String(device.split(separator: "/").last ?? "")
+            let driver = String(node.reversed().drop(while: \.isNumber).reversed())
+            return allowed.contains(device) || (node != "watchdog" && allowed.contains("char-\(driver)"))
+        }
+        var checked = 0
+        for name in boards.names() {
+            guard case .success(let board) = boards.loadBoard(file: boards.resolve(name, relativeTo: ".")!) else { XCTFail(name); continue }
+            for device in board.serialPorts.map(\.device) + [board.watchdogDevice].compactMap({ $0 }) {
+                XCTAssertTrue(isAllowed(device), "board \(name): \(device) is not in the unit's DeviceAllow= (\(allowed))")
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 10)
+    }
+
     func config(board: String, bus: String, watchdog: String = "") -> Result<VigilConfig, ConfigErrors> {
         loader.parse("""
             { gateway: { id: 'g', board: '\(board)' }, buses: [\(bus)],
