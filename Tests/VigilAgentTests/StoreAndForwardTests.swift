@@ -202,7 +202,9 @@ final class StoreAndForwardTests: XCTestCase {
         // Fixed on site: the same forwarder reads the new token at its next try.
         try "right-token\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
         XCTAssertTrue(eventually(timeout: 15) { receiver.counters.readings == 10 })
-        XCTAssertFalse(forwarder.counters.authenticationRefused)
+        // The receiver counts before the forwarder has read its 200, so wait for the forwarder too.
+        XCTAssertTrue(eventually { journal.cursor.acked[.telemetry] == 10 && !forwarder.counters.authenticationRefused },
+                      "a delivered batch clears the refusal")
         XCTAssertEqual(receiver.counters.rejected, forwarder.counters.failures, "each 401 was one try")
     }
 
