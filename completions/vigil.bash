@@ -23,7 +23,10 @@ _vigil() {
         queue) COMPREPLY=($(compgen -W "peek dead-letters retry delete --yes $socket_opts" -- "$cur")) ;;
         gpio) COMPREPLY=($(compgen -W "read set reset on off auto --yes $socket_opts" -- "$cur")) ;;
         uplink) [ "$cword" -eq 2 ] && COMPREPLY=($(compgen -W "test" -- "$cur")) ;;
-        config) [ "$cword" -eq 2 ] && COMPREPLY=($(compgen -W "check" -- "$cur")) || COMPREPLY=($(compgen -f -- "$cur")) ;;
+        config)
+            if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "check" -- "$cur"))
+            elif [ "$prev" = "--user" ]; then COMPREPLY=($(compgen -u -- "$cur"))
+            else COMPREPLY=($(compgen -f -W "--as-service --user" -- "$cur")); fi ;;
         board|profile)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "list show" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(vigil "${words[1]}" list 2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur")); fi ;;

@@ -139,6 +139,13 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertTrue(e[0].contains("buses[0].baud: applies only to rtu buses"), e[0])
     }
 
+    func testABaudRateTheDriverDoesNotHaveIsAnError() {
+        let e = errors(wrap(buses: "{ id: 'line1', kind: 'rtu', device: '/dev/ttyUSB0', baud: 9601 }",
+                            devices: "{ id: 'd1', bus: 'line1', unit: 1, points: [{ id: 'p', table: 'holding', address: 1 }] }"))
+        XCTAssertEqual(e.count, 1, e.joined())
+        XCTAssertTrue(e[0].contains("buses[0].baud: 9601 is not a rate the serial driver has (libmodbus would quietly use 9600); did you mean 9600?"), e[0])
+    }
+
     func testRTUDefaultsAndGap() throws {
         let c = try config(wrap(buses: "{ id: 'line1', kind: 'rtu', device: '/dev/ttyUSB0', baud: 9600, parity: 'even' }",
                                 devices: "{ id: 'd1', bus: 'line1', unit: 1, points: [{ id: 'p', table: 'holding', address: 1 }] }"))
@@ -225,7 +232,7 @@ final class UplinkConfigTests: XCTestCase {
         try "secret".write(toFile: token, atomically: true, encoding: .utf8)
         chmod(token, 0o644)
         guard case .failure(let e) = parse("{ kind: 'http', url: 'https://up.example', token_file: '\(token)' }") else { return XCTFail() }
-        XCTAssertTrue(e.description.contains("uplink.token_file: \(token) is readable by every user (mode 644); run: chmod 600 \(token)"), e.description)
+        XCTAssertTrue(e.description.contains("uplink.token_file: \(token) is readable by every user (mode 644); let only root and the service read it: chgrp vigil \(token) && chmod 640 \(token)"), e.description)
         chmod(token, 0o600)
         guard case .success(let c) = parse("{ kind: 'http', url: 'https://up.example', token_file: '\(token)' }") else { return XCTFail() }
         guard case .http(let spec) = c.uplink else { return XCTFail() }

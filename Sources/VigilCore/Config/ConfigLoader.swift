@@ -177,7 +177,12 @@ private struct Validation {
             } else if device == nil {
                 r.report("device", "is required (a serial device such as /dev/ttyUSB0), or \"port\" with a board label")
             }
-            let baud = r.integer("baud", range: 300...4_000_000) ?? 9600
+            let baud = r.integer("baud", range: 110...4_000_000) ?? 9600
+            if !SerialSettings.baudRates.contains(baud), r.has("baud") {
+                let nearest = SerialSettings.baudRates.min { abs($0 - baud) < abs($1 - baud) } ?? 9600
+                r.report("baud", "\(baud) is not a rate the serial driver has (libmodbus would quietly use 9600); did you mean \(nearest)? "
+                         + "One of \(SerialSettings.baudRates.map(String.init).joined(separator: ", "))")
+            }
             let parity = r.choice("parity", as: Parity.self) ?? .none
             let dataBits = r.integer("data_bits", range: 5...8) ?? 8
             let stopBits = r.integer("stop_bits", range: 1...2) ?? 1
@@ -327,7 +332,8 @@ private struct Validation {
         }
         for key in ["token_file", "password_file"] where own.contains(key) {
             if let secret = r.string(key), let mode = fileMode(secret), mode & 0o004 != 0 {
-                r.report(key, "\(secret) is readable by every user (mode \(String(mode & 0o777, radix: 8))); run: chmod 600 \(secret)")
+                r.report(key, "\(secret) is readable by every user (mode \(String(mode & 0o777, radix: 8))); "
+                         + "let only root and the service read it: chgrp vigil \(secret) && chmod 640 \(secret)")
             }
         }
         switch kind {

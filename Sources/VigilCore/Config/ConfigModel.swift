@@ -115,6 +115,10 @@ public struct SerialSettings: Sendable, Equatable {
         self.gapMs = gapMs ?? Self.defaultGapMs(baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits)
     }
 
+    /// The termios rates libmodbus sets on Linux; any other falls back to 9600 without a word.
+    public static let baudRates = [110, 300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800,
+                                   500000, 576000, 921600, 1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000]
+
     /// Modbus RTU's 3.5 character times, with the fixed 1.75 ms the spec gives above 19200 baud.
     public static func defaultGapMs(baud: Int, parity: Parity, dataBits: Int, stopBits: Int) -> Double {
         if baud > 19200 { return 1.75 }
