@@ -46,7 +46,8 @@ public final class ModbusClient {
         guard !isConnected else { return }
         if modbus_connect(context) != 0 {
             let e = CModbus_errno()
-            throw .openFailed("\(transport.endpointName): \(String(cString: strerror(e)))")
+            let hint = if case .rtu = transport { ServiceAccess.serialOpenHint(errno: e) } else { "" }
+            throw .openFailed("\(transport.endpointName): \(String(cString: strerror(e)))\(hint)")
         }
         // RS-485 mode must be set after connect (libmodbus 3.1.6 gives EBADF before).
         if case .rtu(let serial) = transport, serial.rs485 {

@@ -54,12 +54,25 @@ struct ServiceUser {
             }
             let mode = need.write ? R_OK | W_OK : R_OK
             let searchable = need.kind == .stateDirectory ? mode | X_OK : mode
-            guard faccessat(AT_FDCWD, need.path, searchable, AT_EACCESS) != 0 else { return nil }
+            guard faccessat(AT_FDCWD, need.path, searchable, AT_EACCESS) != 0 else { return Self.devicePolicyProblem(need.path) }
             var info = stat()
             guard stat(need.path, &info) == 0 else { return .pathClosed }
             let wanted: mode_t = need.write ? 0o060 : 0o040
             return .denied(group: Self.groupName(info.st_gid) ?? String(info.st_gid), groupMayAccess: info.st_mode & wanted == wanted)
         }
+    }
+
+    /// A character device the unit's DevicePolicy=closed would refuse (as root: /proc/devices is read after).
+    static func devicePolicyProblem(_ path: String) -> AccessProblem? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFCHR else { return nil }
+        let node = info.st_rdev
+        let driver = (try? readTextFile("/proc/devices")).flatMap { ServiceAccess.characterDriver(major: ServiceAccess.major(of: UInt64(node)), procDevices: $0) }
+        let allowed = ServiceAccess.deviceAllowed(driver: driver) { entry in
+            var other = stat()
+            return stat(entry, &other) == 0 && other.st_mode & S_IFMT == S_IFCHR && other.st_rdev == node
+        }
+        return allowed ? nil : .notInDeviceAllow(driver: driver)
     }
 
     /// Runs body with this user's effective ids and groups, then takes root's back.

@@ -35,6 +35,11 @@ final class ServiceAccessTests: XCTestCase {
         XCTAssertEqual(problem("/var/lib/vigil-old"), .outsideSandbox)
         XCTAssertEqual(problem("/data/vigil"), .outsideSandbox)
         XCTAssertNil(ServiceAccess.sandboxProblem(AccessNeed(.secret, "uplink.token_file", "/data/token", write: false)))
+        // Private /tmp, no /home or /root: for every kind of path.
+        XCTAssertEqual(ServiceAccess.sandboxProblem(AccessNeed(.secret, "uplink.token_file", "/tmp/token", write: false)), .hiddenBySandbox("PrivateTmp=yes"))
+        XCTAssertEqual(ServiceAccess.sandboxProblem(AccessNeed(.tlsFile, "uplink.ca_file", "/root/ca.pem", write: false)), .hiddenBySandbox("ProtectHome=yes"))
+        XCTAssertEqual(problem("/var/tmp/vigil"), .hiddenBySandbox("PrivateTmp=yes"))
+        XCTAssertNil(ServiceAccess.sandboxProblem(AccessNeed(.secret, "uplink.token_file", "/tmpfiles/token", write: false)))
     }
 
     func testEachFixNamesTheCommandForItsCase() {
@@ -51,6 +56,28 @@ final class ServiceAccessTests: XCTestCase {
                        "chown -R vigil:vigil /var/lib/vigil")
     }
 
+    func testTheDevicePolicyGoesByDriverOrByNode() {
+        let procDevices = "Character devices:\n  1 mem\n  4 ttyS\n 10 misc\n188 ttyUSB\n254 gpiochip\n\nBlock devices:\n  8 sd\n"
+        XCTAssertEqual(ServiceAccess.characterDriver(major: 188, procDevices: procDevices), "ttyUSB")
+        XCTAssertEqual(ServiceAccess.characterDriver(major: 10, procDevices: procDevices), "misc")
+        XCTAssertNil(ServiceAccess.characterDriver(major: 8, procDevices: procDevices), "8 is a block major")
+        XCTAssertEqual(ServiceAccess.major(of: 0xbc00), 188) // makedev(188, 0)
+        // glibc's makedev(0x1234, 0x56): the major's low 12 bits at 8, its high bits at 44.
+        XCTAssertEqual(ServiceAccess.major(of: (0x234 << 8) | (0x1000 << 32) | 0x56), 0x1234)
+        XCTAssertTrue(ServiceAccess.deviceAllowed(driver: "ttyUSB") { _ in false })
+        XCTAssertFalse(ServiceAccess.deviceAllowed(driver: "mem") { _ in false })
+        // /dev/watchdog is a misc device: let through as the node its path names, not by driver.
+        XCTAssertFalse(ServiceAccess.deviceAllowed(driver: "misc") { _ in false })
+        XCTAssertTrue(ServiceAccess.deviceAllowed(driver: "misc") { $0 == "/dev/watchdog" })
+    }
+
+    func testASerialPortThatWillNotOpenSaysWhy() {
+        XCTAssertTrue(ServiceAccess.serialOpenHint(errno: EACCES).contains("usermod -aG dialout vigil"))
+        XCTAssertTrue(ServiceAccess.serialOpenHint(errno: EPERM).contains("DeviceAllow="))
+        XCTAssertTrue(ServiceAccess.serialOpenHint(errno: ENOENT).contains("/dev/serial/by-id/"))
+        XCTAssertEqual(ServiceAccess.serialOpenHint(errno: EIO), "")
+    }
+
     /// The identity `--as-service` takes on is the unit's.
     func testTheUnitIsWhatTheCheckAssumes() throws {
         let unit = try String(contentsOfFile: Repo.path("systemd/vigil.service"), encoding: .utf8)
@@ -59,6 +86,8 @@ final class ServiceAccessTests: XCTestCase {
         XCTAssertTrue(lines.contains("SupplementaryGroups=\(ServiceAccess.unitSupplementaryGroups.joined(separator: " "))"))
         XCTAssertTrue(lines.contains("StateDirectory=\(ServiceAccess.unitStateDirectory.split(separator: "/").last!)"))
         XCTAssertTrue(lines.contains("ProtectSystem=strict"))
+        XCTAssertTrue(lines.contains("PrivateTmp=yes") && lines.contains("ProtectHome=yes") && lines.contains("DevicePolicy=closed"))
+        XCTAssertEqual(lines.filter { $0.hasPrefix("DeviceAllow=") }, ServiceAccess.unitDeviceAllow.map { "DeviceAllow=\($0) rw" })
         // ... and sysusers makes the user a member of each of those groups.
         let sysusers = try String(contentsOfFile: Repo.path("systemd/vigil.sysusers.conf"), encoding: .utf8)
         for group in ServiceAccess.unitSupplementaryGroups {

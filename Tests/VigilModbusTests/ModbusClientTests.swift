@@ -46,6 +46,14 @@ final class ModbusClientTests: XCTestCase {
         }
     }
 
+    func testASerialPortThatIsNotThereSaysWhatToLookAt() throws {
+        let client = try ModbusClient(transport: .rtu(SerialSettings(device: "/dev/ttyUSB-not-here", baud: 9600)), timeoutMs: 200)
+        XCTAssertThrowsError(try client.connect()) { error in
+            XCTAssertEqual("\(error)", "cannot open: /dev/ttyUSB-not-here: No such file or directory; "
+                           + "is the adapter plugged in? `ls -l /dev/serial/by-id/` names what is attached")
+        }
+    }
+
     func testServerGoneIsConnectionLost() throws {
         let port = freeTCPPort()
         let server = try startPymodbus(tcpPort: port, registers: Self.registers)

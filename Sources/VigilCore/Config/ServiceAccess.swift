@@ -2,6 +2,10 @@
 /// (User=vigil, ProtectSystem=strict): `vigil config check --as-service` tries each
 /// need as that user and prints the fix for every one it cannot meet. Pure: the
 /// trying is the command's business.
+#if canImport(Glibc)
+import Glibc
+#endif
+
 public struct AccessNeed: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case config, serialPort, secret, tlsFile, stateDirectory, watchdog, gpioChip
@@ -28,6 +32,11 @@ public enum AccessProblem: Sendable, Equatable {
     case denied(group: String, groupMayAccess: Bool)
     /// Writable only outside the unit's sandbox (ProtectSystem=strict).
     case outsideSandbox
+    /// The service sees an empty directory there (PrivateTmp=, ProtectHome=): the setting.
+    case hiddenBySandbox(String)
+    /// A device node the unit's DevicePolicy=closed does not let through; its driver
+    /// (the major's name in /proc/devices) when known.
+    case notInDeviceAllow(driver: String?)
 }
 
 public enum ServiceAccess {
@@ -36,6 +45,34 @@ public enum ServiceAccess {
     public static let unitSupplementaryGroups = ["dialout", "gpio", "vigil-watchdog"]
     /// The unit's StateDirectory=: the only place below /var it may write.
     public static let unitStateDirectory = "/var/lib/vigil"
+    /// The unit's DeviceAllow= entries (DevicePolicy=closed lets nothing else through).
+    public static let unitDeviceAllow = ["char-ttyS", "char-ttyUSB", "char-ttyACM", "char-ttyAMA", "/dev/ttyM0", "/dev/ttyM1",
+                                         "/dev/ttyRS485", "char-gpiochip", "char-watchdog", "/dev/watchdog"]
+
+    /// Whether DeviceAllow= lets a device node through: by its driver's name
+    /// (`char-ttyUSB` covers every ttyUSB), or as the node an allowed path names
+    /// (systemd resolves paths, symlinks included, when the unit starts).
+    public static func deviceAllowed(driver: String?, isNodeOf: (String) -> Bool) -> Bool {
+        unitDeviceAllow.contains { entry in
+            entry.hasPrefix("char-") ? driver.map { "char-\($0)" == entry } ?? false : isNodeOf(entry)
+        }
+    }
+
+    /// A device number's major, as glibc's major() splits a dev_t.
+    public static func major(of device: UInt64) -> Int {
+        Int(((device >> 8) & 0xfff) | ((device >> 32) & ~0xfff))
+    }
+
+    /// A character major's driver name from /proc/devices ("188 ttyUSB" under "Character devices:").
+    public static func characterDriver(major: Int, procDevices: String) -> String? {
+        var inCharacter = false
+        for line in procDevices.split(separator: "\n") {
+            if line.hasSuffix("devices:") { inCharacter = line.hasPrefix("Character"); continue }
+            let fields = line.split(separator: " ")
+            if inCharacter, fields.count == 2, Int(fields[0]) == major { return String(fields[1]) }
+        }
+        return nil
+    }
 
     public static func needs(of config: VigilConfig) -> [AccessNeed] {
         var needs = [AccessNeed(.config, "the config", config.file, write: false)]
@@ -60,6 +97,22 @@ public enum ServiceAccess {
         return needs
     }
 
+    /// What to do when a serial port will not open, for the log line that says so.
+    public static func serialOpenHint(errno: Int32) -> String {
+        switch errno {
+        case EACCES:
+            "; the user running vigil needs the port's group (usermod -aG dialout \(unitUser)); "
+                + "`vigil config check --as-service` names the fix"
+        case EPERM:
+            "; under vigil.service the port must also be in DeviceAllow= (systemctl edit vigil); "
+                + "`vigil config check --as-service` checks it"
+        case ENOENT, ENODEV, ENXIO:
+            "; is the adapter plugged in? `ls -l /dev/serial/by-id/` names what is attached"
+        default:
+            ""
+        }
+    }
+
     /// libgpiod takes a chip by path, name or number.
     public static func chipPath(_ chip: String) -> String {
         if chip.hasPrefix("/") { return chip }
@@ -67,17 +120,27 @@ public enum ServiceAccess {
         return "/dev/\(chip)"
     }
 
-    /// A state directory the unit's sandbox leaves read-only, whatever its owner.
+    /// What the unit's sandbox does to a path, whatever its owner and mode: a private
+    /// /tmp and no /home or /root for anything; read-only outside the state directory.
     public static func sandboxProblem(_ need: AccessNeed) -> AccessProblem? {
-        guard need.kind == .stateDirectory else { return nil }
         let path = need.path.hasSuffix("/") ? String(need.path.dropLast()) : need.path
-        return path == unitStateDirectory || path.hasPrefix(unitStateDirectory + "/") ? nil : .outsideSandbox
+        func isUnder(_ directory: String) -> Bool { path == directory || path.hasPrefix(directory + "/") }
+        if isUnder("/tmp") || isUnder("/var/tmp") { return .hiddenBySandbox("PrivateTmp=yes") }
+        if isUnder("/home") || isUnder("/root") || isUnder("/run/user") { return .hiddenBySandbox("ProtectHome=yes") }
+        guard need.kind == .stateDirectory else { return nil }
+        return isUnder(unitStateDirectory) ? nil : .outsideSandbox
     }
 
     /// What an installer types (or does) to meet the need.
     public static func fix(_ need: AccessNeed, _ problem: AccessProblem, user: String, userGroup: String) -> String {
         let path = need.path
         switch (problem, need.kind) {
+        case (.notInDeviceAllow(let driver), _):
+            let entry = driver.map { "char-\($0)" } ?? path
+            return "the unit's DevicePolicy=closed keeps it out: `systemctl edit vigil` and add [Service] DeviceAllow=\(entry) rw"
+        case (.hiddenBySandbox(let setting), _):
+            return "the unit's \(setting) gives the service its own empty \(path.split(separator: "/").first.map { "/\($0)" } ?? path): "
+                + "keep it in /etc/vigil (\(need.kind == .stateDirectory ? "state: " + unitStateDirectory : "chgrp \(userGroup), chmod 640"))"
         case (.outsideSandbox, _):
             return "the unit's ProtectSystem=strict keeps \(path) read-only for the service: use \(unitStateDirectory) "
                 + "(systemd makes it), or add ReadWritePaths=\(path) with `systemctl edit vigil`"

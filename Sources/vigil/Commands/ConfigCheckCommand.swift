@@ -38,7 +38,8 @@ struct ConfigCheckCommand: Command {
                 printError("warning: \(need.subject): \(need.path) does not exist on this machine")
             }
             say(summary)
-            say("skipped: serial ports, secrets, state directory and watchdog as the service user sees them (vigil config check --as-service, as root)")
+            say("skipped: serial ports, secrets, state directory and watchdog as the service user and its sandbox see them "
+                + "(vigil config check --as-service, as root)")
             return ExitCode.ok
         }
         let service: ServiceUser
@@ -76,6 +77,8 @@ struct ConfigCheckCommand: Command {
         case .pathClosed: "a directory on the way is closed to \(user)"
         case .denied(let group, _): "\(user) may not open it (group \(group))"
         case .outsideSandbox: "read-only under the unit's sandbox"
+        case .hiddenBySandbox(let setting): "out of the service's sight (\(setting))"
+        case .notInDeviceAllow(let driver): "not in the unit's DeviceAllow= (driver \(driver ?? "unknown"))"
         }
     }
 
