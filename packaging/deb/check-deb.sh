@@ -12,8 +12,9 @@ command -v debootstrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=non
 unmount() { for m in dev proc; do mountpoint -q "$root/$m" && umount "$root/$m"; done; true; }
 if [ ! -e "$base/.ready" ]; then
     rm -rf "$base"; mkdir -p "$base"
-    mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -1)
-    mirror=${mirror:-$(awk '$1 == "deb" && $0 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null)}
+    # The mirror this machine's apt uses: deb822 sources (Debian 12's default) or a sources.list line.
+    mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | sed -n 's/^URIs: *//p' | grep -v security | head -1 || true)
+    [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $0 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
     debootstrap --variant=minbase bookworm "$base" ${mirror:+"$mirror"} >"$base.log" 2>&1 || { tail -20 "$base.log"; exit 1; }
     cp /etc/resolv.conf "$base/etc/resolv.conf"
     touch "$base/.ready"
