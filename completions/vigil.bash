@@ -4,7 +4,7 @@ _vigil() {
     _init_completion 2>/dev/null || { cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
     local commands="run status values alarms alarm queue diag gpio uplink config board profile bundle simulate receive demo help"
     local socket_opts="--json --socket"
-    local probe_opts="--bus --tcp --rtu --baud --parity --data-bits --stop-bits --timeout-ms --unit --table --address --register --count --type --order"
+    local probe_opts="--bus --tcp --rtu --rtu-over-tcp --baud --parity --data-bits --stop-bits --timeout-ms --unit --table --address --register --count --type --order"
     case "$prev" in
         --config|--out|--rtu) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --table) COMPREPLY=($(compgen -W "coil discrete holding input" -- "$cur")); return ;;

@@ -10,6 +10,7 @@ public final class ModbusClient {
     public let transport: BusTransport
     public private(set) var isConnected = false
     private var currentUnit = -1
+    private var timeoutMs: Int
 
     public init(transport: BusTransport, timeoutMs: Int) throws(ModbusError) {
         self.transport = transport
@@ -23,7 +24,11 @@ public final class ModbusClient {
             case .odd: CChar(UInt8(ascii: "O"))
             }
             context = modbus_new_rtu(serial.device, Int32(serial.baud), parity, Int32(serial.dataBits), Int32(serial.stopBits))
+        case .rtuOverTCP:
+            // The RTU backend on a socket we connect (DeviceServerSocket): the device name is never opened.
+            context = modbus_new_rtu("rtu-over-tcp", 9600, CChar(UInt8(ascii: "N")), 8, 1)
         }
+        self.timeoutMs = timeoutMs
         guard context != nil else { throw .openFailed(String(cString: modbus_strerror(CModbus_errno()))) }
         setTimeout(ms: timeoutMs)
     }
@@ -37,6 +42,7 @@ public final class ModbusClient {
     /// no longer than it, since with a byte timeout set the response timeout
     /// covers only the first byte.
     public func setTimeout(ms: Int) {
+        timeoutMs = ms
         modbus_set_response_timeout(context, UInt32(ms / 1000), UInt32((ms % 1000) * 1000))
         let byteMs = min(ms, 500)
         modbus_set_byte_timeout(context, UInt32(byteMs / 1000), UInt32((byteMs % 1000) * 1000))
@@ -44,7 +50,9 @@ public final class ModbusClient {
 
     public func connect() throws(ModbusError) {
         guard !isConnected else { return }
-        if modbus_connect(context) != 0 {
+        if case .rtuOverTCP(let host, let port, _) = transport {
+            modbus_set_socket(context, try DeviceServerSocket.connect(host: host, port: port, timeoutMs: timeoutMs))
+        } else if modbus_connect(context) != 0 {
             let e = CModbus_errno()
             let hint = if case .rtu = transport { ServiceAccess.serialOpenHint(errno: e) } else { "" }
             throw .openFailed("\(transport.endpointName): \(String(cString: strerror(e)))\(hint)")
@@ -69,7 +77,8 @@ public final class ModbusClient {
 
     /// Drops whatever is waiting on the line (after a timeout or a garbled frame).
     public func flush() {
-        if isConnected { _ = modbus_flush(context) }
+        guard isConnected else { return }
+        if case .rtuOverTCP = transport { DeviceServerSocket.drain(modbus_get_socket(context)) } else { _ = modbus_flush(context) }
     }
 
     private func select(unit: Int) {

@@ -52,6 +52,16 @@ public final class ModbusServer: @unchecked Sendable {
                 let e = CModbus_errno()
                 throw .openFailed("\(serial.device): \(String(cString: strerror(e)))")
             }
+        case .rtuOverTCP(let host, let port, _):
+            // A device server's side: RTU frames (the RTU backend writes the answers) on accepted
+            // TCP connections. A TCP context only to listen with (it keeps no descriptor of it).
+            guard let ctx = modbus_new_rtu("rtu-over-tcp", 9600, CChar(UInt8(ascii: "N")), 8, 1),
+                  let listener = modbus_new_tcp_pi(host, String(port)) else { throw .openFailed("\(host):\(port)") }
+            context = ctx
+            listenSocket = modbus_tcp_pi_listen(listener, 16)
+            let e = CModbus_errno()
+            modbus_free(listener)
+            if listenSocket < 0 { throw .openFailed("\(host):\(port): \(String(cString: strerror(e)))") }
         }
     }
 
@@ -63,10 +73,10 @@ public final class ModbusServer: @unchecked Sendable {
 
     public func run(tickMs: Int32 = 100, shouldStop: () -> Bool, tick: () -> Void,
                     reply: (_ unit: Int) -> ModbusServerReply) {
-        if case .rtu(let serial) = transport {
-            runRTU(serial, tickMs: tickMs, shouldStop: shouldStop, tick: tick, reply: reply)
-        } else {
-            runTCP(tickMs: tickMs, shouldStop: shouldStop, tick: tick, reply: reply)
+        switch transport {
+        case .rtu(let serial): runRTU(serial, tickMs: tickMs, shouldStop: shouldStop, tick: tick, reply: reply)
+        case .tcp: runTCP(tickMs: tickMs, shouldStop: shouldStop, tick: tick, reply: reply)
+        case .rtuOverTCP: runRTUOverTCP(tickMs: tickMs, shouldStop: shouldStop, tick: tick, reply: reply)
         }
     }
 
@@ -122,6 +132,49 @@ public final class ModbusServer: @unchecked Sendable {
             }
             while let request = framer.next() { answer(request, unit: Int(request[0]), reply: reply) }
             discardedBytes = framer.discardedBytes
+        }
+    }
+
+    /// As on a serial line, per connection: requests cut by function code and CRC,
+    /// a pause of 20 ms ends a torn frame.
+    private func runRTUOverTCP(tickMs: Int32, shouldStop: () -> Bool, tick: () -> Void, reply: (_ unit: Int) -> ModbusServerReply) {
+        struct Connection { var fd: Int32; var framer = RTURequestFramer(); var lastByteNanos: Int64 = 0 }
+        let gapNanos: Int64 = 20_000_000
+        var connections: [Connection] = []
+        defer { connections.forEach { _ = Glibc.close($0.fd) } }
+        var chunk = [UInt8](repeating: 0, count: 512)
+        var ticker = Ticker(everyMs: tickMs)
+        var discardedByClosed = 0
+        while !shouldStop() {
+            ticker.tickIfDue(tick)
+            var fds = connections.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            fds.append(pollfd(fd: listenSocket, events: Int16(POLLIN), revents: 0))
+            let pending = connections.contains { !$0.framer.isEmpty }
+            _ = poll(&fds, nfds_t(fds.count), pending ? 20 : tickMs)
+            let now = monotonicNanos()
+            var closed: [Int32] = []
+            for i in connections.indices {
+                if fds[i].revents != 0 {
+                    let n = chunk.withUnsafeMutableBytes { Glibc.read(connections[i].fd, $0.baseAddress, $0.count) }
+                    if n <= 0 { closed.append(connections[i].fd); continue }
+                    connections[i].framer.append(chunk[0..<n])
+                    connections[i].lastByteNanos = now
+                } else if !connections[i].framer.isEmpty, now - connections[i].lastByteNanos >= gapNanos {
+                    connections[i].framer.silence()
+                }
+                modbus_set_socket(context, connections[i].fd)
+                while let request = connections[i].framer.next() { answer(request, unit: Int(request[0]), reply: reply) }
+            }
+            for fd in closed {
+                discardedByClosed += connections.first { $0.fd == fd }?.framer.discardedBytes ?? 0
+                Glibc.close(fd)
+                connections.removeAll { $0.fd == fd }
+            }
+            if fds[fds.count - 1].revents != 0 {
+                let fd = accept(listenSocket, nil, nil)
+                if fd >= 0 { connections.append(Connection(fd: fd)) }
+            }
+            discardedBytes = discardedByClosed + connections.reduce(0) { $0 + $1.framer.discardedBytes }
         }
     }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A Modbus server for Vigil's tests, built on pymodbus (a peer we did not write).
 
-Serves one device (unit id --unit) over TCP or on a serial line (RTU), with the
+Serves one device (unit id --unit) over TCP, on a serial line (RTU), or as RTU
+frames over TCP (--rtu-over-tcp: a serial device server in transparent mode), with the
 registers given as JSON: {"holding": {"0": [1, 2]}, "input": {...},
 "coil": {"0": [true, false]}, "discrete": {...}}. Addresses not listed answer
 with ILLEGAL DATA ADDRESS. Prints "ready" on stdout once it listens.
@@ -30,6 +31,7 @@ async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tcp", type=int, help="port on 127.0.0.1")
     parser.add_argument("--serial", help="tty for RTU")
+    parser.add_argument("--rtu-over-tcp", type=int, help="port on 127.0.0.1, RTU framing")
     parser.add_argument("--baud", type=int, default=9600)
     parser.add_argument("--unit", type=int, default=1)
     parser.add_argument("--registers", required=True, help="JSON register map")
@@ -46,6 +48,8 @@ async def main():
     )
     if args.tcp:
         server = ModbusTcpServer(device, address=("127.0.0.1", args.tcp))
+    elif args.rtu_over_tcp:
+        server = ModbusTcpServer(device, address=("127.0.0.1", args.rtu_over_tcp), framer="rtu")
     else:
         server = ModbusSerialServer(device, port=args.serial, baudrate=args.baud, framer="rtu")
     task = asyncio.create_task(server.serve_forever())

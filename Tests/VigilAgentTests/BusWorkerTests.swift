@@ -79,16 +79,28 @@ final class BusWorkerTests: XCTestCase {
 
     func testGoesOfflineWhenTheServerStopsAndReconnectsWhenItReturns() throws {
         let port = freeTCPPort()
-        var server = try startPymodbus(tcpPort: port, registers: Self.registers)
+        try assertGoesOfflineAndReconnects(.tcp(host: "127.0.0.1", port: port)) { try startPymodbus(tcpPort: port, registers: Self.registers) }
+    }
+
+    /// A serial device server (a 4G DTU) that drops off the network and comes back.
+    func testADeviceServerThatGoesAwayIsReconnectedLikeATCPBus() throws {
+        let port = freeTCPPort()
+        try assertGoesOfflineAndReconnects(.rtuOverTCP(host: "127.0.0.1", port: port, gapMs: 4)) {
+            try startPymodbus(rtuOverTCPPort: port, registers: Self.registers)
+        }
+    }
+
+    func assertGoesOfflineAndReconnects(_ transport: BusTransport, startServer: () throws -> PeerProcess) throws {
+        var server = try startServer()
         let sink = CollectingSink()
-        let w = worker(.tcp(host: "127.0.0.1", port: port), intervalMs: 100, offlineAfter: 2, timeoutMs: 300, sink: sink)
+        let w = worker(transport, intervalMs: 100, offlineAfter: 2, timeoutMs: 300, sink: sink)
         w.start()
         defer { w.stop() }
         XCTAssertTrue(eventually { sink.readings(of: "dev1", point: "gas").contains { $0.quality == .good } })
         server.stop()
         XCTAssertTrue(eventually(timeout: 15) { sink.events.contains { $0.kind == .deviceOffline } }, "\(sink.events)")
         XCTAssertEqual(sink.latest("dev1", "gas")?.quality, .bad)
-        server = try startPymodbus(tcpPort: port, registers: Self.registers)
+        server = try startServer()
         defer { server.stop() }
         XCTAssertTrue(eventually(timeout: 20) { sink.events.filter { $0.kind == .deviceOnline }.count == 2 }, "\(sink.events)")
         XCTAssertTrue(eventually { sink.latest("dev1", "gas")?.quality == .good })
@@ -115,6 +127,28 @@ final class BusWorkerTests: XCTestCase {
         XCTAssertTrue(errors.contains("bad CRC"), "\(errors)")
         XCTAssertTrue(errors.contains("response from the wrong unit id") || errors.contains("timeout"), "\(errors)")
         XCTAssertGreaterThanOrEqual(errors.count, 2, "each kind of garbage is named: \(errors)")
+    }
+
+    /// The same broken device behind a serial device server (RTU over TCP): garbage in a
+    /// TCP stream is drained, named, and the worker goes on; a silent line times out.
+    func testGarbageThroughADeviceServerIsNamedAndTheWorkerGoesOn() throws {
+        let python = try requirePymodbus()
+        let line = try SerialLinePair()
+        let responder = try PeerProcess(python, [Repo.peerScript("garbage_responder.py"), line.deviceSide])
+        defer { responder.stop() }
+        XCTAssertTrue(responder.waitFor("ready"))
+        let server = try SerialDeviceServer(line: line)
+        let sink = CollectingSink()
+        let w = worker(.rtuOverTCP(host: "127.0.0.1", port: server.port, gapMs: 4), intervalMs: 100, offlineAfter: 1000, timeoutMs: 300, sink: sink)
+        w.start()
+        defer { w.stop() }
+        XCTAssertTrue(eventually(timeout: 20) { sink.readings(of: "dev1", point: "gas").count >= 6 }, "the worker keeps polling")
+        let gas = sink.readings(of: "dev1", point: "gas")
+        XCTAssertTrue(gas.allSatisfy { $0.quality == .bad && $0.value == nil })
+        let errors = Set(gas.compactMap(\.error))
+        XCTAssertTrue(errors.contains("bad CRC"), "\(errors)")
+        XCTAssertGreaterThanOrEqual(errors.count, 2, "each kind of garbage is named: \(errors)")
+        XCTAssertEqual(w.counters.reconnects, 0, "garbage is not a lost connection")
     }
 
     func testAUSBAdapterThatDisappearsAndReturnsIsReopened() throws {

@@ -257,6 +257,28 @@ final class ControlSocketTests: XCTestCase {
         XCTAssertFalse(server.stderr.lowercased().contains("error"), server.stderr)
     }
 
+    /// A device server's line is the agent's too: diagnostics by bus, or by its address
+    /// (`localhost` is the same line as 127.0.0.1), go through the agent's worker.
+    func testDiagThroughTheAgentOnARTUOverTCPBus() throws {
+        let port = freeTCPPort()
+        let server = try startPymodbus(rtuOverTCPPort: port, unit: 4, registers: ["holding": ["0": Array(200..<210)]])
+        defer { server.stop() }
+        let agent = try startAgent(buses: "{ id: 'dtu', kind: 'rtu-over-tcp', host: '127.0.0.1', port: \(port), timeout_ms: 1000 }",
+                                   devices: "{ id: 'well', bus: 'dtu', unit: 4, points: [{ id: 'a', table: 'holding', address: 0, type: 'uint16' }], interval_ms: 100 }")
+        defer { agent.process.stop() }
+        XCTAssertTrue(eventually(timeout: 5) {
+            ((try? agent.json(["values", "well"])) as? [[String: Any]])?.first?["value"] as? Int == 200
+        }, agent.process.stderr)
+        let status = try XCTUnwrap(try agent.json(["status"]) as? [String: Any])
+        XCTAssertEqual((status["buses"] as? [[String: Any]])?.first?["endpoint"] as? String, "rtu-over-tcp://127.0.0.1:\(port)")
+        for route in [["--bus", "dtu"], ["--rtu-over-tcp", "localhost:\(port)"]] {
+            let cli = try agent.vigil(["diag", "read"] + route + ["--unit", "4", "--address", "3", "--json"])
+            let answer = try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any]
+            XCTAssertEqual(answer?["path"] as? String, "bus dtu (through the agent)", "\(route): \(cli.stdout)\(cli.stderr)")
+            XCTAssertEqual(answer?["words"] as? [Int], [203])
+        }
+    }
+
     func testALineTheConfigNamesIsNotOpenedBesideAnAgentThatDoesNotAnswer() throws {
         let port = freeTCPPort()
         let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:qdy30a-level", "--freeze"])

@@ -131,6 +131,33 @@ final class SimulatorTests: XCTestCase {
         XCTAssertTrue((29...211).contains(Int16(bitPattern: words[2])), "\(words)")
     }
 
+    /// `vigil simulate --rtu-over-tcp`: a serial device server with detectors behind it,
+    /// read by pymodbus's client with its RTU framer over TCP.
+    func testSimulatesADeviceServerForPymodbus() throws {
+        let python = try requirePymodbus()
+        let port = freeTCPPort()
+        let sim = try startSimulate(["--rtu-over-tcp", "127.0.0.1:\(port)", "--device", "9:qdy30a-level", "--device", "2:honeywell-xnx", "--freeze"])
+        defer { sim.stop() }
+        let script = """
+            import sys
+            from pymodbus.client import ModbusTcpClient
+            from pymodbus import FramerType
+            c = ModbusTcpClient("127.0.0.1", port=int(sys.argv[1]), framer=FramerType.RTU, timeout=0.5, retries=0)
+            assert c.connect()
+            print(c.read_holding_registers(2, count=2, device_id=9).registers)
+            print(c.read_holding_registers(10, count=1, device_id=2).registers)
+            try:
+                r = c.read_holding_registers(2, count=2, device_id=7)
+                print("unit 7:", r)
+            except Exception as e:
+                print("unit 7: no answer")
+            print(c.read_holding_registers(2, count=2, device_id=9).registers)
+            """
+        let result = try runCommand(python, ["-c", script, String(port)])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertEqual(result.stdout.split(separator: "\n"), ["[7, 2]", "[5]", "unit 7: no answer", "[7, 2]"], result.stdout + result.stderr)
+    }
+
     func testOneRTULineServesEveryUnitAndIgnoresOthersFrames() throws {
         let line = try SerialLinePair()
         let sim = try startSimulate(["--rtu", line.deviceSide, "--baud", "19200",

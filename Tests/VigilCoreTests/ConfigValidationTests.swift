@@ -160,6 +160,30 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertTrue(e[0].contains("devices[0].unit: 0 is outside 1…247"), e[0])
     }
 
+    func testARTUOverTCPBusIsTheDeviceServersAddressAndTheLinesGap() throws {
+        let point = "points: [{ id: 'p', table: 'holding', address: 1 }]"
+        let c = try config(wrap(buses: "{ id: 'dtu', kind: 'rtu-over-tcp', host: '10.0.0.9', port: 4001, timeout_ms: 1500 }",
+                                devices: "{ id: 'd1', bus: 'dtu', unit: 12, \(point) }"))
+        XCTAssertEqual(c.buses[0].transport, .rtuOverTCP(host: "10.0.0.9", port: 4001, gapMs: BusTransport.deviceServerDefaultGapMs))
+        XCTAssertEqual(c.buses[0].gapMs, 3.5 * 10 * 1000 / 9600, accuracy: 1e-9, "9600 8N1 behind the server unless gap_ms says otherwise")
+        XCTAssertEqual(c.buses[0].timeoutMs, 1500)
+        let gap = try config(wrap(buses: "{ id: 'dtu', kind: 'rtu-over-tcp', host: 'h', port: 8899, gap_ms: 50 }",
+                                  devices: "{ id: 'd1', bus: 'dtu', unit: 1, \(point) }"))
+        XCTAssertEqual(gap.buses[0].gapMs, 50)
+        // The serial settings live in the device server; no port is the default; RTU unit ids.
+        let e = errors(wrap(buses: "{ id: 'dtu', kind: 'rtu-over-tcp', host: 'h', baud: 9600 }",
+                            devices: "{ id: 'd1', bus: 'dtu', unit: 1, \(point) }"))
+        XCTAssertTrue(e.contains { $0.contains("buses[0].baud: applies only to rtu buses (the serial settings live in the device server)") }, e.joined())
+        XCTAssertTrue(e.contains { $0.contains("buses[0].port: is required") }, e.joined())
+        let unit = errors(wrap(buses: "{ id: 'dtu', kind: 'rtu-over-tcp', host: 'h', port: 4001 }",
+                               devices: "{ id: 'd1', bus: 'dtu', unit: 0, \(point) }"))
+        XCTAssertTrue(unit[0].contains("devices[0].unit: 0 is outside 1…247"), unit[0])
+        // One device server is one serial line: one owner.
+        let twice = errors(wrap(buses: "{ id: 'a', kind: 'rtu-over-tcp', host: 'h', port: 4001 }, { id: 'b', kind: 'rtu-over-tcp', host: 'h', port: 4001 }",
+                                devices: "{ id: 'd1', bus: 'a', unit: 1, \(point) }"))
+        XCTAssertTrue(twice[0].contains("buses[1].host: h:4001 is already the line of bus \"a\""), twice[0])
+    }
+
     func testTwoBusesOnOneSerialLine() {
         let e = errors(wrap(buses: "{ id: 'a', kind: 'rtu', device: '/dev/ttyS1' }, { id: 'b', kind: 'rtu', device: '/dev/ttyS1' }",
                             devices: "{ id: 'd1', bus: 'a', unit: 1, points: [{ id: 'p', table: 'holding', address: 1 }] }"))

@@ -58,12 +58,14 @@ public final class PeerProcess: @unchecked Sendable {
 }
 
 /// A pymodbus server serving `registers` (see Tests/Peers/modbus_server.py).
-public func startPymodbus(tcpPort: Int? = nil, serial: String? = nil, unit: Int = 1, registers: [String: [String: [Any]]]) throws -> PeerProcess {
+public func startPymodbus(tcpPort: Int? = nil, serial: String? = nil, rtuOverTCPPort: Int? = nil, unit: Int = 1,
+                          registers: [String: [String: [Any]]]) throws -> PeerProcess {
     let python = try requirePymodbus()
     let json = String(decoding: try JSONSerialization.data(withJSONObject: registers), as: UTF8.self)
     var args = [Repo.peerScript("modbus_server.py"), "--unit", String(unit), "--registers", json]
     if let tcpPort { args += ["--tcp", String(tcpPort)] }
     if let serial { args += ["--serial", serial] }
+    if let rtuOverTCPPort { args += ["--rtu-over-tcp", String(rtuOverTCPPort)] }
     let peer = try PeerProcess(python, args)
     guard peer.waitFor("ready") else {
         peer.stop()
@@ -89,6 +91,22 @@ public final class SerialLinePair {
         guard eventually(timeout: 10, { FileManager.default.fileExists(atPath: agentSide) && FileManager.default.fileExists(atPath: deviceSide) }) else {
             throw MissingPeer(description: "socat did not create the pty pair: \(peer.stderr)")
         }
+    }
+
+    deinit { peer.stop() }
+}
+
+/// A serial device server in transparent mode, played by socat: each TCP connection
+/// to `port` is the serial line's agent side, bytes as they are (RTU over TCP).
+public final class SerialDeviceServer {
+    public let peer: PeerProcess
+    public let port: Int
+
+    public init(line: SerialLinePair, port: Int = freeTCPPort()) throws {
+        let socat = try requirePeer("socat")
+        self.port = port
+        peer = try PeerProcess(socat, ["-d", "-d", "TCP-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork", "FILE:\(line.agentSide),raw,echo=0"])
+        guard peer.waitFor("listening on") else { throw MissingPeer(description: "socat did not listen on \(port): \(peer.stderr)") }
     }
 
     deinit { peer.stop() }

@@ -13,13 +13,14 @@ public enum LineIdentity: Equatable, Sendable {
     public init(_ transport: BusTransport) {
         switch transport {
         case .rtu(let serial): self = .serial(Self.realPath(serial.device))
-        case .tcp(let host, let port): self = .tcp(addresses: Self.addresses(of: host), port: port)
+        case .tcp(let host, let port), .rtuOverTCP(let host, let port, _): self = .tcp(addresses: Self.addresses(of: host), port: port)
         }
     }
 
-    /// The identity of a status report's endpoint (`HOST:PORT` or a device path).
+    /// The identity of a status report's endpoint (`HOST:PORT`, `rtu-over-tcp://HOST:PORT` or a device path).
     public init(endpoint: String) {
         if endpoint.hasPrefix("/") { self = .serial(Self.realPath(endpoint)); return }
+        let endpoint = endpoint.hasPrefix("rtu-over-tcp://") ? String(endpoint.dropFirst("rtu-over-tcp://".count)) : endpoint
         let colon = endpoint.lastIndex(of: ":")
         let host = colon.map { String(endpoint[..<$0]) } ?? endpoint
         let port = colon.flatMap { Int(endpoint[endpoint.index(after: $0)...]) } ?? 502

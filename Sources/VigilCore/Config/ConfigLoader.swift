@@ -58,6 +58,8 @@ private struct Validation {
     // "port" is both: a board's serial port label on rtu, a TCP port number on tcp.
     static let rtuOnlyKeys = ["device", "baud", "parity", "data_bits", "stop_bits", "rs485", "gap_ms"]
     static let tcpOnlyKeys = ["host"]
+    /// rtu-over-tcp: the device server's host and port, and the gap of the line behind it.
+    static let rtuOverTCPKeys = ["id", "kind", "host", "port", "gap_ms", "timeout_ms", "retries", "max_registers"]
     static let deviceKeys = ["id", "bus", "unit", "profile", "points", "interval_ms", "enabled", "max_gap", "offline_after"]
     /// Keys every uplink that leaves the gateway takes; then each kind's own.
     static let sharedUplinkKeys = ["url", "format", "ca_file", "client_cert", "client_key", "insecure", "batch_max_records",
@@ -72,7 +74,7 @@ private struct Validation {
     static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil, .influx], .mqtt: [.vigil, .thingsboard, .sparkplugB]]
     static let journalKeys = ["max_bytes", "max_age_s", "commit_ms", "segment_bytes"]
 
-    enum BusKind: String, CaseIterable { case rtu, tcp }
+    enum BusKind: String, CaseIterable { case rtu, tcp, rtuOverTCP = "rtu-over-tcp" }
     enum UplinkKind: String, CaseIterable { case stdout, http, mqtt }
 
     mutating func run(_ root: JSONNode) -> VigilConfig? {
@@ -197,6 +199,15 @@ private struct Validation {
             let host = r.string("host", required: true)
             let port = r.integer("port", range: 1...65535) ?? 502
             if let host { transport = .tcp(host: host, port: port) }
+        case .rtuOverTCP:
+            for key in Self.busKeys where !Self.rtuOverTCPKeys.contains(key) && r.has(key) {
+                r.report(key, "applies only to rtu buses (the serial settings live in the device server)")
+            }
+            let host = r.string("host", required: true)
+            // No default port: every device server maker picks its own (NPort 4001, USR-TCP232 8899).
+            let port = r.integer("port", required: true, range: 1...65535)
+            let gap = r.number("gap_ms", range: 0...1000) ?? BusTransport.deviceServerDefaultGapMs
+            if let host, let port { transport = .rtuOverTCP(host: host, port: port, gapMs: gap) }
         case nil:
             break
         }
@@ -216,7 +227,7 @@ private struct Validation {
             r.report("bus", "no bus has the id \"\(busID)\"\(hint)")
         }
         var unitRange = 1...247
-        if case .tcp = bus?.transport { unitRange = 0...255 }
+        if let transport = bus?.transport, !transport.isRTUFramed { unitRange = 0...255 }
         let unit = r.integer("unit", required: true, range: unitRange)
         let intervalMs = r.integer("interval_ms", range: 10...86_400_000) ?? 1000
         let enabled = r.bool("enabled") ?? true
@@ -507,13 +518,19 @@ private struct Validation {
     private func checkSerialOwnership(_ buses: [BusSpec], items: [(node: JSONNode, path: String)]) {
         var owners: [String: String] = [:]
         for bus in buses {
-            guard case .rtu(let serial) = bus.transport else { continue }
-            if let owner = owners[serial.device] {
+            let line: String, key: String
+            switch bus.transport {
+            case .rtu(let serial): (line, key) = (serial.device, "device")
+            // A device server in transparent mode is one serial line: two connections would interleave frames.
+            case .rtuOverTCP(let host, let port, _): (line, key) = ("\(host):\(port)", "host")
+            case .tcp: continue
+            }
+            if let owner = owners[line] {
                 let item = items.first { pointID($0.node) == bus.id }
-                diagnostics.report("\(item?.path ?? "buses").device", at: item?.node.location,
-                                   "\(serial.device) is already the line of bus \"\(owner)\"; put both sets of devices on one bus")
+                diagnostics.report("\(item?.path ?? "buses").\(key)", at: item?.node.location,
+                                   "\(line) is already the line of bus \"\(owner)\"; put both sets of devices on one bus")
             } else {
-                owners[serial.device] = bus.id
+                owners[line] = bus.id
             }
         }
     }

@@ -130,12 +130,28 @@ public struct SerialSettings: Sendable, Equatable {
 public enum BusTransport: Sendable, Equatable {
     case rtu(SerialSettings)
     case tcp(host: String, port: Int)
+    /// Modbus RTU frames, CRC and all, in a TCP stream: a serial device server
+    /// (Moxa NPort, USR-TCP232, a 4G DTU) in transparent mode. The RS-485 line is
+    /// behind it, so one owner and the inter-frame gap still hold.
+    case rtuOverTCP(host: String, port: Int, gapMs: Double)
+
+    /// The line behind a device server is usually 9600 8N1: its 3.5 character times.
+    public static let deviceServerDefaultGapMs = SerialSettings.defaultGapMs(baud: 9600, parity: .none, dataBits: 8, stopBits: 1)
 
     /// "host:port" or the serial device, for messages.
     public var endpointName: String {
         switch self {
         case .tcp(let host, let port): return "\(host):\(port)"
         case .rtu(let serial): return serial.device
+        case .rtuOverTCP(let host, let port, _): return "rtu-over-tcp://\(host):\(port)"
+        }
+    }
+
+    /// RTU framing (CRC, unit ids 1–247, one request at a time on one line).
+    public var isRTUFramed: Bool {
+        switch self {
+        case .tcp: false
+        case .rtu, .rtuOverTCP: true
         }
     }
 }
@@ -151,10 +167,13 @@ public struct BusSpec: Sendable, Equatable {
         self.id = id; self.transport = transport; self.timeoutMs = timeoutMs; self.retries = retries; self.maxRegisters = maxRegisters
     }
 
-    /// Silence between frames: the serial gap, none on TCP.
+    /// Silence between frames: the serial gap (also behind a device server), none on TCP.
     public var gapMs: Double {
-        if case .rtu(let serial) = transport { return serial.gapMs }
-        return 0
+        switch transport {
+        case .rtu(let serial): serial.gapMs
+        case .rtuOverTCP(_, _, let gapMs): gapMs
+        case .tcp: 0
+        }
     }
 }
 

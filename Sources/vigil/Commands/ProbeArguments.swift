@@ -17,6 +17,7 @@ struct ProbeTarget {
     static let usage = """
           --bus ID                 a bus of the running agent: the request goes through its worker, between polls
           --tcp HOST[:PORT]        a Modbus TCP endpoint (port 502 by default)
+          --rtu-over-tcp HOST:PORT a serial device server in transparent mode (RTU frames over TCP)
           --rtu DEVICE             a serial line, with --baud N (9600) --parity none|even|odd (none)
                                    --data-bits N (8) --stop-bits N (1)
           --timeout-ms N           the answer's timeout (default: the bus's, or 1000)
@@ -26,7 +27,7 @@ struct ProbeTarget {
         """
 
     init(_ a: inout Arguments) throws(UsageError) {
-        let bus = try a.option("--bus"), tcp = try a.option("--tcp"), rtu = try a.option("--rtu")
+        let bus = try a.option("--bus"), tcp = try a.option("--tcp"), rtu = try a.option("--rtu"), rtuOverTCP = try a.option("--rtu-over-tcp")
         timeoutMs = try Arguments.number(a.option("--timeout-ms"), "--timeout-ms")
         let baud = try Arguments.number(a.option("--baud"), "--baud") ?? 9600
         let parityText = try a.option("--parity") ?? "none"
@@ -34,8 +35,15 @@ struct ProbeTarget {
         let stopBits = try Arguments.number(a.option("--stop-bits"), "--stop-bits") ?? 1
         configPath = try a.option("--config") ?? ConfigLoader.defaultPath
         forceDirect = a.flag("--direct")
-        guard [bus, tcp, rtu].compactMap({ $0 }).count == 1 else { throw UsageError("give exactly one of --bus, --tcp, --rtu") }
+        guard [bus, tcp, rtu, rtuOverTCP].compactMap({ $0 }).count == 1 else {
+            throw UsageError("give exactly one of --bus, --tcp, --rtu, --rtu-over-tcp")
+        }
         if let bus { route = .bus(bus); return }
+        if let rtuOverTCP {
+            guard case .tcp(let host, let port) = try SimulateCommand.parseTCP(rtuOverTCP, option: "--rtu-over-tcp") else { throw UsageError("--rtu-over-tcp HOST:PORT") }
+            route = .direct(.rtuOverTCP(host: host, port: port, gapMs: BusTransport.deviceServerDefaultGapMs))
+            return
+        }
         if let tcp {
             let parts = tcp.split(separator: ":").map(String.init)
             guard parts.count <= 2, let host = parts.first, let port = parts.count == 2 ? Int(parts[1]) : 502 else {

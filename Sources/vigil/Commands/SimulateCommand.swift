@@ -7,8 +7,8 @@ struct SimulateCommand: Command {
     static let name = "simulate"
     static let summary = "serve simulated sensors over Modbus TCP or RTU"
     static let usage = """
-        vigil simulate (--tcp HOST:PORT | --rtu DEVICE [--baud N] [--parity none|even|odd]
-                        [--data-bits N] [--stop-bits N])
+        vigil simulate (--tcp HOST:PORT | --rtu-over-tcp HOST:PORT
+                        | --rtu DEVICE [--baud N] [--parity none|even|odd] [--data-bits N] [--stop-bits N])
                        --device UNIT:PROFILE[:FAULT] ... [--freeze] [--duration SECONDS]
 
           --device UNIT:PROFILE[:FAULT]
@@ -17,6 +17,8 @@ struct SimulateCommand: Command {
                  FAULT: silent | exception[:CODE] | slow[:MS]
           --freeze  keep every value fixed (to compare two readers)
           --start-at SECONDS  start this far along the curves (e.g. 10: gas rises at once)
+          --rtu-over-tcp HOST:PORT  play a serial device server in transparent mode (Moxa NPort,
+                 USR-TCP232, a 4G DTU): RTU frames with their CRC over TCP, every --device behind it
 
         Values move like the real thing: gas drifting then spiking past 25 and
         50 %LEL every 40 s, a water level rising and falling, a smoke alarm bit
@@ -33,17 +35,21 @@ struct SimulateCommand: Command {
     init(_ arguments: inout Arguments) throws(UsageError) {
         let tcp = try arguments.option("--tcp")
         let rtu = try arguments.option("--rtu")
-        switch (tcp, rtu) {
-        case (let endpoint?, nil):
+        let rtuOverTCP = try arguments.option("--rtu-over-tcp")
+        switch (tcp, rtu, rtuOverTCP) {
+        case (let endpoint?, nil, nil):
             transport = try Self.parseTCP(endpoint)
-        case (nil, let device?):
+        case (nil, nil, let endpoint?):
+            guard case .tcp(let host, let port) = try Self.parseTCP(endpoint, option: "--rtu-over-tcp") else { throw UsageError("--rtu-over-tcp HOST:PORT") }
+            transport = .rtuOverTCP(host: host, port: port, gapMs: 0)
+        case (nil, let device?, nil):
             let baud = try Arguments.number(arguments.option("--baud"), "--baud", as: Int.self) ?? 9600
             let parity: Parity = try Arguments.choice(arguments.option("--parity"), "--parity") ?? .none
             let dataBits = try Arguments.number(arguments.option("--data-bits"), "--data-bits", as: Int.self) ?? 8
             let stopBits = try Arguments.number(arguments.option("--stop-bits"), "--stop-bits", as: Int.self) ?? 1
             transport = .rtu(SerialSettings(device: device, baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits))
         default:
-            throw UsageError("give exactly one of --tcp HOST:PORT or --rtu DEVICE")
+            throw UsageError("give exactly one of --tcp HOST:PORT, --rtu-over-tcp HOST:PORT or --rtu DEVICE")
         }
         deviceSpecs = []
         for text in try arguments.options("--device") {
@@ -64,10 +70,10 @@ struct SimulateCommand: Command {
         duration = try Arguments.number(arguments.option("--duration"), "--duration")
     }
 
-    static func parseTCP(_ endpoint: String, allowPortZero: Bool = false) throws(UsageError) -> BusTransport {
+    static func parseTCP(_ endpoint: String, option: String = "--tcp", allowPortZero: Bool = false) throws(UsageError) -> BusTransport {
         guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...]),
               ((allowPortZero ? 0 : 1)...65535).contains(port) else {
-            throw UsageError("--tcp \(endpoint): expected HOST:PORT")
+            throw UsageError("\(option) \(endpoint): expected HOST:PORT")
         }
         return .tcp(host: String(endpoint[..<colon]), port: port)
     }
