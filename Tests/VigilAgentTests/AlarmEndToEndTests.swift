@@ -62,4 +62,52 @@ final class AlarmEndToEndTests: XCTestCase {
         let stopping = try XCTUnwrap(lines.lastIndex { $0.contains("vigil: stopping") }, agent.stderr)
         XCTAssertFalse(lines[stopping...].contains { $0.lowercased().contains("alarm") }, agent.stderr)
     }
+
+    /// Report by exception with a deadband wider than the gas swings between polls:
+    /// the alarm engine still sees every poll (the same four alarms), each alarm's
+    /// triggering reading is delivered, and most polls stay on the gateway
+    /// (`vigil values` still shows the newest).
+    func testReportByExceptionSendsFewerReadingsButEveryAlarmAndItsReading() throws {
+        let port = freeTCPPort()
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--start-at", "14"])
+        XCTAssertTrue(sim.waitFor("serving"))
+        defer { sim.stop() }
+        let dir = temporaryDirectory()
+        try """
+            { gateway: { id: 'gw-rbe', state_dir: '\(dir)/state' },
+              buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port) }],
+              devices: [{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 200 }],
+              uplink: { kind: 'stdout', report: { deadband: 60, every_s: 3600 } },
+              control: { socket: '\(dir)/control.sock' } }
+            """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
+        let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
+        defer { agent.stop() }
+        func records() -> [[String: Any]] {
+            agent.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        func gasAlarms() -> [[String: Any]] { records().filter { ($0["event"] as? String)?.hasPrefix("alarm_") == true && $0["point"] as? String == "gas" } }
+        XCTAssertTrue(eventually(timeout: 25) { gasAlarms().count >= 4 }, "\(gasAlarms())\n\(agent.stderr)")
+        let events = gasAlarms()
+        XCTAssertEqual(events.map { "\($0["event"]!) \($0["level"]!)" },
+                       ["alarm_raised high", "alarm_raised highhigh", "alarm_cleared highhigh", "alarm_cleared high"])
+        let triggers = events.compactMap { $0["trigger_seq"] as? Int }
+        XCTAssertEqual(triggers.count, 4, "every alarm names its reading: \(events)")
+        XCTAssertTrue(eventually(timeout: 5) { Set(records().compactMap { $0["seq"] as? Int }).isSuperset(of: triggers) })
+        let gas = records().filter { $0["point"] as? String == "gas" && $0["event"] == nil }
+        for (event, trigger) in zip(events, triggers) {
+            let reading = try XCTUnwrap(gas.first { $0["seq"] as? Int == trigger }, "reading \(trigger) delivered")
+            XCTAssertEqual(reading["value"] as? Double, event["value"] as? Double)
+        }
+        // About 60 polls went by; sent: the first, the four that moved an alarm, and no more than a few others.
+        let status = try runCommand(Repo.vigil, ["status", "--json", "--socket", "\(dir)/control.sock"])
+        let polls = (try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            .flatMap { ($0["devices"] as? [[String: Any]])?.first?["polls"] as? Int } ?? 0
+        XCTAssertGreaterThan(polls, 40, status.stdout)
+        XCTAssertLessThanOrEqual(gas.count, 8, "\(gas.map { $0["value"] ?? "bad" })")
+        // The gateway keeps the newest value of every poll.
+        let values = try runCommand(Repo.vigil, ["values", "gas-1", "--json", "--socket", "\(dir)/control.sock"])
+        let newest = (try JSONSerialization.jsonObject(with: Data(values.stdout.utf8)) as? [[String: Any]])?.first { $0["point"] as? String == "gas" }
+        let age = try XCTUnwrap(newest?["age_seconds"] as? Double, values.stdout)
+        XCTAssertLessThan(age, 2, values.stdout)
+    }
 }

@@ -56,7 +56,7 @@ public final class Daemon: Sendable {
         let committer = JournalCommitter(journal: journal, supervisor: supervisor, log: log, onDurable: { forwarder.wake() })
         self.committer = committer
         let sink = JournalSink(journal: journal, committer: committer, log: log, alarmRules: AlarmRule.rules(for: config),
-                               outputs: gpio?.outputs, onDurable: { forwarder.wake() })
+                               reporting: ReportPolicies(config), outputs: gpio?.outputs, onDurable: { forwarder.wake() })
         self.sink = sink
         agent = Agent(config: config, sink: sink, supervisor: supervisor, log: log)
         holder.set(agent)
@@ -85,7 +85,7 @@ public final class Daemon: Sendable {
     public func apply(_ newConfig: VigilConfig) -> [String] {
         let old = agent.config
         let restarted = agent.apply(newConfig)
-        sink.reconfigureAlarms(AlarmRule.rules(for: newConfig))
+        sink.reconfigure(alarmRules: AlarmRule.rules(for: newConfig), reporting: ReportPolicies(newConfig))
         if let gpio {
             gpio.apply(inputs: newConfig.gpio.inputs, sink: agent.recordSink)
             sink.write(gpio.outputs.reconfigure(actions: newConfig.gpio.actions, at: SystemClock.shared.now()))

@@ -11,30 +11,42 @@ import VigilCore
 /// reading that raised it and goes to the events lane, fsynced at once; when
 /// the disk refuses, the journal holds it in memory until the disk takes it
 /// (`Journal.take`), and counts what it cannot hold.
+///
+/// Then report by exception (`report:` in the config): of the readings the alarm
+/// engine has seen, only those the `ReportFilter` lets through reach the journal
+/// and so the uplink; the latest values (`vigil values`) keep every poll.
 public final class JournalSink: RecordSink {
     public let journal: Journal
     private let committer: JournalCommitter
     private let onDurable: @Sendable () -> Void
     private let log: Logger
     private let alarms: Mutex<AlarmEngine>
+    /// nil: every poll is reported (the default), and no time goes into filtering.
+    private let reporting: Mutex<ReportFilter?>
     /// The relays the action rules drive, when the config has outputs.
     private let outputs: OutputController?
     /// The newest value of every point, and recent alarms, for the control socket.
     public let latest = LatestValues()
     private let repeatedErrors = RepeatLimiter(intervalSeconds: 60)
 
-    public init(journal: Journal, committer: JournalCommitter, log: Logger, alarmRules: [AlarmRule] = [], outputs: OutputController? = nil,
-                onDurable: @escaping @Sendable () -> Void) {
+    public init(journal: Journal, committer: JournalCommitter, log: Logger, alarmRules: [AlarmRule] = [], reporting: ReportPolicies = ReportPolicies(),
+                outputs: OutputController? = nil, onDurable: @escaping @Sendable () -> Void) {
         self.journal = journal
         self.committer = committer
         self.log = log
         self.onDurable = onDurable
         self.outputs = outputs
         self.alarms = Mutex(AlarmEngine(rules: alarmRules))
+        self.reporting = Mutex(reporting.isEveryPoll ? nil : ReportFilter(reporting))
     }
 
-    /// A reload: alarms whose rule did not change keep their state.
-    public func reconfigureAlarms(_ rules: [AlarmRule]) { alarms.withLock { $0.reconfigure(rules) } }
+    /// A reload: alarms whose rule did not change keep their state, points keep what they last reported.
+    public func reconfigure(alarmRules: [AlarmRule], reporting policies: ReportPolicies) {
+        alarms.withLock { $0.reconfigure(alarmRules) }
+        reporting.withLock { filter in
+            if policies.isEveryPoll { filter = nil } else if filter == nil { filter = ReportFilter(policies) } else { filter!.reconfigure(policies) }
+        }
+    }
 
     public var activeAlarms: [AlarmRule] { alarms.withLock { $0.active } }
 
@@ -44,14 +56,40 @@ public final class JournalSink: RecordSink {
         let records = batches.flatMap { $0 }
         let before = journal.durableSeq
         latest.record(records)
-        let seqs = append(records, lane: "readings")
-        committer.appended()
         let now = monotonicNanos() / 1_000_000
-        let (alarmEvents, active) = alarms.withLock { engine in
-            (records.indices.flatMap { i -> [Event] in
-                guard case .reading(let reading) = records[i] else { return [] }
-                return engine.process(reading, seq: seqs.map { $0.lowerBound + UInt64(i) }, nowMs: now)
-            }, engine.active)
+        // Every poll through the alarm engine first; `raisedBy[i]`: the events reading i caused.
+        var alarmEvents: [Event] = []
+        var raisedBy: [Int: [Int]] = [:]
+        let active = alarms.withLock { engine in
+            for i in records.indices {
+                guard case .reading(let reading) = records[i] else { continue }
+                for event in engine.process(reading, seq: nil, nowMs: now) {
+                    raisedBy[i, default: []].append(alarmEvents.count)
+                    alarmEvents.append(event)
+                }
+            }
+            return engine.active
+        }
+        // nil: all of them.
+        let reported: [Int]? = reporting.withLock { filter in
+            guard filter != nil else { return nil }
+            return records.indices.filter { i in
+                switch records[i] {
+                case .reading(let reading):
+                    return filter!.admit(reading, nowMs: now, forced: raisedBy[i] != nil)
+                case .event(let event):
+                    if event.kind == .deviceOnline, let device = event.device { filter!.forget(device: device) }
+                    return true
+                }
+            }
+        }
+        let seqs = append(reported.map { $0.map { records[$0] } } ?? records, lane: "readings")
+        committer.appended()
+        // An alarm names the reading that raised it by its seq in the journal.
+        if let seqs, !raisedBy.isEmpty {
+            for (k, i) in (reported ?? Array(records.indices)).enumerated() {
+                for e in raisedBy[i] ?? [] { alarmEvents[e].alarm?.triggerSeq = seqs.lowerBound + UInt64(k) }
+            }
         }
         var events: [Event] = []
         if !alarmEvents.isEmpty {

@@ -60,7 +60,7 @@ private struct Validation {
     static let tcpOnlyKeys = ["host"]
     /// rtu-over-tcp: the device server's host and port, and the gap of the line behind it.
     static let rtuOverTCPKeys = ["id", "kind", "host", "port", "gap_ms", "timeout_ms", "retries", "max_registers"]
-    static let deviceKeys = ["id", "bus", "unit", "profile", "points", "interval_ms", "enabled", "max_gap", "offline_after"]
+    static let deviceKeys = ["id", "bus", "unit", "profile", "points", "interval_ms", "enabled", "max_gap", "offline_after", "report"]
     /// Keys every uplink that leaves the gateway takes; then each kind's own.
     static let sharedUplinkKeys = ["url", "format", "ca_file", "client_cert", "client_key", "insecure", "batch_max_records",
                                    "batch_max_bytes", "flush_ms", "gzip", "timeout_ms", "heartbeat_s"]
@@ -69,7 +69,9 @@ private struct Validation {
         .mqtt: ["client_id", "username", "password_file", "protocol", "qos", "keepalive_s", "session_expiry_s", "topic_prefix", "inflight",
                 "token_file", "commands", "group_id", "edge_node_id", "primary_host_id"],
     ]
-    static let uplinkKeys = ["kind"] + sharedUplinkKeys + UplinkKind.allCases.flatMap { uplinkKeysByKind[$0] ?? [] }
+    /// Keys of every uplink kind, stdout included.
+    static let anyUplinkKeys = ["kind", "report"]
+    static let uplinkKeys = anyUplinkKeys + sharedUplinkKeys + UplinkKind.allCases.flatMap { uplinkKeysByKind[$0] ?? [] }
     /// The formats each transport can carry.
     static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil, .influx], .mqtt: [.vigil, .thingsboard, .sparkplugB]]
     static let journalKeys = ["max_bytes", "max_age_s", "commit_ms", "segment_bytes"]
@@ -89,7 +91,9 @@ private struct Validation {
         }
         checkUnique(devices.map(\.id), items: r.array("devices") ?? [], what: "device")
         checkUnits(devices, items: r.array("devices") ?? [])
-        let uplink = parseUplink(r.object("uplink", keys: Self.uplinkKeys), devices: devices)
+        let uplinkReader = r.object("uplink", keys: Self.uplinkKeys)
+        let uplink = parseUplink(uplinkReader, devices: devices)
+        let report = uplinkReader?.object("report", keys: ReportPolicy.keys).flatMap(ReportPolicy.parse)
         let journal = parseJournal(r.object("journal", keys: Self.journalKeys))
         var watchdog = WatchdogSpec()
         if let w = r.object("watchdog", keys: Self.watchdogKeys) {
@@ -112,6 +116,7 @@ private struct Validation {
         config.watchdog = watchdog
         config.gpio = gpio
         config.control = control
+        config.report = report
         config.warnings = warnings
         return config
     }
@@ -257,10 +262,12 @@ private struct Validation {
                                    "point \"\(point.id)\" is \(point.width) registers wide, more than bus \"\(bus.id)\" allows per request (max_registers \(bus.maxRegisters))")
             }
         }
+        let report = r.object("report", keys: ReportPolicy.keys).flatMap(ReportPolicy.parse)
         guard diagnostics.issues.count == before, let id, let busID, let unit else { return nil }
         var device = DeviceSpec(id: id, bus: busID, unit: unit, profile: profileName, points: points, intervalMs: intervalMs,
                                 enabled: enabled, maxGap: maxGap, offlineAfter: offlineAfter)
         device.model = profile.map { "\($0.manufacturer) \($0.model)" }
+        device.report = report
         return device
     }
 
@@ -324,7 +331,7 @@ private struct Validation {
         guard let r else { return .stdout }
         let kind = r.choice("kind", required: true, as: UplinkKind.self) ?? .stdout
         let own = Self.uplinkKeysByKind[kind] ?? []
-        for key in Self.uplinkKeys where key != "kind" && !Self.sharedUplinkKeys.contains(key) && !own.contains(key) && r.has(key) {
+        for key in Self.uplinkKeys where !Self.anyUplinkKeys.contains(key) && !Self.sharedUplinkKeys.contains(key) && !own.contains(key) && r.has(key) {
             let kinds = UplinkKind.allCases.filter { Self.uplinkKeysByKind[$0]?.contains(key) ?? false }.map(\.rawValue)
             r.report(key, "applies only to \(kinds.joined(separator: " and ")) uplinks, not \(kind.rawValue)")
         }

@@ -83,6 +83,8 @@ public struct PointSpec: Sendable, Equatable {
     public var labels: [Int64: String]
     public var alarms: AlarmSetpoints?
     public var role: PointRole?
+    /// Report by exception for this point (else the device's, else the uplink's).
+    public var report: ReportPolicy?
 
     public init(id: String, table: RegisterTable, address: Int, type: ValueType, order: WordOrder = .abcd,
                 bit: Int? = nil, length: Int? = nil, scale: Double = 1, offset: Double = 0,
@@ -190,6 +192,8 @@ public struct DeviceSpec: Sendable, Equatable {
     public var maxGap: Int
     /// Consecutive failed polls before the device is reported offline.
     public var offlineAfter: Int
+    /// Report by exception for this device's points (else the uplink's).
+    public var report: ReportPolicy?
 
     public init(id: String, bus: String, unit: Int, profile: String? = nil, points: [PointSpec], intervalMs: Int = 1000,
                 enabled: Bool = true, maxGap: Int = 8, offlineAfter: Int = 3) {
@@ -357,6 +361,8 @@ public struct VigilConfig: Sendable, Equatable {
     public var watchdog = WatchdogSpec()
     public var gpio = GPIOSpec()
     public var control = ControlSpec()
+    /// `uplink.report`: report by exception for every point without its own; nil: every poll.
+    public var report: ReportPolicy?
     /// Valid but worth saying at every start (setpoints above the standard, allowed on purpose).
     public var warnings: [String] = []
 

@@ -1,7 +1,7 @@
 /// Validates one `points[]` entry, in a config or in a profile.
 public enum PointParser {
     static let keys = ["id", "table", "address", "register", "type", "order", "bit", "length", "scale",
-                       "offset", "decimals_from", "unit", "enum", "alarms", "role"]
+                       "offset", "decimals_from", "unit", "enum", "alarms", "role", "report"]
     static let alarmKeys = ["high", "highhigh", "low", "lowlow", "deadband", "on_delay_ms", "off_delay_ms",
                             "latch", "severity", "rise_per_min", "allow_above_standard"]
 
@@ -57,6 +57,7 @@ public enum PointParser {
         }
         point.id = id ?? ""
         point.role = role
+        point.report = r.object("report", keys: ReportPolicy.keys).flatMap(ReportPolicy.parse)
         return diagnostics.issues.count == before ? point : nil
     }
 
