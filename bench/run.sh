@@ -141,7 +141,7 @@ full=$($BIN/vigil-bench drain "$D/full" http://127.0.0.1:$port/full)
 kill $recv; wait $recv 2>/dev/null || true
 rm -rf "$D"
 awk -v s="$small" -v f="$full" 'BEGIN { split(s, a, " "); split(f, b, " ");
-  printf "   %d readings in %.1f s: %.0f readings/s (target: at least 100 000); %.1f bytes written to the socket a reading (gzip JSON, HTTP headers)\n", b[2], b[3], b[4], b[7]
+  printf "   %d readings in %.1f s: %.0f readings/s (target: at least 100 000); %.1f bytes on the wire a reading, both ways (gzip JSON, HTTP headers, responses)\n", b[2], b[3], b[4], b[7]
   printf "   peak RSS %.1f MB draining 1 000 000, %.1f MB draining 1 000: +%.2f MB (target: at most +2 MB)\n", b[6] / 1024, a[6] / 1024, (b[6] - a[6]) / 1024 }'
 
 echo
@@ -208,8 +208,41 @@ if command -v mosquitto >/dev/null; then
   rm -rf "$M"
   awk -v a="$agent" -v b="$base" 'BEGIN { split(a, x, " "); split(b, y, " ");
     printf "   agent %.0f readings/s (target: at least 100 000); plain loop %.0f readings/s; agent/loop %.1f %% (target: at least 80 %%)\n", x[4], y[4], 100 * x[4] / y[4]
-    printf "   bytes written to the socket a reading (no gzip): format vigil %.1f (batch JSON)", x[5] }'
+    printf "   bytes on the wire a reading, both ways (no gzip): format vigil %.1f (batch JSON)", x[5] }'
   echo "$formats" | awk '{ for (i = 1; i + 5 <= NF; i += 6) printf ", %s %.1f (%.0f readings/s)", $i, $(i + 5), $(i + 4) } END { print "" }'
+else
+  echo "   mosquitto is not installed (make deps installs it)"
+fi
+
+echo
+echo "== 9. The cellular budget: bytes on the wire a polled reading (up + down, TCP payload; up alone in brackets), for an hour of a"
+echo "   14-point site polled every second (ten gas detectors, two levels, two contacts), sent as the forwarder"
+echo "   paces them (flush_ms 1000, heartbeat_s 60); report by exception off and on ({ deadband: 1, every_s: 300 });"
+echo "   a static site and one whose values move. Targets: as configured today (HTTP, format vigil) at most 30;"
+echo "   report by exception on a static site at most 1."
+if command -v mosquitto >/dev/null; then
+  B="$OUT/budget"; mkdir -p "$B"
+  port=$(free_port)
+  mosquitto -p $port 2>"$OUT/mosquitto-budget.log" &
+  broker=$!
+  recv_port=$(free_port)
+  $BIN/vigil receive --listen 127.0.0.1:$recv_port --out /dev/null 2>"$OUT/recv-budget.log" &
+  recv=$!
+  wait_for "$OUT/recv-budget.log" listening
+  sleep 0.5
+  printf "   %-18s %14s %14s %14s %14s\n" "" "static, off" "static, on" "moving, off" "moving, on"
+  for uplink in "http vigil" "mqtt vigil" "mqtt thingsboard" "mqtt sparkplug-b"; do
+    row=""
+    for case in "static off" "static on" "moving off" "moving on"; do
+      set -- $uplink $case
+      dir="$B/$1-$2-$3-$4"
+      target=$recv_port; [ "$1" = mqtt ] && target=$port
+      row="$row $($BIN/vigil-bench site "$dir" $3 $4 $1 $2 $target | awk '{ printf "%.2f(%.2f)", ($4 + $5) / $2, $4 / $2 }')"
+      rm -rf "$dir"
+    done
+    printf "   %-18s %14s %14s %14s %14s\n" "$uplink" $row
+  done
+  kill $broker $recv; wait $broker $recv 2>/dev/null || true
 else
   echo "   mosquitto is not installed (make deps installs it)"
 fi

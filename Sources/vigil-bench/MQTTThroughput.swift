@@ -4,36 +4,25 @@ import VigilAgent
 import VigilCore
 import VigilUplink
 
-/// Bytes this process has written through write(2)/send(2) so far (sockets included).
-func bytesWritten() -> Int {
-    let io = (try? readTextFile("/proc/self/io")) ?? ""
-    let line = io.split(separator: "\n").first { $0.hasPrefix("wchar:") } ?? ""
-    return Int(line.split(separator: " ").last.map(String.init) ?? "") ?? 0
-}
-
 /// The agent's path: a journal drained through the forwarder and the MQTT
 /// uplink (each batch acknowledged on its PUBACK) in `format`.
 func mqttDrain(dir: String, port: Int, format name: String) {
     let journal = try! Journal(directory: dir)
     let total = journal.stats.pending.values.reduce(0, +)
     let gateway = "bench-\(baseName(of: dir))"
-    let url = "mqtt://127.0.0.1:\(port)"
-    let spec = MQTTUplinkSpec(url: url, host: "127.0.0.1", port: port, tls: false)
-    let format: any MessageFormat = switch name {
-    case "thingsboard": ThingsBoardFormat(devices: [])
-    case "sparkplug-b": SparkplugFormat(group: "bench", edgeNode: gateway, primaryHost: nil, devices: [])
-    default: VigilMessageFormat(gateway: gateway, prefix: spec.topicPrefix)
-    }
-    let uplink = try! MQTTUplink(spec: spec, gateway: gateway, format: format)
+    let wire = WireCounter(relayingTo: port)
+    let url = "mqtt://127.0.0.1:\(wire.port)"
+    let spec = MQTTUplinkSpec(url: url, host: "127.0.0.1", port: wire.port, tls: false)
+    let uplink = try! MQTTUplink(spec: spec, gateway: gateway, format: mqttFormat(name, gateway: gateway, prefix: spec.topicPrefix))
     guard uplink.waitUntilConnected(timeoutMs: 5000) else { fail("cannot connect to \(url): \(uplink.lastError ?? "?")") }
     let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: gateway, flushMs: 10,
                               deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
-    let written = bytesWritten()
+    let before = wire.bytes
     let start = monotonicNanos()
     forwarder.start()
     while journal.stats.pending.values.reduce(0, +) > 0 { usleep(5_000) }
     let elapsed = seconds(start)
-    let bytes = bytesWritten() - written
+    let bytes = wire.bytes - before
     forwarder.stop()
     uplink.close()
     print("mqtt-drain \(total) \(elapsed) \(Double(total) / elapsed) \(Double(bytes) / Double(total))")

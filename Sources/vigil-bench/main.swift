@@ -18,6 +18,9 @@ import VigilUplink
 ///   vigil-bench mqtt-drain DIR PORT [FORMAT] forward a journal to a local broker over MQTT (vigil, thingsboard, sparkplug-b)
 ///   vigil-bench mqtt-baseline DIR PORT       the same payloads from a plain libmosquitto loop
 ///   vigil-bench alarm-latency PORT URL       poll → alarm fsynced → upstream ack (AlarmLatency.swift)
+///   vigil-bench site DIR static|moving on|off http|mqtt FORMAT PORT
+///                                            an hour of a 14-point site's polls, report by exception on or
+///                                            off, sent as the forwarder paces them: bytes on the wire (SiteBytes.swift)
 /// Each prints one line of numbers (see bench/run.sh).
 
 func fail(_ message: String) -> Never {
@@ -139,7 +142,11 @@ func rssKB(_ field: String) -> Int {
 func drain(dir: String, url: String) {
     let journal = try! Journal(directory: dir)
     let total = journal.stats.pending.values.reduce(0, +)
-    var spec = HTTPUplinkSpec(url: url)
+    // Through a relay that counts the bytes on the wire: http://HOST:PORT/PATH
+    let parts = url.split(separator: "/", maxSplits: 2)
+    guard parts.count == 3, let port = parts[1].split(separator: ":").last.flatMap({ Int($0) }) else { fail("drain: expected http://127.0.0.1:PORT/PATH") }
+    let wire = WireCounter(relayingTo: port)
+    var spec = HTTPUplinkSpec(url: "http://127.0.0.1:\(wire.port)/\(parts[2])")
     spec.batching.flushMs = 10
     // A gateway name of its own per journal, so the receiver's de-duplication keeps them apart.
     let gateway = "bench-\(baseName(of: dir))"
@@ -147,24 +154,25 @@ func drain(dir: String, url: String) {
     let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: gateway, flushMs: 10,
                               deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
     let rssBefore = rssKB("VmRSS:")
-    let written = bytesWritten()
+    let before = wire.bytes
     let start = monotonicNanos()
     forwarder.start()
     while journal.stats.pending.values.reduce(0, +) > 0 { usleep(20_000) }
     let elapsed = seconds(start)
-    let bytes = bytesWritten() - written
+    let bytes = wire.bytes - before
     forwarder.stop()
     print("drain \(total) \(elapsed) \(Double(total) / elapsed) \(rssBefore) \(rssKB("VmHWM:")) \(Double(bytes) / Double(total))")
 }
 
 let args = CommandLine.arguments
-guard args.count == 4 || (args.count == 5 && ["raw-fdatasync", "mqtt-drain"].contains(args[1])) else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
+guard args.count == 4 || (args.count == 5 && ["raw-fdatasync", "mqtt-drain"].contains(args[1])) || (args.count == 8 && args[1] == "site") else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
 switch args[1] {
 case "baseline-loop": baselineLoop(port: Int(args[2])!, duration: Double(args[3])!)
 case "agent-loop": agentLoop(port: Int(args[2])!, duration: Double(args[3])!)
 case "journal-append": journalAppend(dir: args[2], duration: Double(args[3])!)
 case "raw-fdatasync": rawFdatasync(dir: args[2], duration: Double(args[3])!, journal: args[4])
 case "fill": fill(dir: args[2], count: Int(args[3])!)
+case "site": site(dir: args[2], kind: args[3], report: args[4], uplink: args[5], format: args[6], port: Int(args[7])!)
 case "drain": drain(dir: args[2], url: args[3])
 case "mqtt-drain": mqttDrain(dir: args[2], port: Int(args[3])!, format: args.count > 4 ? args[4] : "vigil")
 case "mqtt-baseline": mqttBaseline(dir: args[2], port: Int(args[3])!)

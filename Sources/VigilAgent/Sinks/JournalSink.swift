@@ -28,9 +28,13 @@ public final class JournalSink: RecordSink {
     /// The newest value of every point, and recent alarms, for the control socket.
     public let latest = LatestValues()
     private let repeatedErrors = RepeatLimiter(intervalSeconds: 60)
+    /// Monotonic milliseconds, for alarm delays and report intervals (a benchmark turns its own).
+    private let monotonicMs: @Sendable () -> Int64
 
     public init(journal: Journal, committer: JournalCommitter, log: Logger, alarmRules: [AlarmRule] = [], reporting: ReportPolicies = ReportPolicies(),
-                outputs: OutputController? = nil, onDurable: @escaping @Sendable () -> Void) {
+                outputs: OutputController? = nil, monotonicMs: @escaping @Sendable () -> Int64 = { monotonicNanos() / 1_000_000 },
+                onDurable: @escaping @Sendable () -> Void) {
+        self.monotonicMs = monotonicMs
         self.journal = journal
         self.committer = committer
         self.log = log
@@ -56,7 +60,7 @@ public final class JournalSink: RecordSink {
         let records = batches.flatMap { $0 }
         let before = journal.durableSeq
         latest.record(records)
-        let now = monotonicNanos() / 1_000_000
+        let now = monotonicMs()
         // Every poll through the alarm engine first; `raisedBy[i]`: the events reading i caused.
         var alarmEvents: [Event] = []
         var raisedBy: [Int: [Int]] = [:]

@@ -1,0 +1,101 @@
+import Glibc
+import Synchronization
+import VigilAgent
+import VigilCore
+import VigilUplink
+
+/// The cellular budget: an hour of a site's polls, through the journal sink as
+/// `vigil run` has it (so report by exception decides what is journaled), then sent
+/// as the forwarder paces them at the default flush_ms (1 s) and heartbeat_s (60 s),
+/// on a simulated clock: each poll's reported readings one batch, a heartbeat after a
+/// minute without one. 14 points (ten gas detectors, two levels, two alarm contacts)
+/// polled every second. `static`: nothing moves; `moving`: gas drifting and noisy
+/// (±0.3 %LEL a poll), levels rising and falling. UPLINK: http (vigil receive on PORT)
+/// or mqtt (a broker on PORT); FORMAT as in the config.
+/// Prints `site POLLED JOURNALED UP DOWN` (bytes each way, at the TCP payload level).
+func site(dir: String, kind: String, report: String, uplink kindOfUplink: String, format: String, port: Int) {
+    let journal = fillSite(dir: dir, kind: kind, report: report)
+    let wire = WireCounter(relayingTo: port)
+    let gateway = "site-\(baseName(of: dir))"
+    let uplink: any Uplink
+    if kindOfUplink == "http" {
+        uplink = try! HTTPUplink(spec: HTTPUplinkSpec(url: "http://127.0.0.1:\(wire.port)/\(gateway)"), gateway: gateway)
+    } else {
+        let spec = MQTTUplinkSpec(url: "mqtt://127.0.0.1:\(wire.port)", host: "127.0.0.1", port: wire.port, tls: false)
+        let mqtt = try! MQTTUplink(spec: spec, gateway: gateway, format: mqttFormat(format, gateway: gateway, prefix: spec.topicPrefix))
+        guard mqtt.waitUntilConnected(timeoutMs: 5000) else { fail("cannot connect to the broker on \(port): \(mqtt.lastError ?? "?")") }
+        uplink = mqtt
+    }
+    let status = GatewayStatus(uptimeSeconds: 0, pending: [:], oldestPendingMs: nil, dropped: [:], corruptRecords: 0, deadLetters: 0,
+                               devices: [])
+    let stored = try! JournalReader(journal: journal, lane: .telemetry).read(after: 0, maxRecords: 1_000_000)
+    var lastSendMs: Int64 = 0, i = 0
+    for poll in 0..<sitePolls {
+        let nowMs = Int64(poll) * 1000
+        let time = siteStartMs + nowMs
+        var batch: [StoredRecord] = []
+        while i < stored.count, case .reading(let r) = stored[i].record, r.timestamp.milliseconds == time { batch.append(stored[i]); i += 1 }
+        if !batch.isEmpty {
+            guard case .delivered = uplink.send(UplinkBatch(gateway: gateway, lane: .telemetry, firstSeq: batch.first!.seq,
+                                                            lastSeq: batch.last!.seq, records: batch), status: status) else { fail("not delivered") }
+            if uplink.batchesCarryStatus { lastSendMs = nowMs }
+        }
+        if nowMs - lastSendMs >= 60_000 {
+            _ = uplink.sendHeartbeat(status)
+            lastSendMs = nowMs
+        }
+    }
+    uplink.close()
+    print("site \(sitePolls * 14) \(stored.count) \(wire.up) \(wire.down)")
+}
+
+let sitePolls = 3600
+let siteStartMs: Int64 = 1_795_900_000_000
+
+func mqttFormat(_ name: String, gateway: String, prefix: String) -> any MessageFormat {
+    switch name {
+    case "thingsboard": ThingsBoardFormat(devices: [])
+    case "sparkplug-b": SparkplugFormat(group: "bench", edgeNode: gateway, primaryHost: nil, devices: [])
+    default: VigilMessageFormat(gateway: gateway, prefix: prefix)
+    }
+}
+
+/// The site's polls through a journal sink into a fresh journal in `dir`.
+private func fillSite(dir: String, kind: String, report: String) -> Journal {
+    let journal = try! Journal(directory: dir)
+    let committer = JournalCommitter(journal: journal, log: Logger(threshold: .error), onDurable: {})
+    var policies = ReportPolicies()
+    // As recommended for gas detectors (README): 1 %LEL, an integrity report every 5 minutes.
+    if report == "on" { policies.fallback = ReportPolicy(deadband: .absolute(1), everySeconds: 300) }
+    let clock = Atomic<Int64>(0)
+    let sink = JournalSink(journal: journal, committer: committer, log: Logger(threshold: .error), reporting: policies,
+                           monotonicMs: { clock.load(ordering: .relaxed) }, onDurable: {})
+    var noise = UInt64(12345)
+    func jitter() -> Double { // xorshift: the same "random" site in every run
+        noise ^= noise << 13; noise ^= noise >> 7; noise ^= noise << 17
+        return Double(noise % 1000) / 1000 - 0.5
+    }
+    for poll in 0..<sitePolls {
+        clock.store(Int64(poll) * 1000, ordering: .relaxed)
+        let t = Double(poll)
+        let time = WallTime(milliseconds: siteStartMs + Int64(poll) * 1000, clockSynced: true)
+        var readings: [Record] = []
+        for detector in 1...10 {
+            let gas = kind == "moving" ? max(0, 3 + 2 * sin(t / 300 + Double(detector)) + 0.6 * jitter()) : 0
+            readings.append(.reading(Reading(timestamp: time, device: "gas-\(detector)", point: "gas", value: .float(Float(gas)),
+                                             raw: "", unit: "%LEL", label: nil, quality: .good, error: nil)))
+        }
+        for well in 1...2 {
+            let level = kind == "moving" ? 1.2 + 0.3 * sin(t / 900 + Double(well)) : 1.2
+            readings.append(.reading(Reading(timestamp: time, device: "level-\(well)", point: "level", value: .double((level * 100).rounded() / 100),
+                                             raw: "", unit: "m", label: nil, quality: .good, error: nil)))
+        }
+        for contact in ["smoke", "float"] {
+            readings.append(.reading(Reading(timestamp: time, device: "gpio", point: contact, value: .bool(false),
+                                             raw: "", unit: nil, label: nil, quality: .good, error: nil)))
+        }
+        sink.accept(readings)
+    }
+    try! journal.commit()
+    return journal
+}
