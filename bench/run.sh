@@ -231,17 +231,22 @@ if command -v mosquitto >/dev/null; then
   wait_for "$OUT/recv-budget.log" listening
   sleep 0.5
   printf "   %-18s %14s %14s %14s %14s\n" "" "static, off" "static, on" "moving, off" "moving, on"
+  own=""
   for uplink in "http vigil" "mqtt vigil" "mqtt thingsboard" "mqtt sparkplug-b"; do
     row=""
     for case in "static off" "static on" "moving off" "moving on"; do
       set -- $uplink $case
       dir="$B/$1-$2-$3-$4"
       target=$recv_port; [ "$1" = mqtt ] && target=$port
-      row="$row $($BIN/vigil-bench site "$dir" $3 $4 $1 $2 $target | awk '{ printf "%.2f(%.2f)", ($4 + $5) / $2, $4 / $2 }')"
+      line=$($BIN/vigil-bench site "$dir" $3 $4 $1 $2 $target)
+      row="$row $(echo "$line" | awk '{ printf "%.2f(%.2f)", ($4 + $5) / $2, $4 / $2 }')"
+      [ "$3 $4" = "moving off" ] && own="$own, $1 $2 $(echo "$line" | awk '{ printf "%.1f %%", 100 * $6 / ($4 + $5) }')"
       rm -rf "$dir"
     done
     printf "   %-18s %14s %14s %14s %14s\n" "$uplink" $row
   done
+  echo "   vigil status's own count against the wire (moving site, report by exception off)${own#,}"
+  echo "   (HTTP: curl's count of headers and bodies; MQTT: PUBLISH and PUBACK packets, keepalives not counted)"
   kill $broker $recv; wait $broker $recv 2>/dev/null || true
 else
   echo "   mosquitto is not installed (make deps installs it)"

@@ -75,3 +75,22 @@ CURLcode CCurl_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { retur
 CURLcode CCurl_setopt_callback(CURL *h, CURLoption o, CCurl_data_callback v) { return curl.easy_setopt(h, o, v); }
 CURLcode CCurl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl.easy_getinfo(h, i, v); }
 CURLcode CCurl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl.easy_getinfo(h, i, v); }
+
+// Every byte curl exchanges, as its debug callback reports them: headers and
+// bodies both ways, and TLS handshake messages (the TLS record framing of the data
+// is not reported; it adds a few percent).
+static int count_bytes(CURL *h, curl_infotype type, char *data, size_t size, void *user) {
+    (void)h; (void)data;
+    if (type == CURLINFO_HEADER_IN || type == CURLINFO_HEADER_OUT || type == CURLINFO_DATA_IN || type == CURLINFO_DATA_OUT
+        || type == CURLINFO_SSL_DATA_IN || type == CURLINFO_SSL_DATA_OUT) {
+        *(curl_off_t *)user += (curl_off_t)size;
+    }
+    return 0;
+}
+
+CURLcode CCurl_count_bytes(CURL *h, curl_off_t *counter) {
+    CURLcode rc = curl.easy_setopt(h, CURLOPT_DEBUGFUNCTION, count_bytes);
+    if (rc == CURLE_OK) rc = curl.easy_setopt(h, CURLOPT_DEBUGDATA, (void *)counter);
+    if (rc == CURLE_OK) rc = curl.easy_setopt(h, CURLOPT_VERBOSE, 1L);
+    return rc;
+}

@@ -1,5 +1,6 @@
 import CCurlLoader
 import Glibc
+import Synchronization
 import VigilCore
 
 /// POSTs batches to the upstream over HTTP(S) with libcurl, in the body its
@@ -61,6 +62,11 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         public var error: String?
     }
 
+    /// HTTP bytes both ways (request and response, headers and bodies, TLS handshakes),
+    /// as curl reports them to its debug callback.
+    private let wireBytes = Atomic<UInt64>(0)
+    public var bytesOnTheWire: UInt64 { wireBytes.load(ordering: .relaxed) }
+
     /// Collects the response's body and its Retry-After header.
     private final class Response {
         var body: [UInt8] = []
@@ -114,11 +120,16 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
             }
             return n
         }
+        var exchanged: curl_off_t = 0
         let code: CURLcode = body.withUnsafeBytes { buffer in
-            _ = CCurl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
-            _ = CCurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(buffer.count))
-            return CCurl_easy_perform(handle)
+            withUnsafeMutablePointer(to: &exchanged) { counter in
+                _ = CCurl_count_bytes(handle, counter)
+                _ = CCurl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+                _ = CCurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(buffer.count))
+                return CCurl_easy_perform(handle)
+            }
         }
+        wireBytes.add(UInt64(max(0, exchanged)), ordering: .relaxed)
         var total = 0.0, lookup = 0.0, connect = 0.0, tls = 0.0
         _ = CCurl_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
         _ = CCurl_getinfo_double(handle, CURLINFO_NAMELOOKUP_TIME, &lookup)

@@ -1,5 +1,6 @@
 import CMosquittoLoader
 import Glibc
+import Synchronization
 import VigilCore
 
 /// Publishes batches to an MQTT broker with libmosquitto. The commit point is
@@ -228,12 +229,16 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         session.update { $0.acks[mid] = reason }
     }
 
+    private let wireBytes = Atomic<UInt64>(0)
+    public var bytesOnTheWire: UInt64 { wireBytes.load(ordering: .relaxed) }
+
     /// What the platform needs before data (ThingsBoard connects, Sparkplug births).
     private func announce(status: GatewayStatus?) {
         for message in format.announcements(status: status) { _ = publish(message) }
     }
 
     private func received(topic: String, payload: [UInt8]) {
+        wireBytes.add(UInt64(MQTTPacketSize.publish(topic: topic, payload: payload.count, qos: 1, v5: spec.protocolVersion == .v5)), ordering: .relaxed)
         for command in format.commands(topic: topic, payload: payload) {
             if command.action == .announceAgain {
                 announce(status: session.read { $0.lastStatus })
@@ -280,6 +285,12 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         let payload = spec.gzip && !message.retain ? Gzip.compress(message.payload) : message.payload
         var mid: Int32 = 0
         let rc = payload.withUnsafeBytes { CMosquitto_publish_v5(handle, &mid, message.topic, Int32($0.count), $0.baseAddress, message.qos, message.retain, nil) }
+        if rc == MOSQ_ERR_SUCCESS.rawValue {
+            // With its PUBACK to come at QoS 1 (at QoS 0, libmosquitto's publish callback is no PUBACK).
+            let size = MQTTPacketSize.publish(topic: message.topic, payload: payload.count, qos: message.qos, v5: spec.protocolVersion == .v5)
+                + (message.qos > 0 ? MQTTPacketSize.puback : 0)
+            wireBytes.add(UInt64(size), ordering: .relaxed)
+        }
         return (mid, rc)
     }
 

@@ -12,7 +12,8 @@ import VigilUplink
 /// polled every second. `static`: nothing moves; `moving`: gas drifting and noisy
 /// (±0.3 %LEL a poll), levels rising and falling. UPLINK: http (vigil receive on PORT)
 /// or mqtt (a broker on PORT); FORMAT as in the config.
-/// Prints `site POLLED JOURNALED UP DOWN` (bytes each way, at the TCP payload level).
+/// Prints `site POLLED JOURNALED UP DOWN OWN`: bytes each way at the TCP payload level,
+/// and what the uplink counted itself (what `vigil status` shows).
 func site(dir: String, kind: String, report: String, uplink kindOfUplink: String, format: String, port: Int) {
     let journal = fillSite(dir: dir, kind: kind, report: report)
     let wire = WireCounter(relayingTo: port)
@@ -46,7 +47,7 @@ func site(dir: String, kind: String, report: String, uplink kindOfUplink: String
         }
     }
     uplink.close()
-    print("site \(sitePolls * 14) \(stored.count) \(wire.up) \(wire.down)")
+    print("site \(sitePolls * 14) \(stored.count) \(wire.up) \(wire.down) \(uplink.bytesOnTheWire)")
 }
 
 let sitePolls = 3600

@@ -36,5 +36,7 @@ typedef size_t (*CCurl_data_callback)(char *data, size_t size, size_t count, voi
 CURLcode CCurl_setopt_callback(CURL *h, CURLoption o, CCurl_data_callback v);
 CURLcode CCurl_getinfo_long(CURL *h, CURLINFO i, long *v);
 CURLcode CCurl_getinfo_double(CURL *h, CURLINFO i, double *v);
+/// Adds to *counter every byte the next transfers exchange (headers, bodies, TLS handshake); *counter must outlive them.
+CURLcode CCurl_count_bytes(CURL *h, curl_off_t *counter);
 
 #endif

@@ -28,12 +28,14 @@ extension ControlHandler {
         let f = daemon.forwarder.counters
         let watchdog = daemon.watchdogState.withLock { $0 }
         let mono = monotonicNanos()
+        let traffic = daemon.traffic.totals()
         return StatusReport(
             version: vigilVersion, gateway: config.gateway.id, board: config.gateway.board?.name,
             uptimeSeconds: Double(mono - daemon.startedAt) / 1e9, config: config.file, buses: buses, devices: devices, queue: queue(),
             uplink: StatusReport.Uplink(name: daemon.forwarder.uplink.name, state: daemon.forwarder.isHealthy ? "ok" : f.authenticationRefused ? "authentication refused" : "retrying",
                                         lastSuccess: f.lastSuccess?.iso8601, lastError: f.lastError, backoffMs: f.backoffMs,
-                                        batchesDelivered: f.batchesDelivered, recordsDelivered: f.recordsDelivered, deadLetters: daemon.forwarder.deadLettersOnDisk),
+                                        batchesDelivered: f.batchesDelivered, recordsDelivered: f.recordsDelivered, deadLetters: daemon.forwarder.deadLettersOnDisk,
+                                        bytesToday: traffic.today, bytesLast30Days: traffic.last30Days),
             watchdog: StatusReport.Watchdog(lastFeedSecondsAgo: watchdog.lastFeed.map { Double(mono - $0) / 1e9 },
                                             hardwareDevice: config.watchdog.device, stuckParts: watchdog.stuck),
             alarms: activeAlarms(), outputs: outputs())

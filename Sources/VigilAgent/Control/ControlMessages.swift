@@ -89,6 +89,9 @@ public struct StatusReport: Codable, Sendable {
         public var batchesDelivered: Int
         public var recordsDelivered: Int
         public var deadLetters: Int
+        /// Bytes on the wire both ways (UTC days), kept across restarts: what the SIM is billed for.
+        public var bytesToday: UInt64
+        public var bytesLast30Days: UInt64
     }
     public struct Watchdog: Codable, Sendable {
         public var lastFeedSecondsAgo: Double?

@@ -10,6 +10,8 @@ public final class Daemon: Sendable {
     public let journal: Journal
     public let agent: Agent
     public let forwarder: Forwarder
+    /// Upstream bytes per day, for `vigil status`.
+    public let traffic: TrafficMeter
     public let supervisor: SupervisorService
     public let sink: JournalSink
     private let committer: JournalCommitter
@@ -50,6 +52,7 @@ public final class Daemon: Sendable {
                                   deadLetterDirectory: "\(config.gateway.stateDir)/dead-letter", log: log,
                                   uplinkTimeoutMs: batching.timeoutMs, supervisor: supervisor, deviceStates: { holder.deviceStates() })
         self.forwarder = forwarder
+        traffic = TrafficMeter(file: "\(config.gateway.stateDir)/uplink-traffic", counter: { uplink.bytesOnTheWire }, log: log)
         self.gpioBackend = gpioBackend
         let gpio = config.gpio.isEmpty ? nil : GPIOService(spec: config.gpio, backend: gpioBackend, supervisor: supervisor, log: log)
         self.gpio = gpio
@@ -136,6 +139,7 @@ public final class Daemon: Sendable {
         }
         forwarder.stop()
         forwarder.uplink.close()
+        traffic.save()
         do { try journal.close() } catch { log.error("journal: close failed: \(error)") }
     }
 }

@@ -97,6 +97,7 @@ public struct ServiceLoop {
             }
             if now - lastMarker > 60_000_000_000 {
                 writeMarker(marker, started: started)
+                daemon.traffic.save()
                 lastMarker = now
             }
         }

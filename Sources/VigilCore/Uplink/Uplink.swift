@@ -50,11 +50,14 @@ public protocol Uplink: Sendable {
     func close()
     /// Whether every batch carries the gateway's status; when not, heartbeats go every `heartbeat_s` even while busy.
     var batchesCarryStatus: Bool { get }
+    /// Bytes put on the wire both ways since the uplink was made (the cellular bill; `TrafficLedger`).
+    var bytesOnTheWire: UInt64 { get }
 }
 
 extension Uplink {
     public func close() {}
     public var batchesCarryStatus: Bool { true }
+    public var bytesOnTheWire: UInt64 { 0 }
 }
 
 /// An uplink that brings commands down from the platform (ThingsBoard RPC):

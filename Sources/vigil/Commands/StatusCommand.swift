@@ -4,6 +4,16 @@ import VigilCore
 struct StatusCommand: Command {
     static let name = "status"
     static let summary = "health at a glance: buses, devices, journal, uplink, watchdog, alarms"
+
+    /// 950 B, 12.3 kB, 4.1 MB: decimal units, as carriers bill.
+    static func byteCount(_ bytes: UInt64) -> String {
+        switch bytes {
+        case ..<1000: "\(bytes) B"
+        case ..<1_000_000: "\(Double(bytes / 100) / 10) kB"
+        case ..<1_000_000_000: "\(Double(bytes / 100_000) / 10) MB"
+        default: "\(Double(bytes / 100_000_000) / 10) GB"
+        }
+    }
     static let usage = """
         vigil status [--json] [--socket PATH]
 
@@ -41,6 +51,7 @@ struct StatusCommand: Command {
         let u = s.uplink
         out += "uplink    \(u.name): \(u.state)\(u.state == "ok" ? "" : ", next try in \(u.backoffMs) ms"); last success \(u.lastSuccess ?? "never"); "
         out += "\(u.batchesDelivered) batches, \(u.recordsDelivered) records delivered; \(u.deadLetters) dead letters\(u.lastError.map { "; last error: \($0)" } ?? "")\n"
+        out += "          on the wire: \(byteCount(u.bytesToday)) today, \(byteCount(u.bytesLast30Days)) in the last 30 days (UTC days)\n"
         let w = s.watchdog
         out += "watchdog  last fed \(w.lastFeedSecondsAgo.map { age($0) + " ago" } ?? "not yet (no systemd watchdog or hardware watchdog asked)")"
         out += "\(w.hardwareDevice.map { "; hardware \($0)" } ?? "")\(w.stuckParts.isEmpty ? "" : "; STUCK: \(w.stuckParts.joined(separator: ", "))")\n"
