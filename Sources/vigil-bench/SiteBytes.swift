@@ -6,15 +6,15 @@ import VigilUplink
 
 /// The cellular budget: an hour of a site's polls, through the journal sink as
 /// `vigil run` has it (so report by exception decides what is journaled), then sent
-/// as the forwarder paces them at the default flush_ms (1 s) and heartbeat_s (60 s),
-/// on a simulated clock: each poll's reported readings one batch, a heartbeat after a
-/// minute without one. 14 points (ten gas detectors, two levels, two alarm contacts)
+/// as the forwarder paces them at flush_ms (1 s by default; FLUSH_S) and heartbeat_s
+/// (60 s), on a simulated clock: what was reported in each flush interval one batch, a
+/// heartbeat after a minute without one. 14 points (ten gas detectors, two levels, two alarm contacts)
 /// polled every second. `static`: nothing moves; `moving`: gas drifting and noisy
 /// (±0.3 %LEL a poll), levels rising and falling. UPLINK: http (vigil receive on PORT)
 /// or mqtt (a broker on PORT); FORMAT as in the config.
 /// Prints `site POLLED JOURNALED UP DOWN OWN`: bytes each way at the TCP payload level,
 /// and what the uplink counted itself (what `vigil status` shows).
-func site(dir: String, kind: String, report: String, uplink kindOfUplink: String, format: String, port: Int) {
+func site(dir: String, kind: String, report: String, uplink kindOfUplink: String, format: String, port: Int, flushSeconds: Int = 1) {
     let journal = fillSite(dir: dir, kind: kind, report: report)
     let wire = WireCounter(relayingTo: port)
     let gateway = "site-\(baseName(of: dir))"
@@ -31,15 +31,16 @@ func site(dir: String, kind: String, report: String, uplink kindOfUplink: String
                                devices: [])
     let stored = try! JournalReader(journal: journal, lane: .telemetry).read(after: 0, maxRecords: 1_000_000)
     var lastSendMs: Int64 = 0, i = 0
+    var batch: [StoredRecord] = []
     for poll in 0..<sitePolls {
         let nowMs = Int64(poll) * 1000
         let time = siteStartMs + nowMs
-        var batch: [StoredRecord] = []
         while i < stored.count, case .reading(let r) = stored[i].record, r.timestamp.milliseconds == time { batch.append(stored[i]); i += 1 }
-        if !batch.isEmpty {
+        if !batch.isEmpty && ((poll + 1) % flushSeconds == 0 || poll == sitePolls - 1) {
             guard case .delivered = uplink.send(UplinkBatch(gateway: gateway, lane: .telemetry, firstSeq: batch.first!.seq,
                                                             lastSeq: batch.last!.seq, records: batch), status: status) else { fail("not delivered") }
             if uplink.batchesCarryStatus { lastSendMs = nowMs }
+            batch = []
         }
         if nowMs - lastSendMs >= 60_000 {
             _ = uplink.sendHeartbeat(status)

@@ -18,7 +18,7 @@ import VigilUplink
 ///   vigil-bench mqtt-drain DIR PORT [FORMAT] forward a journal to a local broker over MQTT (vigil, thingsboard, sparkplug-b)
 ///   vigil-bench mqtt-baseline DIR PORT       the same payloads from a plain libmosquitto loop
 ///   vigil-bench alarm-latency PORT URL       poll → alarm fsynced → upstream ack (AlarmLatency.swift)
-///   vigil-bench site DIR static|moving on|off http|mqtt FORMAT PORT
+///   vigil-bench site DIR static|moving on|off http|mqtt FORMAT PORT [FLUSH_S]
 ///                                            an hour of a 14-point site's polls, report by exception on or
 ///                                            off, sent as the forwarder paces them: bytes on the wire (SiteBytes.swift)
 /// Each prints one line of numbers (see bench/run.sh).
@@ -165,14 +165,14 @@ func drain(dir: String, url: String) {
 }
 
 let args = CommandLine.arguments
-guard args.count == 4 || (args.count == 5 && ["raw-fdatasync", "mqtt-drain"].contains(args[1])) || (args.count == 8 && args[1] == "site") else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
+guard args.count == 4 || (args.count == 5 && ["raw-fdatasync", "mqtt-drain"].contains(args[1])) || ((8...9).contains(args.count) && args[1] == "site") else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
 switch args[1] {
 case "baseline-loop": baselineLoop(port: Int(args[2])!, duration: Double(args[3])!)
 case "agent-loop": agentLoop(port: Int(args[2])!, duration: Double(args[3])!)
 case "journal-append": journalAppend(dir: args[2], duration: Double(args[3])!)
 case "raw-fdatasync": rawFdatasync(dir: args[2], duration: Double(args[3])!, journal: args[4])
 case "fill": fill(dir: args[2], count: Int(args[3])!)
-case "site": site(dir: args[2], kind: args[3], report: args[4], uplink: args[5], format: args[6], port: Int(args[7])!)
+case "site": site(dir: args[2], kind: args[3], report: args[4], uplink: args[5], format: args[6], port: Int(args[7])!, flushSeconds: args.count > 8 ? Int(args[8])! : 1)
 case "drain": drain(dir: args[2], url: args[3])
 case "mqtt-drain": mqttDrain(dir: args[2], port: Int(args[3])!, format: args.count > 4 ? args[4] : "vigil")
 case "mqtt-baseline": mqttBaseline(dir: args[2], port: Int(args[3])!)
