@@ -177,9 +177,21 @@ final class BusWorkerTests: XCTestCase {
         let line = try SerialLinePair()
         let server = try startPymodbus(serial: line.deviceSide, unit: 1, registers: Self.registers)
         defer { server.stop() }
+        try assertGapOf60MsIsKept(.rtu(SerialSettings(device: line.agentSide, baud: 115200, gapMs: 60)))
+    }
+
+    /// The line behind a device server needs its silence too.
+    func testTheGapIsKeptBehindADeviceServer() throws {
+        let port = freeTCPPort()
+        let server = try startPymodbus(rtuOverTCPPort: port, unit: 1, registers: Self.registers)
+        defer { server.stop() }
+        try assertGapOf60MsIsKept(.rtuOverTCP(host: "127.0.0.1", port: port, gapMs: 60))
+    }
+
+    func assertGapOf60MsIsKept(_ transport: BusTransport) throws {
         let sink = CollectingSink()
         // 5 requests a poll (4 tables + the unserved block), 60 ms of silence before each.
-        let bus = BusSpec(id: "bus1", transport: .rtu(SerialSettings(device: line.agentSide, baud: 115200, gapMs: 60)), timeoutMs: 500, retries: 0)
+        let bus = BusSpec(id: "bus1", transport: transport, timeoutMs: 500, retries: 0)
         let device = DeviceSpec(id: "dev1", bus: "bus1", unit: 1, points: Self.points, intervalMs: 10)
         let w = BusWorker(bus: bus, devices: [device], sink: sink)
         let start = Date()

@@ -50,4 +50,33 @@ final class ReportByExceptionSinkTests: XCTestCase {
         // `vigil values` sees the newest poll, reported or not.
         XCTAssertEqual(sink.latest.readings(device: "gas-1").first?.value, .double(27))
     }
+
+    /// A reload that changes the policy keeps what was last sent (an unchanged point does not
+    /// report again); one that turns report by exception off sends every poll; turned on
+    /// again, each point's first reading goes, as after a start.
+    func testAReloadChangesThePolicyWithoutForgettingWhatWasSent() throws {
+        let dir = temporaryDirectory()
+        let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
+        let committer = JournalCommitter(journal: journal, log: Logger(threshold: .error), onDurable: {})
+        var deadband = ReportPolicies()
+        deadband.fallback = ReportPolicy(deadband: .absolute(10), everySeconds: 3600)
+        let sink = JournalSink(journal: journal, committer: committer, log: Logger(threshold: .error), reporting: deadband, onDurable: {})
+        sink.accept([reading(20)])
+        sink.accept([reading(21)])
+        var finer = ReportPolicies()
+        finer.fallback = ReportPolicy(deadband: .absolute(0.5), everySeconds: 3600)
+        sink.reconfigure(alarmRules: [], reporting: finer)
+        sink.accept([reading(20.3)])                    // 0.3 from the 20 last sent: not, so that 20 is remembered
+        sink.reconfigure(alarmRules: [], reporting: ReportPolicies())
+        sink.accept([reading(20.3)])
+        sink.accept([reading(20.3)])
+        sink.reconfigure(alarmRules: [], reporting: deadband)
+        sink.accept([reading(20.3)])
+        try journal.commit()
+        let values = try telemetry(journal).compactMap { stored -> Double? in
+            guard case .reading(let r) = stored.record, case .double(let v)? = r.value else { return nil }
+            return v
+        }
+        XCTAssertEqual(values, [20, 20.3, 20.3, 20.3])
+    }
 }

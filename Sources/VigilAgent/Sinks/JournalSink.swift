@@ -44,7 +44,8 @@ public final class JournalSink: RecordSink {
         self.reporting = Mutex(reporting.isEveryPoll ? nil : ReportFilter(reporting))
     }
 
-    /// A reload: alarms whose rule did not change keep their state, points keep what they last reported.
+    /// A reload: alarms whose rule did not change keep their state; points keep what they last
+    /// reported while report by exception stays on (turned off and on, their next reading goes).
     public func reconfigure(alarmRules: [AlarmRule], reporting policies: ReportPolicies) {
         alarms.withLock { $0.reconfigure(alarmRules) }
         reporting.withLock { filter in
