@@ -45,27 +45,35 @@ let package = Package(
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         // Small C helpers for Linux calls Swift's Glibc module does not import.
         .target(name: "CLinuxShims"),
-        // Pure Swift: config, profiles, decoding, planning, scheduling. No C, no hardware.
-        .target(name: "VigilCore", dependencies: ["CLinuxShims"]),
+        // The CRC-32C instruction, the only C VigilCore needs (no Linux header).
+        .target(name: "CCRC32C"),
+        // Pure Swift: config, profiles, decoding, planning, scheduling, the journal. No hardware, no threads.
+        .target(name: "VigilCore", dependencies: ["CCRC32C"]),
+        // Dedicated threads for blocking C calls (named, joined with a deadline): never the concurrency pool.
+        .target(name: "VigilThreads", dependencies: ["CLinuxShims"]),
         // Typed wrapper over libmodbus (client and server).
         .target(name: "VigilModbus", dependencies: ["VigilCore", "CModbus"]),
         // GPIO lines behind a small protocol: libgpiod, or a fake for tests.
         .target(name: "VigilGPIO", dependencies: ["VigilCore", "CGPIOD"],
                 swiftSettings: libgpiodV2 ? [.define("LIBGPIOD_V2")] : []),
         // Uplink transports: HTTP(S) (libcurl), MQTT (libmosquitto); gzip (zlib).
-        .target(name: "VigilUplink", dependencies: ["VigilCore", "CCurlLoader", "CMosquittoLoader", "CZlib"]),
+        .target(name: "VigilUplink", dependencies: ["VigilCore", "VigilThreads", "CCurlLoader", "CMosquittoLoader", "CZlib"]),
         // The running daemon: bus workers, sinks, the simulator.
-        .target(name: "VigilAgent", dependencies: ["VigilCore", "VigilModbus", "VigilUplink", "VigilGPIO", "CLinuxShims"]),
+        .target(name: "VigilAgent", dependencies: ["VigilCore", "VigilThreads", "VigilModbus", "VigilUplink", "VigilGPIO", "CLinuxShims"]),
         // The executable: command dispatch only.
         .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilGPIO", "VigilCore", "CLinuxShims"]),
         // Benchmark driver for `make bench` (baseline loops beside the agent's own code).
-        .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilCore", "CModbus", "CMosquittoLoader"]),
-        // Helpers shared by the tests: paths, peer processes (pymodbus, socat), sinks.
-        .target(name: "VigilTestSupport", dependencies: ["VigilAgent", "VigilCore"], path: "Tests/VigilTestSupport"),
+        .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilThreads", "VigilModbus", "VigilUplink", "VigilCore", "CModbus", "CMosquittoLoader"]),
+        // Helpers shared by the tests: paths, clocks, fixtures, peer processes (pymodbus, socat, mosquitto).
+        // VigilCore only, so the Core tests build with no C library but the CRC instruction.
+        .target(name: "VigilTestSupport", dependencies: ["VigilCore"], path: "Tests/VigilTestSupport"),
+        // The agent's test helpers: a collecting sink, a test receiver.
+        .target(name: "VigilAgentTestSupport", dependencies: ["VigilAgent", "VigilCore", "VigilTestSupport"], path: "Tests/VigilAgentTestSupport"),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),
         .testTarget(name: "VigilModbusTests", dependencies: ["VigilModbus", "VigilCore", "CModbus", "VigilTestSupport"]),
         .testTarget(name: "VigilGPIOTests", dependencies: ["VigilGPIO", "VigilCore", "VigilTestSupport"]),
-        .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilGPIO", "VigilCore", "VigilTestSupport"]),
+        .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilGPIO", "VigilCore", "VigilTestSupport",
+                                                          "VigilAgentTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import CMosquittoLoader
 import Glibc
 import Synchronization
 import VigilCore
+import VigilThreads
 
 /// Publishes batches to an MQTT broker with libmosquitto. The commit point is
 /// the broker's PUBACK: `send` returns `.delivered` only when every message of

@@ -1,6 +1,7 @@
 import Glibc
 import Synchronization
 import VigilCore
+import VigilThreads
 
 /// Counts the bytes an uplink puts on the wire, both ways, at the TCP payload level
 /// (no TCP/IP headers): a relay on loopback between the agent and its peer. The

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import VigilCore
 @testable import VigilAgent
+import VigilAgentTestSupport
 import VigilTestSupport
 
 /// The bus worker against pymodbus (a server we did not write).

@@ -4,6 +4,7 @@ import VigilCore
 @testable import VigilAgent
 import VigilGPIO
 import VigilUplink
+import VigilAgentTestSupport
 import VigilTestSupport
 
 /// Alarms acting on site: the simulator's gas curve and a flood contact drive
@@ -44,7 +45,7 @@ final class GPIOEndToEndTests: XCTestCase {
               status_led: { chip: 'fakechip', offset: 20 },
               uplink: { kind: 'http', url: 'http://127.0.0.1:\(receiverPort)/ingest', flush_ms: 100 } }
             """
-        let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), machineIDFile: "/nonexistent")
+        let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), environment: .system(machineIDFile: "/nonexistent"))
         guard case .success(let config) = loader.parse(text, file: "vigil.json5") else { return XCTFail("\(loader.parse(text, file: "vigil.json5"))") }
         let backend = FakeGPIOBackend()
         let log = Logger(threshold: .error)

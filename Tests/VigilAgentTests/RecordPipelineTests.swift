@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import VigilCore
 @testable import VigilAgent
+import VigilAgentTestSupport
 import VigilTestSupport
 
 private func event(_ n: Int) -> Record {

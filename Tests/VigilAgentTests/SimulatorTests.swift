@@ -3,6 +3,7 @@ import XCTest
 import VigilCore
 import VigilModbus
 @testable import VigilAgent
+import VigilAgentTestSupport
 import VigilTestSupport
 
 /// `vigil simulate`, read by the agent, by our client and by mbpoll.
@@ -17,7 +18,7 @@ final class SimulatorTests: XCTestCase {
     }
 
     func loadedConfig(_ text: String) throws -> VigilConfig {
-        let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), machineIDFile: "/nonexistent")
+        let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), environment: .system(machineIDFile: "/nonexistent"))
         switch loader.parse(text, file: "test.json5") {
         case .success(let c): return c
         case .failure(let e): throw e

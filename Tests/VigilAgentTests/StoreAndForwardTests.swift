@@ -3,6 +3,7 @@ import XCTest
 import VigilCore
 @testable import VigilAgent
 import VigilUplink
+import VigilAgentTestSupport
 import VigilTestSupport
 
 /// Agent → journal → HTTP uplink → `vigil receive`, with a hostile network.

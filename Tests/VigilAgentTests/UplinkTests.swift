@@ -3,6 +3,7 @@ import XCTest
 import VigilCore
 @testable import VigilAgent
 import VigilUplink
+import VigilAgentTestSupport
 import VigilTestSupport
 
 /// The HTTP(S) uplink against peers we did not write (Python's ssl) and our receiver.

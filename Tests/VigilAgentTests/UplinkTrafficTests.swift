@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import VigilCore
+import VigilAgentTestSupport
 import VigilTestSupport
 import VigilUplink
 

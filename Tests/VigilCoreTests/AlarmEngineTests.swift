@@ -124,7 +124,7 @@ final class DetectorReportTests: XCTestCase {
     }
 
     func testRoleRules() {
-        let loader = ConfigLoader(profiles: ProfileLibrary(directories: []), machineIDFile: "/nonexistent")
+        let loader = ConfigLoader(profiles: ProfileLibrary(directories: []), environment: .system(machineIDFile: "/nonexistent"))
         guard case .failure(let e) = loader.parse("{ gateway: { id: 'g' }, buses: [{ id: 'b', kind: 'tcp', host: 'h' }], devices: [{ id: 'd', bus: 'b', unit: 1, points: [{ id: 'm', register: 40001, role: 'mode' }, { id: 'x', register: 40002, role: 'alarm3' }] }] }", file: "v.json5") else { return XCTFail() }
         XCTAssertTrue(e.description.contains("points[0].role: a mode point needs \"enum\" labels"), e.description)
         XCTAssertTrue(e.description.contains("points[1].role: \"alarm3\" is not one of alarm1, alarm2, fault, warning, heartbeat, mode"), e.description)

@@ -4,7 +4,7 @@ import VigilTestSupport
 
 final class BoardTests: XCTestCase {
     let boards = BoardLibrary(directories: [Repo.path("Boards")])
-    var loader: ConfigLoader { ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), boards: boards, machineIDFile: "/nonexistent") }
+    var loader: ConfigLoader { ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), boards: boards, environment: .system(machineIDFile: "/nonexistent")) }
 
     func testEveryShippedBoardValidatesAndNamesItsSource() {
         let names = boards.names()

@@ -4,7 +4,7 @@ import VigilTestSupport
 
 /// One test per kind of config error, checking the message an installer sees.
 final class ConfigValidationTests: XCTestCase {
-    let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), machineIDFile: "/nonexistent")
+    let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), environment: .system(machineIDFile: "/nonexistent"))
 
     func errors(_ text: String) -> [String] {
         switch loader.parse(text, file: "vigil.json5") {
@@ -214,7 +214,7 @@ final class ConfigValidationTests: XCTestCase {
         let dir = temporaryDirectory()
         let idFile = "\(dir)/machine-id"
         try "0123456789abcdef\n".write(toFile: idFile, atomically: true, encoding: .utf8)
-        let loader = ConfigLoader(profiles: self.loader.profiles, machineIDFile: idFile)
+        let loader = ConfigLoader(profiles: self.loader.profiles, environment: .system(machineIDFile: idFile))
         guard case .success(let c) = loader.parse("{ buses: [], devices: [] }", file: "x.json5") else { return XCTFail() }
         XCTAssertEqual(c.gateway.id, "0123456789abcdef")
     }
@@ -235,7 +235,7 @@ final class ConfigValidationTests: XCTestCase {
         let dir = temporaryDirectory()
         try "{ model: 'm', manufacturer: 'x', source: 's', kind: 'smoke', primary: 'a', points: [{ id: 'a', register: 40001, type: 'bool' }] }"
             .write(toFile: "\(dir)/broken.json5", atomically: true, encoding: .utf8)
-        let loader = ConfigLoader(profiles: ProfileLibrary(directories: [dir]), machineIDFile: "/nonexistent")
+        let loader = ConfigLoader(profiles: ProfileLibrary(directories: [dir]), environment: .system(machineIDFile: "/nonexistent"))
         guard case .failure(let e) = loader.parse(wrap(devices: "{ id: 'd1', bus: 'line1', unit: 1, profile: 'broken' }"), file: "vigil.json5") else { return XCTFail() }
         let text = e.description
         XCTAssertTrue(text.contains("\(dir)/broken.json5:1:119: points[0].type: a bool in a holding register needs \"bit\""), text)
@@ -244,10 +244,27 @@ final class ConfigValidationTests: XCTestCase {
 }
 
 final class UplinkConfigTests: XCTestCase {
-    let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), machineIDFile: "/nonexistent")
+    let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), environment: .system(machineIDFile: "/nonexistent"))
 
     func parse(_ uplink: String) -> Result<VigilConfig, ConfigErrors> {
         loader.parse("{ gateway: { id: 'g' }, buses: [], devices: [], uplink: \(uplink) }", file: "vigil.json5")
+    }
+
+    /// Parsing asks the machine nothing itself: the machine id and the files' modes come in.
+    func testParsingIsAFunctionOfTextAndEnvironment() throws {
+        let modes: [String: UInt32] = ["/etc/vigil/token": 0o100644, "/etc/vigil/ok-token": 0o100640]
+        let loader = ConfigLoader(profiles: ProfileLibrary(directories: []),
+                                  environment: ConfigEnvironment(machineID: "4c4c4544", fileMode: { modes[$0] }))
+        let text = "{ buses: [], devices: [], uplink: { kind: 'http', url: 'https://up.example', token_file: '%@' } }"
+        let ok = try loader.parse(text.replacingOccurrences(of: "%@", with: "/etc/vigil/ok-token"), file: "vigil.json5").get()
+        XCTAssertEqual(ok.gateway.id, "4c4c4544", "the machine id given, not this machine's")
+        guard case .failure(let e) = loader.parse(text.replacingOccurrences(of: "%@", with: "/etc/vigil/token"), file: "vigil.json5") else { return XCTFail() }
+        XCTAssertTrue(e.description.contains("uplink.token_file: /etc/vigil/token is readable by every user (mode 644)"), e.description)
+        guard case .failure(let missing) = loader.parse(text.replacingOccurrences(of: "%@", with: "/etc/vigil/gone"), file: "vigil.json5") else { return XCTFail() }
+        XCTAssertTrue(missing.description.contains("uplink.token_file: /etc/vigil/gone does not exist"), missing.description)
+        let noID = ConfigLoader(profiles: ProfileLibrary(directories: []), environment: ConfigEnvironment(machineID: nil, machineIDSource: "/etc/machine-id", fileMode: { _ in nil }))
+        guard case .failure(let anonymous) = noID.parse("{ buses: [], devices: [] }", file: "vigil.json5") else { return XCTFail() }
+        XCTAssertTrue(anonymous.description.contains("gateway.id: is not set and /etc/machine-id cannot be read"), anonymous.description)
     }
 
     func testAWorldReadableTokenFileIsRefused() throws {
@@ -358,7 +375,7 @@ final class UplinkConfigTests: XCTestCase {
 }
 
 final class AlarmStandardTests: XCTestCase {
-    let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), machineIDFile: "/nonexistent")
+    let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), environment: .system(machineIDFile: "/nonexistent"))
 
     func parse(_ alarms: String) -> Result<VigilConfig, ConfigErrors> {
         loader.parse("""

@@ -6,7 +6,7 @@ import VigilTestSupport
 /// board, and every mistake named with its path.
 final class GPIOConfigTests: XCTestCase {
     let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]),
-                              boards: BoardLibrary(directories: [Repo.path("Boards")]), machineIDFile: "/nonexistent")
+                              boards: BoardLibrary(directories: [Repo.path("Boards")]), environment: .system(machineIDFile: "/nonexistent"))
 
     func parse(_ gpio: String, board: String = "raspberry-pi-waveshare-rs485-hat") -> Result<VigilConfig, ConfigErrors> {
         loader.parse("""

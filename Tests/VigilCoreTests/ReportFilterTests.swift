@@ -95,7 +95,7 @@ final class ReportFilterTests: XCTestCase {
 
     /// A point's own policy, else its device's, else the uplink's, else every poll.
     func testTheNearestPolicyWins() throws {
-        let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), machineIDFile: "/nonexistent")
+        let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), environment: .system(machineIDFile: "/nonexistent"))
         let config = try loader.parse("""
             { gateway: { id: 'gw' }, buses: [{ id: 'b', kind: 'tcp', host: 'h' }],
               devices: [
@@ -113,7 +113,7 @@ final class ReportFilterTests: XCTestCase {
     }
 
     func testReportMistakesAreNamed() {
-        let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), machineIDFile: "/nonexistent")
+        let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), environment: .system(machineIDFile: "/nonexistent"))
         guard case .failure(let e) = loader.parse("""
             { gateway: { id: 'gw' }, buses: [{ id: 'b', kind: 'tcp', host: 'h' }],
               devices: [{ id: 'd', bus: 'b', unit: 1, report: { deadband: 1, deadband_pct: 2 }, points: [{ id: 'p', register: 40001, report: { every_s: 0 } }] }],

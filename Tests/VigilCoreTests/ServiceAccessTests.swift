@@ -4,7 +4,7 @@ import VigilCore
 import VigilTestSupport
 
 final class ServiceAccessTests: XCTestCase {
-    let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), machineIDFile: "/nonexistent")
+    let loader = ConfigLoader(profiles: ProfileLibrary(directories: [Repo.path("Profiles")]), environment: .system(machineIDFile: "/nonexistent"))
 
     func testTheNeedsAreWhatTheConfigNames() throws {
         let dir = temporaryDirectory()

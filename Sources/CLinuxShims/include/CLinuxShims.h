@@ -43,11 +43,4 @@ int CLinuxShims_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid)
 /// memory for nothing. Returns 1 on success.
 int CLinuxShims_limit_malloc_arenas(int arenas);
 
-/// CRC-32C with the CPU's own instruction (SSE 4.2 on x86-64, the CRC
-/// extension on ARMv8), which compilers expose only as intrinsics Swift
-/// cannot call. `crc` is the running value (pre-inverted, as the caller keeps
-/// it). Returns 1 and stores the result when the CPU has the instruction, 0
-/// when not (the caller then uses its table).
-int CLinuxShims_crc32c_hardware(unsigned crc, const void *bytes, unsigned long count, unsigned *result);
-
 #endif

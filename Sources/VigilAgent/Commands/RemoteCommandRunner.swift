@@ -2,6 +2,7 @@ import Dispatch
 import Glibc
 import Synchronization
 import VigilCore
+import VigilThreads
 
 /// Carries out what the platform asks through the uplink (ThingsBoard RPC)
 /// on a thread of its own: the uplink's network thread only queues, and a

@@ -3,6 +3,7 @@ import FoundationEssentials
 import Glibc
 import Synchronization
 import VigilCore
+import VigilThreads
 
 /// Serves the control socket: a Unix stream socket (mode 0660, group `vigil`
 /// when that group exists) taking one JSON request per line. Accepts on a

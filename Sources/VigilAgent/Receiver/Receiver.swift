@@ -2,6 +2,7 @@ import Glibc
 import Synchronization
 import VigilCore
 import VigilUplink
+import VigilThreads
 
 /// `vigil receive`: a reference upstream. Accepts batches over HTTP, checks
 /// gzip and JSON, drops batches whose Idempotency-Key it has seen, appends

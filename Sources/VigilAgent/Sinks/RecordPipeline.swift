@@ -2,6 +2,7 @@ import Dispatch
 import Glibc
 import Synchronization
 import VigilCore
+import VigilThreads
 
 /// Runs the work bus workers submit (decoding a poll into readings) and hands
 /// the records to the sink, on a thread of its own: a bus worker's loop then

@@ -6,13 +6,13 @@ public struct ConfigLoader: Sendable {
 
     public var profiles: ProfileLibrary
     public var boards: BoardLibrary
-    /// Where the gateway id comes from when the config gives none.
-    public var machineIDFile: String
+    /// The machine id and the files' modes: what `parse` knows of the machine.
+    public var environment: ConfigEnvironment
 
-    public init(profiles: ProfileLibrary, boards: BoardLibrary = BoardLibrary(directories: []), machineIDFile: String = "/etc/machine-id") {
+    public init(profiles: ProfileLibrary, boards: BoardLibrary = BoardLibrary(directories: []), environment: ConfigEnvironment = .system()) {
         self.profiles = profiles
         self.boards = boards
-        self.machineIDFile = machineIDFile
+        self.environment = environment
     }
 
     public func load(file: String) -> Result<VigilConfig, ConfigErrors> {
@@ -127,9 +127,9 @@ private struct Validation {
             r?.report("id", "\"\(given)\" may contain only letters, digits, '.', '_' and '-'")
         }
         if id == nil {
-            id = (try? readTextFile(loader.machineIDFile)).map(trimmed)
+            id = loader.environment.machineID
             if id?.isEmpty ?? true {
-                diagnostics.report("gateway.id", at: r?.node.location, "is not set and \(loader.machineIDFile) cannot be read; give the gateway an id")
+                diagnostics.report("gateway.id", at: r?.node.location, "is not set and \(loader.environment.machineIDSource) cannot be read; give the gateway an id")
                 return nil
             }
         }
@@ -346,10 +346,10 @@ private struct Validation {
         if tls.clientCert != nil && tls.clientKey == nil { r.report("client_key", "is required with client_cert") }
         for key in ["token_file", "password_file", "ca_file", "client_cert", "client_key"] where own.contains(key) || Self.sharedUplinkKeys.contains(key) {
             guard let path = r.string(key) else { continue }
-            if !fileExists(path) { r.report(key, "\(path) does not exist") }
+            if loader.environment.fileMode(path) == nil { r.report(key, "\(path) does not exist") }
         }
         for key in ["token_file", "password_file"] where own.contains(key) {
-            if let secret = r.string(key), let mode = fileMode(secret), mode & 0o004 != 0 {
+            if let secret = r.string(key), let mode = loader.environment.fileMode(secret), mode & 0o004 != 0 {
                 r.report(key, "\(secret) is readable by every user (mode \(String(mode & 0o777, radix: 8))); "
                          + "let only root and the service read it: chgrp vigil \(secret) && chmod 640 \(secret)")
             }

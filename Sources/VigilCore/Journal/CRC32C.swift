@@ -1,4 +1,4 @@
-import CLinuxShims
+import CCRC32C
 
 /// CRC-32C (Castagnoli), as used by iSCSI, ext4 and most write-ahead logs:
 /// better at catching the burst errors of flash than zlib's CRC-32, which is
@@ -22,7 +22,7 @@ public enum CRC32C {
 
     public static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         var result: UInt32 = 0
-        if CLinuxShims_crc32c_hardware(~seed, bytes.baseAddress, UInt(bytes.count), &result) != 0 { return ~result }
+        if CCRC32C_hardware(~seed, bytes.baseAddress, UInt(bytes.count), &result) != 0 { return ~result }
         return tableChecksum(bytes, seed: seed)
     }
 

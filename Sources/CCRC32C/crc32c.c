@@ -1,4 +1,4 @@
-#include "CLinuxShims.h"
+#include "CCRC32C.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -25,7 +25,10 @@ static uint32_t crc32c_instruction(uint32_t crc, const unsigned char *p, unsigne
 
 #elif defined(__aarch64__)
 #include <sys/auxv.h>
-#include <asm/hwcap.h>
+// HWCAP_CRC32 is the kernel's (asm/hwcap.h); its value is fixed by the arm64 ABI.
+#ifndef HWCAP_CRC32
+#define HWCAP_CRC32 (1 << 7)
+#endif
 
 static int cpu_has_crc32c(void) { return (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0; }
 
@@ -45,7 +48,7 @@ static int cpu_has_crc32c(void) { return 0; }
 static uint32_t crc32c_instruction(uint32_t crc, const unsigned char *p, unsigned long n) { (void)p; (void)n; return crc; }
 #endif
 
-int CLinuxShims_crc32c_hardware(unsigned crc, const void *bytes, unsigned long count, unsigned *result) {
+int CCRC32C_hardware(unsigned crc, const void *bytes, unsigned long count, unsigned *result) {
     // Asked once; a race at first use only asks twice.
     static int available = -1;
     if (available < 0) available = cpu_has_crc32c();
