@@ -63,26 +63,3 @@ final class RepeatLimiterTests: XCTestCase {
                        "gas: exception 2 (illegal data address)", "a different message shows at once")
     }
 }
-
-final class PolledDeviceTests: XCTestCase {
-    func testReadingsCarryTheDetectorsModeAndGoStaleWhenItsHeartbeatStops() {
-        var mode = PointSpec(id: "state", table: .holding, address: 0, type: .uint16, labels: [1: "normal", 3: "inhibit"])
-        mode.role = .mode
-        var beat = PointSpec(id: "beat", table: .holding, address: 1, type: .uint16)
-        beat.role = .heartbeat
-        let gas = PointSpec(id: "gas", table: .holding, address: 2, type: .uint16)
-        let device = PolledDevice(spec: DeviceSpec(id: "xcl", bus: "b", unit: 1, points: [mode, beat, gas]),
-                                  bus: BusSpec(id: "b", transport: .tcp(host: "h", port: 502)), firstDue: 0)
-        func poll(_ state: UInt16, _ heartbeat: UInt16, atSecond s: Int64) -> [Reading] {
-            device.readings(device.decoder.decode([.registers([state, heartbeat, 7])]), at: WallTime(milliseconds: s * 1000, clockSynced: true))
-                .compactMap { if case .reading(let r) = $0 { r } else { nil } }
-        }
-        XCTAssertEqual(poll(1, 10, atSecond: 0).map(\.mode), [nil, nil, nil])
-        XCTAssertEqual(poll(3, 11, atSecond: 1).map(\.mode), ["inhibit", "inhibit", "inhibit"], "inhibit flags every reading of the poll")
-        XCTAssertEqual(poll(1, 11, atSecond: 20).map(\.quality), [.good, .good, .good], "unchanged for 19 s: not yet stale")
-        let stuck = poll(1, 11, atSecond: 40)
-        XCTAssertEqual(stuck.map(\.quality), [.stale, .stale, .stale])
-        XCTAssertEqual(stuck.last?.error, "heartbeat register not advancing")
-        XCTAssertEqual(poll(1, 12, atSecond: 41).map(\.quality), [.good, .good, .good], "it advances again")
-    }
-}

@@ -79,3 +79,18 @@ final class SupervisorTests: XCTestCase {
         XCTAssertEqual(sup.evaluate(now: 19 * s).verdict, .healthy, "a part that comes back is healthy again")
     }
 }
+
+final class WorkerDeadlineTests: XCTestCase {
+    /// A worker is stuck only past what its slowest poll may take: no false alarm on a slow line.
+    func testTheSlowestPollEveryBlockRetriedToItsTimeoutPlusOpeningAndSlack() {
+        let near = PointSpec(id: "a", table: .holding, address: 0, type: .uint16)
+        let far = PointSpec(id: "b", table: .holding, address: 1000, type: .uint16)
+        let coil = PointSpec(id: "c", table: .coil, address: 0, type: .bool)
+        let bus = BusSpec(id: "b", transport: .rtu(SerialSettings(device: "/dev/ttyS0", baud: 9600, gapMs: 10)), timeoutMs: 500, retries: 2)
+        let oneBlock = DeviceSpec(id: "d1", bus: "b", unit: 1, points: [near])
+        let threeBlocks = DeviceSpec(id: "d2", bus: "b", unit: 2, points: [near, far, coil])
+        // 3 blocks × 3 tries × (500 + 10) ms = 4.59 s, + 0.5 s to open, + 1 s sleep, + 5 s slack.
+        XCTAssertEqual(bus.workerDeadlineSeconds(polling: [oneBlock, threeBlocks]), 4.59 + 0.5 + 1 + 5, accuracy: 1e-9)
+        XCTAssertEqual(bus.workerDeadlineSeconds(polling: []), 0.5 + 1 + 5, accuracy: 1e-9)
+    }
+}

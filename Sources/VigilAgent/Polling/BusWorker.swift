@@ -71,16 +71,8 @@ public final class BusWorker: Sendable {
     /// The devices polled, for comparing configs on reload.
     public var deviceSpecs: [DeviceSpec] { devices }
 
-    /// The longest one round of work may take before the supervisor calls this
-    /// worker stuck: the slowest device's poll (every block retried to its
-    /// timeout, with gaps, plus opening the port) and a second of sleep.
-    var deadlineSeconds: Double {
-        let slowestPoll = devices.map { device -> Double in
-            let blocks = Double(ReadPlanner.plan(device.points, maxRegisters: bus.maxRegisters, maxGap: device.maxGap).count)
-            return blocks * Double(bus.retries + 1) * (Double(bus.timeoutMs) + bus.gapMs) / 1000
-        }.max() ?? 0
-        return slowestPoll + Double(bus.timeoutMs) / 1000 + 1 + 5
-    }
+    /// How long one round of work may take (decided in Core: `BusSpec.workerDeadlineSeconds`).
+    var deadlineSeconds: Double { bus.workerDeadlineSeconds(polling: devices) }
 
     /// The supervisor found this worker stuck: close and reopen its port once
     /// its current call returns. (A thread stuck inside the kernel cannot be
@@ -219,7 +211,7 @@ public final class BusWorker: Sendable {
         let polled = device
         let events = records
         let blockResults = results
-        sink.submit { events + polled.readings(polled.decoder.decode(blockResults), at: time) }
+        sink.submit { events + polled.readings.readings(polled.decoder.decode(blockResults), at: time) }
     }
 }
 
