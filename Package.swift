@@ -50,7 +50,7 @@ let package = Package(
         // Pure Swift: config, profiles, decoding, planning, scheduling, the journal. No hardware, no threads.
         .target(name: "VigilCore", dependencies: ["CCRC32C"]),
         // Dedicated threads for blocking C calls (named, joined with a deadline): never the concurrency pool.
-        .target(name: "VigilThreads", dependencies: ["CLinuxShims"]),
+        .target(name: "VigilThreads", dependencies: ["VigilCore", "CLinuxShims"]),
         // Typed wrapper over libmodbus (client and server).
         .target(name: "VigilModbus", dependencies: ["VigilCore", "CModbus"]),
         // GPIO lines behind a small protocol: libgpiod, or a fake for tests.
@@ -60,20 +60,23 @@ let package = Package(
         .target(name: "VigilUplink", dependencies: ["VigilCore", "VigilThreads", "CCurlLoader", "CMosquittoLoader", "CZlib"]),
         // The running daemon: bus workers, sinks, the simulator.
         .target(name: "VigilAgent", dependencies: ["VigilCore", "VigilThreads", "VigilModbus", "VigilUplink", "VigilGPIO", "CLinuxShims"]),
+        // Tools for installers and tests, not the daemon: the simulator and its Modbus server,
+        // the reference receiver, the fake GPIO backend.
+        .target(name: "VigilLab", dependencies: ["VigilCore", "VigilThreads", "VigilModbus", "VigilGPIO", "VigilUplink", "CModbus"]),
         // The executable: command dispatch only.
-        .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilGPIO", "VigilCore", "CLinuxShims"]),
+        .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilLab", "VigilModbus", "VigilUplink", "VigilGPIO", "VigilCore", "CLinuxShims"]),
         // Benchmark driver for `make bench` (baseline loops beside the agent's own code).
-        .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilThreads", "VigilModbus", "VigilUplink", "VigilCore", "CModbus", "CMosquittoLoader"]),
+        .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilLab", "VigilThreads", "VigilModbus", "VigilUplink", "VigilCore", "CModbus", "CMosquittoLoader"]),
         // Helpers shared by the tests: paths, clocks, fixtures, peer processes (pymodbus, socat, mosquitto).
         // VigilCore only, so the Core tests build with no C library but the CRC instruction.
         .target(name: "VigilTestSupport", dependencies: ["VigilCore"], path: "Tests/VigilTestSupport"),
         // The agent's test helpers: a collecting sink, a test receiver.
-        .target(name: "VigilAgentTestSupport", dependencies: ["VigilAgent", "VigilCore", "VigilTestSupport"], path: "Tests/VigilAgentTestSupport"),
+        .target(name: "VigilAgentTestSupport", dependencies: ["VigilAgent", "VigilLab", "VigilCore", "VigilTestSupport"], path: "Tests/VigilAgentTestSupport"),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTestSupport"]),
-        .testTarget(name: "VigilModbusTests", dependencies: ["VigilModbus", "VigilCore", "CModbus", "VigilTestSupport"]),
-        .testTarget(name: "VigilGPIOTests", dependencies: ["VigilGPIO", "VigilCore", "VigilTestSupport"]),
+        .testTarget(name: "VigilModbusTests", dependencies: ["VigilModbus", "VigilLab", "VigilCore", "CModbus", "VigilTestSupport"]),
+        .testTarget(name: "VigilGPIOTests", dependencies: ["VigilGPIO", "VigilLab", "VigilCore", "VigilTestSupport"]),
         .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgent", "VigilModbus", "VigilUplink", "VigilGPIO", "VigilCore", "VigilTestSupport",
-                                                          "VigilAgentTestSupport"]),
+                                                          "VigilAgentTestSupport", "VigilLab"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,6 +4,7 @@ public struct GPIOError: Error, Sendable, CustomStringConvertible {
     public var line: String
     public var message: String
     public var description: String { "\(line): \(message)" }
+    public init(line: String, message: String) { self.line = line; self.message = message }
 }
 
 /// An input line: its level, and its edges with the kernel's timestamps.

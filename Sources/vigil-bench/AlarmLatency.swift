@@ -2,6 +2,8 @@ import Glibc
 import Synchronization
 import VigilAgent
 import VigilCore
+import VigilLab
+import VigilThreads
 import VigilModbus
 import VigilUplink
 

@@ -1,5 +1,6 @@
 import Foundation
 import VigilAgent
+import VigilLab
 import VigilCore
 
 /// Keeps every record a bus worker hands over, for assertions.

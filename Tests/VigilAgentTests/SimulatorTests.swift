@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 import VigilCore
 import VigilModbus
-@testable import VigilAgent
+import VigilAgent
+@testable import VigilLab
 import VigilAgentTestSupport
 import VigilTestSupport
 

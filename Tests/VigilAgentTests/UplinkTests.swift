@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import VigilLab
 import VigilCore
 @testable import VigilAgent
 import VigilUplink

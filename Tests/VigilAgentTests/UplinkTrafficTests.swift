@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import VigilLab
 import VigilCore
 import VigilAgentTestSupport
 import VigilTestSupport

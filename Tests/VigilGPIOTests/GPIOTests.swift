@@ -1,4 +1,5 @@
 import XCTest
+import VigilLab
 import VigilCore
 @testable import VigilGPIO
 

@@ -1,5 +1,5 @@
 import XCTest
-@testable import VigilModbus
+@testable import VigilLab
 
 final class RTURequestFramerTests: XCTestCase {
     /// Read 10 holding registers from unit 1: the textbook frame, CRC C5 CD.

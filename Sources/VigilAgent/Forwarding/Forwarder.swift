@@ -1,6 +1,7 @@
 import Glibc
 import Synchronization
 import VigilCore
+import VigilThreads
 
 /// Counters the forwarder keeps, for status, heartbeats and tests.
 public struct ForwarderCounters: Sendable, Equatable {

@@ -2,6 +2,7 @@ import Dispatch
 import Glibc
 import Synchronization
 import VigilCore
+import VigilThreads
 import VigilModbus
 
 /// Counters a bus worker keeps, for status and benchmarks.

@@ -1,5 +1,6 @@
 import Synchronization
 import VigilCore
+import VigilThreads
 
 /// The supervisor, shared by the parts that check in and the service loop
 /// that feeds the watchdogs.

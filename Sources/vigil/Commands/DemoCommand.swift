@@ -2,6 +2,7 @@ import Glibc
 import Synchronization
 import VigilAgent
 import VigilCore
+import VigilLab
 import VigilUplink
 
 struct DemoCommand: Command {

@@ -1,6 +1,7 @@
 import Glibc
 import VigilAgent
 import VigilCore
+import VigilLab
 
 struct ReceiveCommand: Command {
     static let name = "receive"

@@ -1,6 +1,7 @@
 import Glibc
 import VigilAgent
 import VigilCore
+import VigilLab
 import VigilModbus
 
 struct SimulateCommand: Command {

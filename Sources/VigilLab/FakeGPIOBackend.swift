@@ -1,6 +1,8 @@
 import Glibc
 import Synchronization
 import VigilCore
+import VigilGPIO
+import VigilThreads
 
 /// A GPIO backend with no hardware: tests (and rehearsals) push edges into
 /// inputs and read back what outputs were set to. Edge timestamps are on the

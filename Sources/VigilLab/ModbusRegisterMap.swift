@@ -1,5 +1,6 @@
 import CModbus
 import VigilCore
+import VigilThreads
 
 /// The four Modbus tables of one simulated device: a libmodbus mapping.
 public final class ModbusRegisterMap {

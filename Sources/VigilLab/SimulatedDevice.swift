@@ -1,5 +1,6 @@
 import Glibc
 import VigilCore
+import VigilThreads
 import VigilModbus
 
 /// A fault a simulated device shows on request, to rehearse failure handling.

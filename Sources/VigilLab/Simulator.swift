@@ -1,6 +1,7 @@
 import Glibc
 import Synchronization
 import VigilCore
+import VigilThreads
 import VigilModbus
 
 /// `vigil simulate`: a Modbus server (libmodbus's server API) serving

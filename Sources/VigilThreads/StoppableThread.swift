@@ -2,7 +2,6 @@ import CLinuxShims
 import Glibc
 import Synchronization
 import VigilCore
-import VigilThreads
 
 /// Wakes a thread that sleeps in `sleep(untilMonotonic:)`, from any thread.
 public final class WakeSignal: @unchecked Sendable {

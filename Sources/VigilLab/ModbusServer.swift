@@ -1,6 +1,8 @@
 import CModbus
 import Glibc
 import VigilCore
+import VigilModbus
+import VigilThreads
 
 /// How the server answers one request.
 public enum ModbusServerReply {

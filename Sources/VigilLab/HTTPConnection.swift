@@ -1,5 +1,6 @@
 import Glibc
 import VigilCore
+import VigilThreads
 
 struct HTTPRequest {
     var method: String
