@@ -5,24 +5,29 @@ import VigilTestSupport
 /// Gas rising past both alarm levels and falling back, end to end: simulator
 /// → agent → alarm engine → journal → uplink.
 final class AlarmEndToEndTests: XCTestCase {
-    func testGasPastTwentyFiveAndFiftyLELAndBackRaisesAndClearsInOrder() throws {
+    /// An XNX on the simulator, 14 s into its curve (25 %LEL about 1 s later, 50 about 5 s, back
+    /// under 23 about 11 s), polled every 200 ms by an agent whose uplink is `uplink`.
+    func startGasRisingAndFalling(uplink: String, extra: String = "", in dir: String) throws -> (sim: PeerProcess, agent: PeerProcess) {
         let port = freeTCPPort()
-        // 14 s into the simulator's curve: 25 %LEL about 1 s later, 50 about 5 s, back under 23 about 11 s.
         let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--start-at", "14"])
         XCTAssertTrue(sim.waitFor("serving"))
-        defer { sim.stop() }
-        let dir = temporaryDirectory()
         try """
             { gateway: { id: 'gw-alarm', state_dir: '\(dir)/state' },
               buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port) }],
               devices: [{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 200 }],
-              uplink: { kind: 'stdout' } }
+              uplink: \(uplink) \(extra) }
             """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
-        let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
-        defer { agent.stop() }
-        func records() -> [[String: Any]] {
-            agent.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        }
+        return (sim, try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"]))
+    }
+
+    func records(_ agent: PeerProcess) -> [[String: Any]] {
+        agent.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    func testGasPastTwentyFiveAndFiftyLELAndBackRaisesAndClearsInOrder() throws {
+        let (sim, agent) = try startGasRisingAndFalling(uplink: "{ kind: 'stdout' }", in: temporaryDirectory())
+        defer { sim.stop(); agent.stop() }
+        func records() -> [[String: Any]] { self.records(agent) }
         func alarms() -> [[String: Any]] { records().filter { ($0["event"] as? String)?.hasPrefix("alarm_") ?? false } }
         func gasAlarms() -> [[String: Any]] { alarms().filter { $0["point"] as? String == "gas" } }
         XCTAssertTrue(eventually(timeout: 25) { gasAlarms().count >= 4 && alarms().count >= 8 }, "\(alarms())\n\(agent.stderr)")
@@ -68,23 +73,11 @@ final class AlarmEndToEndTests: XCTestCase {
     /// triggering reading is delivered, and most polls stay on the gateway
     /// (`vigil values` still shows the newest).
     func testReportByExceptionSendsFewerReadingsButEveryAlarmAndItsReading() throws {
-        let port = freeTCPPort()
-        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--start-at", "14"])
-        XCTAssertTrue(sim.waitFor("serving"))
-        defer { sim.stop() }
         let dir = temporaryDirectory()
-        try """
-            { gateway: { id: 'gw-rbe', state_dir: '\(dir)/state' },
-              buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port) }],
-              devices: [{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 200 }],
-              uplink: { kind: 'stdout', report: { deadband: 60, every_s: 3600 } },
-              control: { socket: '\(dir)/control.sock' } }
-            """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
-        let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
-        defer { agent.stop() }
-        func records() -> [[String: Any]] {
-            agent.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        }
+        let (sim, agent) = try startGasRisingAndFalling(uplink: "{ kind: 'stdout', report: { deadband: 60, every_s: 3600 } }",
+                                                         extra: ", control: { socket: '\(dir)/control.sock' }", in: dir)
+        defer { sim.stop(); agent.stop() }
+        func records() -> [[String: Any]] { self.records(agent) }
         func gasAlarms() -> [[String: Any]] { records().filter { ($0["event"] as? String)?.hasPrefix("alarm_") == true && $0["point"] as? String == "gas" } }
         XCTAssertTrue(eventually(timeout: 25) { gasAlarms().count >= 4 }, "\(gasAlarms())\n\(agent.stderr)")
         let events = gasAlarms()

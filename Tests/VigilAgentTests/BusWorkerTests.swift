@@ -111,6 +111,21 @@ final class BusWorkerTests: XCTestCase {
     }
 
     func testGarbageAnswersMarkPointsBadAndTheWorkerGoesOn() throws {
+        try assertGarbageIsNamed { line in .rtu(SerialSettings(device: line.agentSide, baud: 9600)) }
+    }
+
+    /// The same broken device behind a serial device server (RTU over TCP): garbage in a
+    /// TCP stream is drained and named, and the worker goes on.
+    func testGarbageThroughADeviceServerIsNamedAndTheWorkerGoesOn() throws {
+        var server: SerialDeviceServer?
+        try assertGarbageIsNamed { line in
+            server = try SerialDeviceServer(line: line)
+            return .rtuOverTCP(host: "127.0.0.1", port: server!.port, gapMs: 4)
+        }
+    }
+
+    /// A device on `line` answering every request with garbage (garbage_responder.py), polled over `transport`.
+    func assertGarbageIsNamed(_ transport: (SerialLinePair) throws -> BusTransport) throws {
         let python = try requirePymodbus()
         let line = try SerialLinePair()
         let responder = try PeerProcess(python, [Repo.peerScript("garbage_responder.py"), line.deviceSide])
@@ -118,7 +133,7 @@ final class BusWorkerTests: XCTestCase {
         XCTAssertTrue(responder.waitFor("ready"))
         let sink = CollectingSink()
         // Never offline here (so not demoted to a poll every 10 s): the garbage itself is what is tested.
-        let w = worker(.rtu(SerialSettings(device: line.agentSide, baud: 9600)), intervalMs: 100, offlineAfter: 1000, timeoutMs: 300, sink: sink)
+        let w = worker(try transport(line), intervalMs: 100, offlineAfter: 1000, timeoutMs: 300, sink: sink)
         w.start()
         defer { w.stop() }
         XCTAssertTrue(eventually(timeout: 20) { sink.readings(of: "dev1", point: "gas").count >= 6 }, "the worker keeps polling")
@@ -127,27 +142,6 @@ final class BusWorkerTests: XCTestCase {
         let errors = Set(gas.compactMap(\.error))
         XCTAssertTrue(errors.contains("bad CRC"), "\(errors)")
         XCTAssertTrue(errors.contains("response from the wrong unit id") || errors.contains("timeout"), "\(errors)")
-        XCTAssertGreaterThanOrEqual(errors.count, 2, "each kind of garbage is named: \(errors)")
-    }
-
-    /// The same broken device behind a serial device server (RTU over TCP): garbage in a
-    /// TCP stream is drained, named, and the worker goes on; a silent line times out.
-    func testGarbageThroughADeviceServerIsNamedAndTheWorkerGoesOn() throws {
-        let python = try requirePymodbus()
-        let line = try SerialLinePair()
-        let responder = try PeerProcess(python, [Repo.peerScript("garbage_responder.py"), line.deviceSide])
-        defer { responder.stop() }
-        XCTAssertTrue(responder.waitFor("ready"))
-        let server = try SerialDeviceServer(line: line)
-        let sink = CollectingSink()
-        let w = worker(.rtuOverTCP(host: "127.0.0.1", port: server.port, gapMs: 4), intervalMs: 100, offlineAfter: 1000, timeoutMs: 300, sink: sink)
-        w.start()
-        defer { w.stop() }
-        XCTAssertTrue(eventually(timeout: 20) { sink.readings(of: "dev1", point: "gas").count >= 6 }, "the worker keeps polling")
-        let gas = sink.readings(of: "dev1", point: "gas")
-        XCTAssertTrue(gas.allSatisfy { $0.quality == .bad && $0.value == nil })
-        let errors = Set(gas.compactMap(\.error))
-        XCTAssertTrue(errors.contains("bad CRC"), "\(errors)")
         XCTAssertGreaterThanOrEqual(errors.count, 2, "each kind of garbage is named: \(errors)")
         XCTAssertEqual(w.counters.reconnects, 0, "garbage is not a lost connection")
     }
