@@ -18,15 +18,23 @@ final class ReportByExceptionSinkTests: XCTestCase {
         return try reader.read(after: 0, maxRecords: 1000)
     }
 
-    func testOnlyReportedReadingsAreJournaledAndAlarmsNameTheirs() throws {
-        let dir = temporaryDirectory()
-        let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
-        let committer = JournalCommitter(journal: journal, log: Logger(threshold: .error), onDurable: {})
+    /// Every point reported when it moves more than 10, or once an hour.
+    var deadband: ReportPolicies {
         var policies = ReportPolicies()
         policies.fallback = ReportPolicy(deadband: .absolute(10), everySeconds: 3600)
-        let rule = [AlarmRule(device: "gas-1", point: "gas", level: .high, setpoint: 25)]
-        let sink = JournalSink(journal: journal, committer: committer, log: Logger(threshold: .error), alarmRules: rule,
-                               reporting: policies, onDurable: {})
+        return policies
+    }
+
+    /// A journal sink over a fresh journal.
+    func sink(reporting: ReportPolicies, alarmRules: [AlarmRule] = []) throws -> (Journal, JournalSink) {
+        let journal = try Journal(directory: "\(temporaryDirectory())/journal", clock: ManualWallClock())
+        let committer = JournalCommitter(journal: journal, log: Logger(threshold: .error), onDurable: {})
+        return (journal, JournalSink(journal: journal, committer: committer, log: Logger(threshold: .error), alarmRules: alarmRules,
+                                     reporting: reporting, onDurable: {}))
+    }
+
+    func testOnlyReportedReadingsAreJournaledAndAlarmsNameTheirs() throws {
+        let (journal, sink) = try sink(reporting: deadband, alarmRules: [AlarmRule(device: "gas-1", point: "gas", level: .high, setpoint: 25)])
         sink.accept([reading(20)])                     // first: reported
         sink.accept([reading(21), reading(22)])         // within the deadband: not
         sink.accept([reading(26)])                      // raises the alarm: reported although within the deadband
@@ -55,12 +63,7 @@ final class ReportByExceptionSinkTests: XCTestCase {
     /// report again); one that turns report by exception off sends every poll; turned on
     /// again, each point's first reading goes, as after a start.
     func testAReloadChangesThePolicyWithoutForgettingWhatWasSent() throws {
-        let dir = temporaryDirectory()
-        let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
-        let committer = JournalCommitter(journal: journal, log: Logger(threshold: .error), onDurable: {})
-        var deadband = ReportPolicies()
-        deadband.fallback = ReportPolicy(deadband: .absolute(10), everySeconds: 3600)
-        let sink = JournalSink(journal: journal, committer: committer, log: Logger(threshold: .error), reporting: deadband, onDurable: {})
+        let (journal, sink) = try sink(reporting: deadband)
         sink.accept([reading(20)])
         sink.accept([reading(21)])
         var finer = ReportPolicies()
