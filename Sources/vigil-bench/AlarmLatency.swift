@@ -44,7 +44,7 @@ func alarmLatency(port: Int, url: String, duration: Double) {
     do { journal = try Journal(directory: config.journalDirectory) } catch { fail("journal: \(error)") }
     let uplink: HTTPUplink
     do { uplink = try HTTPUplink(spec: HTTPUplinkSpec(url: url), gateway: "bench-alarm") } catch { fail("uplink: \(error)") }
-    let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: "bench-alarm", flushMs: 1000,
+    let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: "bench-alarm", batching: UplinkBatching(flushMs: 1000),
                               deadLetterDirectory: "\(dir)/dead-letter", log: log)
     let committer = JournalCommitter(journal: journal, log: log, onDurable: { forwarder.wake() })
     let journalSink = JournalSink(journal: journal, committer: committer, log: log, alarmRules: AlarmRule.rules(for: config),

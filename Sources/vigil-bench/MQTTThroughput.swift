@@ -15,7 +15,7 @@ func mqttDrain(dir: String, port: Int, format name: String) {
     let spec = MQTTUplinkSpec(url: url, host: "127.0.0.1", port: wire.port, tls: false)
     let uplink = try! MQTTUplink(spec: spec, gateway: gateway, format: mqttFormat(name, gateway: gateway, prefix: spec.topicPrefix))
     guard uplink.waitUntilConnected(timeoutMs: 5000) else { fail("cannot connect to \(url): \(uplink.lastError ?? "?")") }
-    let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: gateway, flushMs: 10,
+    let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: gateway, batching: UplinkBatching(flushMs: 10),
                               deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
     let before = wire.bytes
     let start = monotonicNanos()

@@ -151,7 +151,7 @@ func drain(dir: String, url: String) {
     // A gateway name of its own per journal, so the receiver's de-duplication keeps them apart.
     let gateway = "bench-\(baseName(of: dir))"
     let uplink = try! HTTPUplink(spec: spec, gateway: gateway)
-    let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: gateway, flushMs: 10,
+    let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: gateway, batching: UplinkBatching(flushMs: 10),
                               deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
     let rssBefore = rssKB("VmRSS:")
     let before = wire.bytes

@@ -40,7 +40,7 @@ final class JournalDamageTests: XCTestCase {
         try flip(try segment("\(dir)/journal", .telemetry), at: 16 + 16 + 2)
         let reopened = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
         let upstream = RefusingUplink(.delivered)
-        let forwarder = Forwarder(journal: reopened, uplink: upstream, gateway: "gw", flushMs: 20,
+        let forwarder = Forwarder(journal: reopened, uplink: upstream, gateway: "gw", batching: UplinkBatching(flushMs: 20),
                                   deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
         forwarder.start()
         XCTAssertTrue(eventually { reopened.stats.pending[.telemetry] == 0 })
@@ -62,7 +62,7 @@ final class JournalDamageTests: XCTestCase {
         let reopened = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
         XCTAssertEqual(reopened.recovery.corruptRecords, 0, "recovery sees two bad dictionary frames, no record: \(reopened.recovery.summary)")
         let upstream = RefusingUplink(.delivered)
-        let forwarder = Forwarder(journal: reopened, uplink: upstream, gateway: "gw", flushMs: 20,
+        let forwarder = Forwarder(journal: reopened, uplink: upstream, gateway: "gw", batching: UplinkBatching(flushMs: 20),
                                   deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
         forwarder.start()
         XCTAssertTrue(eventually { reopened.stats.pending[.telemetry] == 0 })

@@ -15,9 +15,17 @@ final class MQTTUplinkTests: XCTestCase {
         return try MQTTUplink(spec: spec, gateway: gateway, format: VigilMessageFormat(gateway: gateway, prefix: spec.topicPrefix))
     }
 
+    /// Small batches sent quickly, no heartbeat in the way, a short wait for PUBACKs.
+    static let batching = {
+        var b = UplinkBatching(flushMs: 20, heartbeatSeconds: 3600)
+        b.batchMaxRecords = 200
+        b.timeoutMs = 2000
+        return b
+    }()
+
     func forwarder(_ journal: Journal, _ uplink: MQTTUplink, _ dir: String) -> Forwarder {
-        Forwarder(journal: journal, uplink: uplink, gateway: "gw", batchMaxRecords: 200, flushMs: 20, heartbeatSeconds: 3600,
-                  deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error), uplinkTimeoutMs: 2000)
+        Forwarder(journal: journal, uplink: uplink, gateway: "gw", batching: Self.batching,
+                  deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
     }
 
     func seqs(_ records: [[String: Any]]) -> [Int] { records.compactMap { $0["seq"] as? Int } }
@@ -177,8 +185,8 @@ final class MQTTUplinkTests: XCTestCase {
         let logFD = open("\(dir)/log", O_CREAT | O_WRONLY | O_APPEND, 0o600)
         defer { close(logFD) }
         let log = Logger(threshold: .warning, fd: logFD)
-        let forwarder = Forwarder(journal: journal, uplink: up, gateway: "gw", batchMaxRecords: 200, flushMs: 20, heartbeatSeconds: 3600,
-                                  deadLetterDirectory: "\(dir)/dead-letter", log: log, uplinkTimeoutMs: 2000)
+        let forwarder = Forwarder(journal: journal, uplink: up, gateway: "gw", batching: Self.batching,
+                                  deadLetterDirectory: "\(dir)/dead-letter", log: log)
         forwarder.start()
         defer { forwarder.stop() }
         XCTAssertTrue(eventually { forwarder.counters.lastError?.contains("not allowed to publish on vigil/gw/telemetry") ?? false }, "\(forwarder.counters)")

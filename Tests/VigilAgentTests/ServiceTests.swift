@@ -18,11 +18,11 @@ final class ServiceTests: XCTestCase {
 
     override func tearDown() { sim.stop() }
 
-    func writeConfig(_ extraDevices: String = "", watchdog: String = "grace_s: 2", name: String = "vigil.json5") throws -> String {
+    func writeConfig(_ extraDevices: String = "", watchdog: String = "grace_s: 2", name: String = "vigil.json5", port: Int? = nil) throws -> String {
         let path = "\(dir)/\(name)"
         try """
             { gateway: { id: 'gw-svc', state_dir: '\(dir)/state' },
-              buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(simPort), timeout_ms: 300, retries: 0 }],
+              buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port ?? simPort), timeout_ms: 300, retries: 0 }],
               devices: [{ id: 'gas', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 200 } \(extraDevices)],
               watchdog: { \(watchdog) },
               uplink: { kind: 'stdout' } }
@@ -69,9 +69,11 @@ final class ServiceTests: XCTestCase {
 
         // A fault that blocks the worker: the pings stop within its deadline plus the grace.
         let wedgedNotify = try NotifySocket()
-        let wedged = try startAgent(try writeConfig(), notify: wedgedNotify, extraEnvironment: ["VIGIL_FAULT_WEDGE_BUS": "sim:3"])
+        let device = try TricklingDevice(answering: 3)
+        let wedged = try startAgent(try writeConfig(name: "wedged.json5", port: device.port), notify: wedgedNotify)
         defer { wedged.stop() }
-        XCTAssertTrue(wedged.waitFor("wedged by VIGIL_FAULT_WEDGE_BUS"))
+        defer { device.stop() }
+        XCTAssertTrue(eventually(timeout: 10) { device.isTrickling }, wedged.stderr)
         let wedgedAt = Date()
         // Deadline: one poll (1 block × 300 ms) + 300 ms to open + 1 s sleep + 5 s slack; grace 2 s.
         XCTAssertTrue(wedged.waitFor("not feeding the watchdog", timeout: 20), wedged.stderr)
@@ -81,6 +83,14 @@ final class ServiceTests: XCTestCase {
         XCTAssertEqual(wedgedNotify.times(of: "WATCHDOG=1").last, last, "and stay stopped")
         XCTAssertTrue(wedged.stderr.contains("bus sim has not checked in within its deadline; restarting it in process"), wedged.stderr)
         XCTAssertTrue(wedgedNotify.lastValue(of: "STATUS")?.hasPrefix("stuck: bus sim") ?? false)
+
+        // An orderly stop does not hang on the wedged worker: it is left behind and the rest stops.
+        wedged.signal(SIGTERM)
+        XCTAssertTrue(eventually(timeout: 25) { !wedged.process.isRunning }, wedged.stderr)
+        XCTAssertTrue(device.isTrickling, "still wedged when the agent ended")
+        XCTAssertTrue(wedged.stderr.contains("error: bus sim did not stop within"), wedged.stderr)
+        // The worker hands its polls to the journal writer, which did stop: the journal is closed cleanly all the same.
+        XCTAssertTrue(try Journal(directory: "\(dir)/state/journal").recovery.isClean, wedged.stderr)
     }
 
     func testABadConfigOnReloadKeepsTheOldOneRunning() throws {
@@ -165,8 +175,11 @@ final class ServiceTests: XCTestCase {
 
         // A wedged agent stops feeding it.
         try Data().write(to: URL(fileURLWithPath: fake))
-        let wedged = try startAgent(config, notify: notify, extraEnvironment: ["VIGIL_FAULT_WEDGE_BUS": "sim:3"])
+        let device = try TricklingDevice(answering: 3)
+        let wedged = try startAgent(try writeConfig(watchdog: "grace_s: 2, device: '\(fake)', timeout_s: 2", name: "wedged.json5", port: device.port),
+                                    notify: notify)
         defer { wedged.stop() }
+        defer { device.stop() }
         XCTAssertTrue(wedged.waitFor("not feeding the watchdog", timeout: 20))
         let fed = try Data(contentsOf: URL(fileURLWithPath: fake)).count
         Thread.sleep(forTimeInterval: 2)

@@ -97,7 +97,7 @@ final class StoreAndForwardTests: XCTestCase {
             try journal.append(lane == .events ? [alarm] : (1...10).map { reading($0) })
             try journal.commit()
             let upstream = RefusingUplink(.rejected(reason: "HTTP 422: bad point"))
-            let forwarder = Forwarder(journal: journal, uplink: upstream, gateway: "gw", flushMs: 50,
+            let forwarder = Forwarder(journal: journal, uplink: upstream, gateway: "gw", batching: UplinkBatching(flushMs: 50),
                                       deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
             forwarder.start()
             if lane == .telemetry {
@@ -130,7 +130,7 @@ final class StoreAndForwardTests: XCTestCase {
         let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
         try journal.append((1...400).map { reading($0) })
         try journal.commit()
-        let forwarder = Forwarder(journal: journal, uplink: try HTTPUplink(spec: spec, gateway: "gw"), gateway: "gw", flushMs: 20,
+        let forwarder = Forwarder(journal: journal, uplink: try HTTPUplink(spec: spec, gateway: "gw"), gateway: "gw", batching: UplinkBatching(flushMs: 20),
                                   deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
         forwarder.start()
         defer { forwarder.stop() }
@@ -148,7 +148,7 @@ final class StoreAndForwardTests: XCTestCase {
             try journal.append(lane == .events ? [alarm, alarm] : [reading(1), reading(2)])
             try journal.commit()
             let upstream = RefusingUplink(.tooLarge(reason: "HTTP 413"))
-            let forwarder = Forwarder(journal: journal, uplink: upstream, gateway: "gw", flushMs: 20,
+            let forwarder = Forwarder(journal: journal, uplink: upstream, gateway: "gw", batching: UplinkBatching(flushMs: 20),
                                       deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
             forwarder.start()
             if lane == .telemetry {
@@ -171,7 +171,7 @@ final class StoreAndForwardTests: XCTestCase {
         try journal.append([alarm] + (1...10).map { reading($0) })
         try journal.commit()
         let upstream = RefusingUplink(.rejected(reason: "HTTP 422: unknown event"), onlyLane: .events)
-        let forwarder = Forwarder(journal: journal, uplink: upstream, gateway: "gw", flushMs: 20,
+        let forwarder = Forwarder(journal: journal, uplink: upstream, gateway: "gw", batching: UplinkBatching(flushMs: 20),
                                   deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
         forwarder.start()
         defer { forwarder.stop() }
@@ -194,7 +194,7 @@ final class StoreAndForwardTests: XCTestCase {
         let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
         try journal.append((1...10).map { reading($0) })
         try journal.commit()
-        let forwarder = Forwarder(journal: journal, uplink: try HTTPUplink(spec: spec, gateway: "gw"), gateway: "gw", flushMs: 50,
+        let forwarder = Forwarder(journal: journal, uplink: try HTTPUplink(spec: spec, gateway: "gw"), gateway: "gw", batching: UplinkBatching(flushMs: 50),
                                   deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
         forwarder.start()
         defer { forwarder.stop() }
@@ -220,7 +220,7 @@ final class StoreAndForwardTests: XCTestCase {
             try journal.append((1...10).map { reading($0) })
             try journal.commit()
             let forwarder = Forwarder(journal: journal, uplink: try HTTPUplink(spec: HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/"), gateway: gateway),
-                                      gateway: gateway, flushMs: 50, deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
+                                      gateway: gateway, batching: UplinkBatching(flushMs: 50), deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
             forwarder.start()
             XCTAssertTrue(eventually { journal.cursor.acked[.telemetry] == 10 })
             forwarder.stop()

@@ -45,7 +45,7 @@ final class UplinkTests: XCTestCase {
         defer { receiver.stop() }
         let journal = try Journal(directory: "\(dir)/journal")
         let uplink = try HTTPUplink(spec: HTTPUplinkSpec(url: "http://127.0.0.1:\(receiver.port)/"), gateway: "gw-hb")
-        let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: "gw-hb", flushMs: 100, heartbeatSeconds: 1,
+        let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: "gw-hb", batching: UplinkBatching(flushMs: 100, heartbeatSeconds: 1),
                                   deadLetterDirectory: "\(dir)/dead", log: Logger(threshold: .error),
                                   deviceStates: { [(id: "gas-1", state: "offline")] })
         forwarder.start()

@@ -55,27 +55,27 @@ final class SupervisorTests: XCTestCase {
 
     func testAPartThatChecksInStaysHealthy() {
         var sup = Supervisor(graceNanos: 10 * s)
-        sup.register("bus-a", deadlineNanos: 5 * s, now: 0)
+        sup.register(.bus("a"), deadlineNanos: 5 * s, now: 0)
         for t in stride(from: Int64(0), through: 60, by: 4) {
-            sup.checkIn("bus-a", now: t * s)
+            sup.checkIn(.bus("a"), now: t * s)
             XCTAssertEqual(sup.evaluate(now: t * s + s).verdict, .healthy)
         }
     }
 
     func testAStuckPartDegradesThenFailsAfterGraceAndRecovers() {
         var sup = Supervisor(graceNanos: 10 * s)
-        sup.register("bus-a", deadlineNanos: 5 * s, now: 0)
-        sup.register("forwarder", deadlineNanos: 30 * s, now: 0)
+        sup.register(.bus("a"), deadlineNanos: 5 * s, now: 0)
+        sup.register(.forwarder, deadlineNanos: 30 * s, now: 0)
         XCTAssertEqual(sup.evaluate(now: 5 * s).verdict, .healthy, "at the deadline, not past it")
         let first = sup.evaluate(now: 6 * s)
-        XCTAssertEqual(first.verdict, .degraded(stuck: ["bus-a"]))
-        XCTAssertEqual(first.newlyStuck, ["bus-a"], "reported once, to be restarted")
+        XCTAssertEqual(first.verdict, .degraded(stuck: [.bus("a")]))
+        XCTAssertEqual(first.newlyStuck, [.bus("a")], "reported once, to be restarted")
         XCTAssertEqual(sup.evaluate(now: 12 * s).newlyStuck, [])
         XCTAssertTrue(sup.evaluate(now: 16 * s).verdict.feedWatchdog, "within grace the watchdog is still fed")
-        XCTAssertEqual(sup.evaluate(now: 16 * s + 1).verdict, .failed(stuck: ["bus-a"]))
+        XCTAssertEqual(sup.evaluate(now: 16 * s + 1).verdict, .failed(stuck: [.bus("a")]))
         XCTAssertFalse(sup.evaluate(now: 17 * s).verdict.feedWatchdog)
-        sup.checkIn("bus-a", now: 18 * s)
-        sup.checkIn("forwarder", now: 18 * s)
+        sup.checkIn(.bus("a"), now: 18 * s)
+        sup.checkIn(.forwarder, now: 18 * s)
         XCTAssertEqual(sup.evaluate(now: 19 * s).verdict, .healthy, "a part that comes back is healthy again")
     }
 }

@@ -9,7 +9,7 @@ import VigilThreads
 /// read waits for the bus worker between its polls, as `vigil diag read`
 /// does. Every command is logged with the uplink it came through; a write
 /// goes only where `commands.allow_writes` grants it.
-final class RemoteCommandRunner: Sendable {
+final class RemoteCommandRunner: ServicePart {
     private let agent: Agent
     private let sink: JournalSink
     private let policy: RemoteCommandPolicy
@@ -26,6 +26,8 @@ final class RemoteCommandRunner: Sendable {
          reply: @escaping @Sendable (RemoteCommand, RemoteCommandResult) -> Void, log: Logger) {
         self.agent = agent; self.sink = sink; self.policy = policy; self.source = source; self.reply = reply; self.log = log
     }
+
+    var partID: PartID { .remoteCommands }
 
     func start() {
         let t = DedicatedThread(name: "commands") { [self] in run() }

@@ -37,7 +37,7 @@ extension ControlHandler {
                                         batchesDelivered: f.batchesDelivered, recordsDelivered: f.recordsDelivered, deadLetters: daemon.forwarder.deadLettersOnDisk,
                                         bytesToday: traffic.today, bytesLast30Days: traffic.last30Days),
             watchdog: StatusReport.Watchdog(lastFeedSecondsAgo: watchdog.lastFeed.map { Double(mono - $0) / 1e9 },
-                                            hardwareDevice: config.watchdog.device, stuckParts: watchdog.stuck),
+                                            hardwareDevice: config.watchdog.device, stuckParts: watchdog.stuck.map(\.description)),
             alarms: activeAlarms(), outputs: outputs())
     }
 

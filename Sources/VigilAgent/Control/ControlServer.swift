@@ -46,7 +46,7 @@ public final class ControlServer: Sendable {
         var st = stat()
         self.inode = stat(path, &st) == 0 ? UInt64(st.st_ino) : 0
         self.handler = handler
-        self.thread = SupervisedThread(supervisor, part: "control socket", deadlineSeconds: 5)
+        self.thread = SupervisedThread(supervisor, part: .controlSocket, deadlineSeconds: 5)
         self.log = log
     }
 

@@ -29,38 +29,33 @@ public final class Forwarder: Sendable {
     public let journal: Journal
     public let uplink: any Uplink
     private let gateway: String
-    private let batchMaxRecords: Int
-    private let batchMaxBytes: Int
-    private let flushMs: Int
-    private let heartbeatSeconds: Int?
+    /// Batch size and pacing: the config's `uplink` keys, with their defaults there.
+    private let batching: UplinkBatching
     private let deadLetterDirectory: String
     private let log: Logger
     private let statusProvider: @Sendable () -> [(id: String, state: String)]
-    private let wakeSignal = WakeSignal()
+    private let wakeSignal: WakeSignal
     private let draining = Atomic<Bool>(false)
     private let countersState = Mutex(ForwarderCounters())
     private let thread = StoppableThread()
     private let startedAt = monotonicNanos()
     private let checkIn: CheckIn
-    private let uplinkTimeoutSeconds: Double
     /// Each lane's first unacknowledged record's time, as the forwarder last
     /// read it: the head of the backlog (a segment's times cannot say where
     /// inside it the acknowledgement stands).
     private let oldestPendingState = Mutex<[JournalLane: Int64]>([:])
 
-    public init(journal: Journal, uplink: any Uplink, gateway: String, batchMaxRecords: Int = 500, batchMaxBytes: Int = 256 * 1024,
-                flushMs: Int = 1000, heartbeatSeconds: Int? = nil, deadLetterDirectory: String, log: Logger,
-                uplinkTimeoutMs: Int = 10_000, supervisor: SupervisorService? = nil,
+    /// `wake`: what the journal's committer signals when something new is durable
+    /// (made before the parts that signal it, which are made before the forwarder).
+    public init(journal: Journal, uplink: any Uplink, gateway: String, batching: UplinkBatching = UplinkBatching(heartbeatSeconds: nil),
+                deadLetterDirectory: String, log: Logger, wake: WakeSignal = WakeSignal(), supervisor: SupervisorService? = nil,
                 deviceStates: @escaping @Sendable () -> [(id: String, state: String)] = { [] }) {
-        self.checkIn = CheckIn(supervisor, name: "forwarder")
-        self.uplinkTimeoutSeconds = Double(uplinkTimeoutMs) / 1000
+        self.checkIn = CheckIn(supervisor, part: .forwarder)
         self.journal = journal
         self.uplink = uplink
         self.gateway = gateway
-        self.batchMaxRecords = batchMaxRecords
-        self.batchMaxBytes = batchMaxBytes
-        self.flushMs = flushMs
-        self.heartbeatSeconds = heartbeatSeconds
+        self.batching = batching
+        self.wakeSignal = wake
         self.deadLetterDirectory = deadLetterDirectory
         self.log = log
         self.statusProvider = deviceStates
@@ -104,7 +99,7 @@ public final class Forwarder: Sendable {
 
     private func run() {
         let batchers = Dictionary(uniqueKeysWithValues: JournalLane.allCases.map {
-            ($0, LaneBatcher(journal: journal, lane: $0, gateway: gateway, maxRecords: batchMaxRecords, maxBytes: batchMaxBytes))
+            ($0, LaneBatcher(journal: journal, lane: $0, gateway: gateway, maxRecords: batching.batchMaxRecords, maxBytes: batching.batchMaxBytes))
         })
         var backoff = RetryBackoff()
         // Per lane: a batch size the upstream answered 413 to (halved each time,
@@ -116,7 +111,7 @@ public final class Forwarder: Sendable {
         var lastSend = monotonicNanos()
         var lastTelemetrySend: Int64 = 0
         // One request (bounded by the uplink's timeout), a journal read, a second of sleep.
-        checkIn.begin(deadlineSeconds: uplinkTimeoutSeconds + 15)
+        checkIn.begin(deadlineSeconds: Double(batching.timeoutMs) / 1000 + 15)
         defer { checkIn.end() }
         while !stopping {
             checkIn()
@@ -126,7 +121,7 @@ public final class Forwarder: Sendable {
             for lane in JournalLane.allCases where !stopping {
                 let now = monotonicNanos()
                 if let until = heldUntil[lane], now < until { continue }
-                let telemetryDue = now - lastTelemetrySend >= Int64(flushMs) * 1_000_000 || draining.load(ordering: .acquiring)
+                let telemetryDue = now - lastTelemetrySend >= Int64(batching.flushMs) * 1_000_000 || draining.load(ordering: .acquiring)
                 guard let batch = nextBatch(batchers[lane]!, requireFull: lane == .telemetry && !telemetryDue,
                                             sizeCap: sizeCap[lane]) else { continue }
                 switch deliver(batch, batchers[lane]!) {
@@ -166,13 +161,13 @@ public final class Forwarder: Sendable {
                 sleep(nanos: delay, wakeable: false)
                 continue
             }
-            let heartbeatDue = heartbeatSeconds.map { monotonicNanos() - lastSend >= Int64($0) * 1_000_000_000 } ?? false
+            let heartbeatDue = batching.heartbeatSeconds.map { monotonicNanos() - lastSend >= Int64($0) * 1_000_000_000 } ?? false
             if sent && !heartbeatDue { continue } // more may be waiting: alarms first again
-            if let heartbeat = heartbeatSeconds, monotonicNanos() - lastSend >= Int64(heartbeat) * 1_000_000_000 {
+            if let heartbeat = batching.heartbeatSeconds, monotonicNanos() - lastSend >= Int64(heartbeat) * 1_000_000_000 {
                 lastSend = monotonicNanos()
                 if case .retry(_, let reason)? = uplink.sendHeartbeat(status()) { log.warning("uplink \(uplink.name): heartbeat failed: \(reason)") }
             }
-            let tick = min(Int64(flushMs), Int64(heartbeatSeconds ?? 3600) * 1000) * 1_000_000
+            let tick = min(Int64(batching.flushMs), Int64(batching.heartbeatSeconds ?? 3600) * 1000) * 1_000_000
             sleep(nanos: tick)
         }
     }

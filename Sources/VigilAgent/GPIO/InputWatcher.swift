@@ -22,7 +22,7 @@ public final class InputWatcher: Sendable {
         self.spec = spec
         self.backend = backend
         self.sink = sink
-        self.thread = SupervisedThread(supervisor, part: "gpio input \(spec.id)", deadlineSeconds: 5)
+        self.thread = SupervisedThread(supervisor, part: .gpioInput(spec.id), deadlineSeconds: 5)
         self.log = log
     }
 

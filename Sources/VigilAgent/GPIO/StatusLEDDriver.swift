@@ -16,7 +16,7 @@ public final class StatusLEDDriver: Sendable {
         self.led = led
         self.backend = backend
         self.pattern = pattern
-        self.thread = SupervisedThread(supervisor, part: "status led", deadlineSeconds: 5)
+        self.thread = SupervisedThread(supervisor, part: .statusLED, deadlineSeconds: 5)
         self.log = log
     }
 

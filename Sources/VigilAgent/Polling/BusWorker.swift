@@ -39,7 +39,7 @@ public struct DeviceStatus: Sendable, Equatable {
 /// Owns one bus (a serial line or a TCP endpoint) on a thread of its own:
 /// polls its devices on their schedules, one request at a time with the bus's
 /// gap between frames, and hands the readings to the sink.
-public final class BusWorker: Sendable {
+public final class BusWorker: ServicePart {
     public let bus: BusSpec
     private let devices: [DeviceSpec]
     private let sink: any RecordSink
@@ -63,7 +63,7 @@ public final class BusWorker: Sendable {
         self.devices = devices
         self.sink = sink
         self.clock = clock
-        self.checkIn = CheckIn(supervisor, name: "bus \(bus.id)")
+        self.checkIn = CheckIn(supervisor, part: .bus(bus.id))
         self.log = log
         self.repeatedErrors = RepeatLimiter(intervalSeconds: 60)
         self.frames = FrameLog(trace: log.flatMap { $0.isDebugEnabled ? $0 : nil }, bus: bus.id)
@@ -83,6 +83,10 @@ public final class BusWorker: Sendable {
 
     public var counters: BusCounters { countersState.withLock { $0 } }
 
+    public var partID: PartID { .bus(bus.id) }
+    /// Stopping waits for the request in flight.
+    public var stopDeadlineSeconds: Double { deadlineSeconds }
+
     public func start() {
         thread.start(name: "bus-\(bus.id)") { [self] in run() }
     }
@@ -96,17 +100,14 @@ public final class BusWorker: Sendable {
         var link = BusLink(bus: bus, frames: frames)
         let start = monotonicNanos()
         var polled = devices.map { PolledDevice(spec: $0, bus: bus, firstDue: start) }
-        checkIn.begin(deadlineSeconds: deadlineSeconds)
+        checkIn.begin(deadlineSeconds: deadlineSeconds, restart: { [self] in requestReconnect() })
         defer { checkIn.end() }
-        let wedgeAfter = Self.faultInjectedWedge(bus: bus.id)
-        var polls = 0
         while !stopping && !polled.isEmpty {
             checkIn()
             if reconnectRequested.exchange(false, ordering: .acquiring) {
                 log?.warning("bus \(bus.id): closing and reopening \(bus.transport.endpointName)")
                 link.close()
             }
-            if let wedgeAfter, polls >= wedgeAfter { wedgeForTest() }
             runPendingProbes(&link)
             let next = polled.indices.min { polled[$0].schedule.nextDue < polled[$1].schedule.nextDue }!
             let due = polled[next].schedule.nextDue
@@ -117,7 +118,6 @@ public final class BusWorker: Sendable {
                 continue // re-check stop and which device is due
             }
             poll(&polled[next], link: &link)
-            polls += 1
             let before = polled[next].schedule.overruns
             let finished = monotonicNanos()
             polled[next].schedule.advance(now: finished)
@@ -213,23 +213,6 @@ public final class BusWorker: Sendable {
         let events = records
         let blockResults = results
         sink.submit { events + polled.readings.readings(polled.decoder.decode(blockResults), at: time) }
-    }
-}
-
-extension BusWorker {
-    /// Test hook: `VIGIL_FAULT_WEDGE_BUS=<bus id>:<polls>` wedges that bus's
-    /// worker after so many polls, as a fault that blocks it (not a timeout)
-    /// would, so tests can watch the supervisor and the watchdog react.
-    static func faultInjectedWedge(bus: String) -> Int? {
-        guard let raw = getenv("VIGIL_FAULT_WEDGE_BUS").map({ String(cString: $0) }) else { return nil }
-        let parts = raw.split(separator: ":").map(String.init)
-        guard parts.count == 2, parts[0] == bus, let polls = Int(parts[1]) else { return nil }
-        return polls
-    }
-
-    private func wedgeForTest() {
-        log?.error("bus \(bus.id): wedged by VIGIL_FAULT_WEDGE_BUS (test hook)")
-        while !stopping { usleep(50_000) }
     }
 }
 

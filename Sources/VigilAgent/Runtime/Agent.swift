@@ -4,7 +4,7 @@ import VigilCore
 
 /// The running agent: one worker per bus, all feeding one record pipeline
 /// that decodes and writes on its own thread.
-public final class Agent: Sendable {
+public final class Agent: ServicePart {
     private let state: Mutex<(config: VigilConfig, workers: [BusWorker])>
     private let pipeline: RecordPipeline
     private let supervisor: SupervisorService?
@@ -25,6 +25,11 @@ public final class Agent: Sendable {
     public var recordSink: any RecordSink { pipeline }
     public var workers: [BusWorker] { state.withLock { $0.workers } }
 
+    /// Every polled device's state, by id (for the uplink's status).
+    public var deviceStates: [(id: String, state: String)] {
+        workers.flatMap { $0.counters.deviceStates.map { (id: $0.key, state: $0.value.rawValue) } }.sorted { $0.id < $1.id }
+    }
+
     private func makeWorkers(_ config: VigilConfig, buses: [String]) -> [BusWorker] {
         config.buses.filter { buses.contains($0.id) }.compactMap { bus in
             let devices = config.devices(on: bus.id)
@@ -32,10 +37,14 @@ public final class Agent: Sendable {
         }
     }
 
-    public func start() {
-        pipeline.start()
-        workers.forEach { $0.start() }
-    }
+    public var partID: PartID { .polling }
+    /// Each bus within its own deadline, then the writer.
+    public var stopDeadlineSeconds: Double { workers.map(\.stopDeadlineSeconds).reduce(10, +) }
+
+    /// The writer first, so the buses' first polls have somewhere to go; stopped last.
+    private var parts: PartGroup { PartGroup([pipeline] + workers) }
+
+    public func start() { parts.start() }
 
     /// Waits until every bus has tried to open its port (or `seconds` pass):
     /// systemd hears READY=1 only then.
@@ -47,10 +56,7 @@ public final class Agent: Sendable {
     }
 
     /// Stops every worker after its current request, then writes what they produced.
-    public func stop() {
-        workers.forEach { $0.stop() }
-        pipeline.stop()
-    }
+    public func stop() { parts.stop(log: log) }
 
     /// Applies a new (valid) config: only the buses whose settings or devices
     /// changed are stopped and started again; the others poll on undisturbed.
@@ -63,7 +69,7 @@ public final class Agent: Sendable {
         }
         let keep = workers.filter(unchanged)
         let stop = workers.filter { !unchanged($0) }
-        stop.forEach { $0.stop() }
+        PartGroup(stop).stop(log: log)
         let keptIDs = Set(keep.map(\.bus.id))
         let started = makeWorkers(newConfig, buses: newConfig.buses.map(\.id).filter { !keptIDs.contains($0) })
         started.forEach { $0.start() }

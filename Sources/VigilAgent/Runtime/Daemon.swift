@@ -2,6 +2,7 @@ import Glibc
 import Synchronization
 import VigilCore
 import VigilGPIO
+import VigilThreads
 
 /// `vigil run`: the agent polling into the journal, and the forwarder sending
 /// the journal upstream.
@@ -23,7 +24,7 @@ public final class Daemon: Sendable {
     /// When this run started (monotonic), for uptime.
     public let startedAt = monotonicNanos()
     /// What the service loop last did with the watchdogs, for `vigil status`.
-    public let watchdogState = Mutex<(lastFeed: Int64?, stuck: [String])>((nil, []))
+    public let watchdogState = Mutex<(lastFeed: Int64?, stuck: [PartID])>((nil, []))
     private let control = Mutex<ControlServer?>(nil)
     /// Commands from the platform (ThingsBoard RPC); nil when the uplink brings none.
     private let commands: RemoteCommandRunner?
@@ -44,25 +45,22 @@ public final class Daemon: Sendable {
         } else {
             log.info("journal \(config.journalDirectory): \(recovery.summary)")
         }
-        let batching = config.uplink.batching
-        // The agent is created after the forwarder, whose wake it calls.
-        let holder = AgentHolder()
-        let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: config.gateway.id, batchMaxRecords: batching.batchMaxRecords,
-                                  batchMaxBytes: batching.batchMaxBytes, flushMs: batching.flushMs, heartbeatSeconds: batching.heartbeatSeconds,
-                                  deadLetterDirectory: "\(config.gateway.stateDir)/dead-letter", log: log,
-                                  uplinkTimeoutMs: batching.timeoutMs, supervisor: supervisor, deviceStates: { holder.deviceStates() })
-        self.forwarder = forwarder
+        // What is durable wakes the forwarder; the forwarder, made last, asks the agent for device states.
+        let forwarderWake = WakeSignal()
         traffic = TrafficMeter(file: "\(config.gateway.stateDir)/uplink-traffic", counter: { uplink.bytesOnTheWire }, log: log)
         self.gpioBackend = gpioBackend
         let gpio = config.gpio.isEmpty ? nil : GPIOService(spec: config.gpio, backend: gpioBackend, supervisor: supervisor, log: log)
         self.gpio = gpio
-        let committer = JournalCommitter(journal: journal, supervisor: supervisor, log: log, onDurable: { forwarder.wake() })
+        let committer = JournalCommitter(journal: journal, supervisor: supervisor, log: log, onDurable: { forwarderWake.wake() })
         self.committer = committer
         let sink = JournalSink(journal: journal, committer: committer, log: log, alarmRules: AlarmRule.rules(for: config),
-                               reporting: ReportPolicies(config), outputs: gpio?.outputs, onDurable: { forwarder.wake() })
+                               reporting: ReportPolicies(config), outputs: gpio?.outputs, onDurable: { forwarderWake.wake() })
         self.sink = sink
-        agent = Agent(config: config, sink: sink, supervisor: supervisor, log: log)
-        holder.set(agent)
+        let agent = Agent(config: config, sink: sink, supervisor: supervisor, log: log)
+        self.agent = agent
+        forwarder = Forwarder(journal: journal, uplink: uplink, gateway: config.gateway.id, batching: config.uplink.batching,
+                              deadLetterDirectory: "\(config.gateway.stateDir)/dead-letter", log: log, wake: forwarderWake,
+                              supervisor: supervisor, deviceStates: { agent.deviceStates })
         if let channel = uplink as? any CommandChannel, channel.carriesCommands, case .mqtt(let spec) = config.uplink {
             let runner = RemoteCommandRunner(agent: agent, sink: sink, policy: spec.commands, source: "uplink \(uplink.name)",
                                              reply: { channel.reply(to: $0, $1) }, log: log)
@@ -73,15 +71,38 @@ public final class Daemon: Sendable {
         }
     }
 
-    public func start() {
-        committer.start()
-        forwarder.start()
-        agent.start()
-        commands?.start()
-        startControlSocket()
-        gpio?.start(inputs: config.gpio.inputs, sink: agent.recordSink) { [sink, forwarder] in
-            StatusLEDPattern.current(alarmActive: !sink.activeAlarms.isEmpty, uplinkHealthy: forwarder.isHealthy)
+    public func start() { parts().start() }
+
+    /// The daemon's parts in start order; `stop` goes through them in reverse:
+    /// the inputs end, polling ends and every poll is evaluated (alarms raised
+    /// and journaled), outputs go to their safe states, `pollingEnded` runs — so
+    /// the "stopping" line comes after the last alarm line — the last records
+    /// are committed, and the uplink gets `drainSeconds` to deliver what is pending.
+    private func parts(drainSeconds: Double = 1, pollingEnded: @escaping @Sendable () -> Void = {}) -> PartGroup {
+        let forwarder = forwarder, journal = journal, sink = sink, gpio = gpio, config = config
+        let uplinkSeconds = Double(config.uplink.batching.timeoutMs) / 1000
+        let sending = StepPart(.forwarder, stopDeadlineSeconds: drainSeconds + uplinkSeconds + 5, start: forwarder.start) {
+            forwarder.drainNow()
+            let deadline = monotonicNanos() + Int64(drainSeconds * 1e9)
+            while monotonicNanos() < deadline, journal.stats.pending.values.reduce(0, +) > 0 {
+                forwarder.drainNow()
+                usleep(20_000)
+            }
+            forwarder.stop()
+            forwarder.uplink.close()
         }
+        let outputs = StepPart(.outputs, stop: {
+            if let gpio { sink.write(gpio.outputs.releaseToSafeStates(at: SystemClock.shared.now())) }
+            pollingEnded()
+        })
+        let controlSocket = StepPart(.controlSocket, start: { [self] in startControlSocket() }, stop: { [self] in control.withLock { $0 }?.stop() })
+        let inputs = StepPart(.gpio, start: { [agent] in
+            gpio?.start(inputs: config.gpio.inputs, sink: agent.recordSink) {
+                StatusLEDPattern.current(alarmActive: !sink.activeAlarms.isEmpty, uplinkHealthy: forwarder.isHealthy)
+            }
+        }, stop: { gpio?.stop() })
+        let commandParts: [any ServicePart] = commands.map { [$0] } ?? []
+        return PartGroup([sending, committer, outputs, agent] + commandParts + [controlSocket, inputs])
     }
 
     /// Applies a new (valid) config on reload; returns the ids of the buses restarted.
@@ -123,23 +144,14 @@ public final class Daemon: Sendable {
     /// Stops in order: the polls in flight end and are evaluated (their alarms
     /// raised and journaled), then `pollingEnded` runs — so the "stopping" line
     /// comes after the last alarm line — then the uplink drains.
-    public func stop(drainSeconds: Double = 1.0, pollingEnded: () -> Void = {}) {
-        control.withLock { $0 }?.stop()
-        commands?.stop()
-        gpio?.stop()
-        agent.stop()
-        if let gpio { sink.write(gpio.outputs.releaseToSafeStates(at: SystemClock.shared.now())) }
-        pollingEnded()
-        committer.stop()
-        forwarder.drainNow()
-        let deadline = monotonicNanos() + Int64(drainSeconds * 1e9)
-        while monotonicNanos() < deadline, journal.stats.pending.values.reduce(0, +) > 0 {
-            forwarder.drainNow()
-            usleep(20_000)
-        }
-        forwarder.stop()
-        forwarder.uplink.close()
+    public func stop(drainSeconds: Double = 1.0, pollingEnded: @escaping @Sendable () -> Void = {}) {
+        let leftBehind = parts(drainSeconds: drainSeconds, pollingEnded: pollingEnded).stop(log: log)
         traffic.save()
+        guard leftBehind.isEmpty else {
+            // A part still running may still write: the next start recovers the journal instead.
+            log.error("journal: left open (\(leftBehind.map(\.description).joined(separator: ", ")) still running); the next start recovers it")
+            return
+        }
         do { try journal.close() } catch { log.error("journal: close failed: \(error)") }
     }
 }
@@ -156,15 +168,5 @@ extension Daemon {
             : "uplink retrying (\(f.lastError ?? "?"))"
         let disk = journal.writeError.map { "; JOURNAL WRITE FAILING: \($0)" } ?? ""
         return "\(agent.config.devices.filter(\.enabled).count) devices: \(online) online, \(offline) offline; queue \(stats.pending.values.reduce(0, +)); \(uplink)\(disk)"
-    }
-}
-
-/// Lets the forwarder ask for device states of an agent built after it.
-private final class AgentHolder: Sendable {
-    private let agent = Mutex<Agent?>(nil)
-    func set(_ agent: Agent) { self.agent.withLock { $0 = agent } }
-    func deviceStates() -> [(id: String, state: String)] {
-        guard let agent = agent.withLock({ $0 }) else { return [] }
-        return agent.workers.flatMap { $0.counters.deviceStates.map { (id: $0.key, state: $0.value.rawValue) } }.sorted { $0.id < $1.id }
     }
 }

@@ -70,8 +70,12 @@ public struct ServiceLoop {
             }
             let (verdict, newlyStuck) = daemon.supervisor.evaluate()
             for part in newlyStuck {
-                log.error("\(part) has not checked in within its deadline; restarting it in process")
-                if part.hasPrefix("bus ") { daemon.agent.workers.first { "bus \($0.bus.id)" == part }?.requestReconnect() }
+                if daemon.supervisor.restart(part) {
+                    log.error("\(part) has not checked in within its deadline; restarting it in process")
+                } else {
+                    log.error("\(part) has not checked in within its deadline and cannot be restarted in process; "
+                              + "if it stays stuck past the \(config.watchdog.graceSeconds) s grace, the watchdog restarts the agent")
+                }
             }
             let now = monotonicNanos()
             if verdict.feedWatchdog {
@@ -87,8 +91,8 @@ public struct ServiceLoop {
             } else if !starved, case .failed(let stuck) = verdict {
                 starved = true
                 daemon.watchdogState.withLock { $0.stuck = stuck }
-                log.error("not feeding the watchdog: \(stuck.joined(separator: ", ")) stuck past the \(config.watchdog.graceSeconds) s grace; expecting a restart")
-                notify("STATUS=stuck: \(stuck.joined(separator: ", "))")
+                log.error("not feeding the watchdog: \(stuck.map(\.description).joined(separator: ", ")) stuck past the \(config.watchdog.graceSeconds) s grace; expecting a restart")
+                notify("STATUS=stuck: \(stuck.map(\.description).joined(separator: ", "))")
             }
             let status = starved ? lastStatus : (reloadProblem.map { "\($0); " } ?? "") + daemon.statusLine
             if !starved && status != lastStatus {
@@ -103,7 +107,7 @@ public struct ServiceLoop {
         }
 
         notify("STOPPING=1")
-        daemon.stop { log.info("vigil: stopping: polling ended, every reading evaluated; draining the uplink") }
+        daemon.stop { [log] in log.info("vigil: stopping: polling ended, every reading evaluated; draining the uplink") }
         hardware?.closeCleanly()
         do { try marker.remove() } catch { log.error("\(error)") }
         return 0

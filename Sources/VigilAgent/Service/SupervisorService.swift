@@ -3,43 +3,60 @@ import VigilCore
 import VigilThreads
 
 /// The supervisor, shared by the parts that check in and the service loop
-/// that feeds the watchdogs.
+/// that feeds the watchdogs; it also keeps how each part is restarted.
 public final class SupervisorService: Sendable {
     private let supervisor: Mutex<Supervisor>
+    private let restarts = Mutex<[PartID: @Sendable () -> Void]>([:])
 
     public init(graceSeconds: Double) {
         supervisor = Mutex(Supervisor(graceNanos: Int64(graceSeconds * 1e9)))
     }
 
-    public func register(_ name: String, deadlineSeconds: Double) {
-        supervisor.withLock { $0.register(name, deadlineNanos: Int64(deadlineSeconds * 1e9), now: monotonicNanos()) }
+    /// `restart`: what brings the part back when it misses its deadline; nil
+    /// when it cannot be restarted in process (then only the watchdog can).
+    public func register(_ id: PartID, deadlineSeconds: Double, restart: (@Sendable () -> Void)? = nil) {
+        supervisor.withLock { $0.register(id, deadlineNanos: Int64(deadlineSeconds * 1e9), now: monotonicNanos()) }
+        restarts.withLock { $0[id] = restart }
     }
 
-    public func unregister(_ name: String) { supervisor.withLock { $0.unregister(name) } }
+    public func unregister(_ id: PartID) {
+        supervisor.withLock { $0.unregister(id) }
+        restarts.withLock { $0[id] = nil }
+    }
 
-    public func checkIn(_ name: String) { supervisor.withLock { $0.checkIn(name, now: monotonicNanos()) } }
+    public func checkIn(_ id: PartID) { supervisor.withLock { $0.checkIn(id, now: monotonicNanos()) } }
 
-    public func evaluate() -> (verdict: Supervisor.Verdict, newlyStuck: [String]) {
+    public func evaluate() -> (verdict: Supervisor.Verdict, newlyStuck: [PartID]) {
         supervisor.withLock { $0.evaluate(now: monotonicNanos()) }
     }
 
-    public var partNames: [String] { supervisor.withLock { $0.parts.keys.sorted() } }
+    /// Asks a stuck part to restart; false when it has no way to.
+    public func restart(_ id: PartID) -> Bool {
+        guard let restart = restarts.withLock({ $0[id] }) else { return false }
+        restart()
+        return true
+    }
+
+    public var parts: [PartID] { supervisor.withLock { $0.parts.keys.sorted() } }
+    public var partNames: [String] { parts.map(\.description) }
 }
 
 /// A part's handle on the supervisor: registers, checks in, unregisters.
 /// Without a supervisor (tests, tools) it does nothing.
 public struct CheckIn: Sendable {
     let service: SupervisorService?
-    let name: String
+    let id: PartID
 
-    public init(_ service: SupervisorService?, name: String) {
+    public init(_ service: SupervisorService?, part id: PartID) {
         self.service = service
-        self.name = name
+        self.id = id
     }
 
-    func begin(deadlineSeconds: Double) { service?.register(name, deadlineSeconds: deadlineSeconds) }
-    func callAsFunction() { service?.checkIn(name) }
-    func end() { service?.unregister(name) }
+    func begin(deadlineSeconds: Double, restart: (@Sendable () -> Void)? = nil) {
+        service?.register(id, deadlineSeconds: deadlineSeconds, restart: restart)
+    }
+    func callAsFunction() { service?.checkIn(id) }
+    func end() { service?.unregister(id) }
 }
 
 /// A part's own thread, watched by the supervisor: registered as it starts,
@@ -49,8 +66,8 @@ public final class SupervisedThread: Sendable {
     private let checkIn: CheckIn
     private let deadlineSeconds: Double
 
-    public init(_ supervisor: SupervisorService?, part: String, deadlineSeconds: Double) {
-        checkIn = CheckIn(supervisor, name: part)
+    public init(_ supervisor: SupervisorService?, part: PartID, deadlineSeconds: Double) {
+        checkIn = CheckIn(supervisor, part: part)
         self.deadlineSeconds = deadlineSeconds
     }
 

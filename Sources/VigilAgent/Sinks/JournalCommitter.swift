@@ -9,7 +9,7 @@ import VigilCore
 /// The record pipeline never waits on a telemetry fsync (an alarm reading
 /// queued behind one would wait too, for as long as a tired SD card takes),
 /// and with two cores the next batches are encoded while the disk writes.
-public final class JournalCommitter: Sendable {
+public final class JournalCommitter: ServicePart {
     private let journal: Journal
     private let log: Logger
     private let onDurable: @Sendable () -> Void
@@ -23,8 +23,12 @@ public final class JournalCommitter: Sendable {
         self.log = log
         self.onDurable = onDurable
         // An fsync on a tired SD card can take seconds; 30 s is a hang.
-        thread = SupervisedThread(supervisor, part: "journal commit", deadlineSeconds: 30)
+        thread = SupervisedThread(supervisor, part: .journalCommit, deadlineSeconds: 30)
     }
+
+    public var partID: PartID { .journalCommit }
+    /// The last commit is an fsync: on a slow SD card it may take seconds.
+    public var stopDeadlineSeconds: Double { 30 }
 
     public func start() {
         thread.start(name: "commit") { [self] in run() }

@@ -15,7 +15,7 @@ import VigilThreads
 /// to reach the journal) to collect what else comes before it drains: under
 /// load a submit is a locked append with no wake-up call, and an idle agent
 /// does not wake at all. A full queue makes workers wait: memory stays flat.
-public final class RecordPipeline: RecordSink {
+public final class RecordPipeline: RecordSink, ServicePart {
     private struct State {
         var work: [@Sendable () -> [Record]] = []
         var stopping = false
@@ -31,10 +31,12 @@ public final class RecordPipeline: RecordSink {
 
     public init(sink: any RecordSink, capacity: Int = 4096, flushMs: Int = 5, supervisor: SupervisorService? = nil) {
         self.sink = sink
-        self.checkIn = CheckIn(supervisor, name: "journal writer")
+        self.checkIn = CheckIn(supervisor, part: .journalWriter)
         room = DispatchSemaphore(value: capacity)
         self.flushMs = flushMs
     }
+
+    public var partID: PartID { .journalWriter }
 
     public func start() {
         let t = DedicatedThread(name: "records") { [self] in run() }

@@ -252,6 +252,10 @@ public struct UplinkBatching: Sendable, Equatable {
     public var timeoutMs = 10_000
     public init() {}
     public init(heartbeatSeconds: Int?) { self.heartbeatSeconds = heartbeatSeconds }
+    public init(flushMs: Int, heartbeatSeconds: Int? = nil) {
+        self.flushMs = flushMs
+        self.heartbeatSeconds = heartbeatSeconds
+    }
 }
 
 /// MQTT protocol versions the MQTT transport speaks.

@@ -5,7 +5,7 @@
 /// so systemd or the hardware restarts it.
 public struct Supervisor: Sendable {
     public struct Part: Sendable, Equatable {
-        public var name: String
+        public var id: PartID
         public var deadlineNanos: Int64
         public var lastCheckIn: Int64
         /// When it was first seen past its deadline; nil while healthy.
@@ -15,45 +15,45 @@ public struct Supervisor: Sendable {
     public enum Verdict: Sendable, Equatable {
         case healthy
         /// Parts past their deadline, still within grace: keep feeding the watchdogs.
-        case degraded(stuck: [String])
+        case degraded(stuck: [PartID])
         /// Parts stuck past the grace period: stop feeding the watchdogs.
-        case failed(stuck: [String])
+        case failed(stuck: [PartID])
 
         public var feedWatchdog: Bool { if case .failed = self { false } else { true } }
     }
 
     public let graceNanos: Int64
-    public private(set) var parts: [String: Part] = [:]
+    public private(set) var parts: [PartID: Part] = [:]
 
     public init(graceNanos: Int64) { self.graceNanos = graceNanos }
 
-    public mutating func register(_ name: String, deadlineNanos: Int64, now: Int64) {
-        parts[name] = Part(name: name, deadlineNanos: deadlineNanos, lastCheckIn: now, stuckSince: nil)
+    public mutating func register(_ id: PartID, deadlineNanos: Int64, now: Int64) {
+        parts[id] = Part(id: id, deadlineNanos: deadlineNanos, lastCheckIn: now, stuckSince: nil)
     }
 
-    public mutating func unregister(_ name: String) { parts[name] = nil }
+    public mutating func unregister(_ id: PartID) { parts[id] = nil }
 
-    public mutating func checkIn(_ name: String, now: Int64) {
-        guard parts[name] != nil else { return }
-        parts[name]!.lastCheckIn = now
-        parts[name]!.stuckSince = nil
+    public mutating func checkIn(_ id: PartID, now: Int64) {
+        guard parts[id] != nil else { return }
+        parts[id]!.lastCheckIn = now
+        parts[id]!.stuckSince = nil
     }
 
     /// The verdict now, and the parts that have just become stuck (to log and restart once).
-    public mutating func evaluate(now: Int64) -> (verdict: Verdict, newlyStuck: [String]) {
-        var newlyStuck: [String] = []
-        var stuck: [String] = []
+    public mutating func evaluate(now: Int64) -> (verdict: Verdict, newlyStuck: [PartID]) {
+        var newlyStuck: [PartID] = []
+        var stuck: [PartID] = []
         var failed = false
-        for name in parts.keys.sorted() {
-            var part = parts[name]!
+        for id in parts.keys.sorted() {
+            var part = parts[id]!
             guard now - part.lastCheckIn > part.deadlineNanos else { continue }
             if part.stuckSince == nil {
                 part.stuckSince = now
-                newlyStuck.append(name)
+                newlyStuck.append(id)
             }
-            stuck.append(name)
+            stuck.append(id)
             if now - part.stuckSince! > graceNanos { failed = true }
-            parts[name] = part
+            parts[id] = part
         }
         if stuck.isEmpty { return (.healthy, []) }
         return (failed ? .failed(stuck: stuck) : .degraded(stuck: stuck), newlyStuck)
