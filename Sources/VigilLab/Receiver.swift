@@ -103,11 +103,8 @@ public final class Receiver: Sendable {
 
     private func acceptLoop() {
         while !acceptThread.isStopping {
-            let client = accept(listenFD, nil, nil)
-            if client < 0 {
-                if errno == EINTR { continue }
-                return
-            }
+            let client = retryingInterrupts { accept(listenFD, nil, nil) }
+            if client < 0 { return }
             DedicatedThread(name: "receive-conn") { [self] in serve(client) }.start()
         }
     }

@@ -85,16 +85,16 @@ private func fillSite(dir: String, kind: String, report: String) -> Journal {
         for detector in 1...10 {
             let gas = kind == "moving" ? max(0, 3 + 2 * sin(t / 300 + Double(detector)) + 0.6 * jitter()) : 0
             readings.append(.reading(Reading(timestamp: time, device: "gas-\(detector)", point: "gas", value: .float(Float(gas)),
-                                             raw: "", unit: "%LEL", label: nil, quality: .good, error: nil)))
+                                             raw: .none, unit: "%LEL", label: nil, quality: .good, error: nil)))
         }
         for well in 1...2 {
             let level = kind == "moving" ? 1.2 + 0.3 * sin(t / 900 + Double(well)) : 1.2
             readings.append(.reading(Reading(timestamp: time, device: "level-\(well)", point: "level", value: .double((level * 100).rounded() / 100),
-                                             raw: "", unit: "m", label: nil, quality: .good, error: nil)))
+                                             raw: .none, unit: "m", label: nil, quality: .good, error: nil)))
         }
         for contact in ["smoke", "float"] {
             readings.append(.reading(Reading(timestamp: time, device: "gpio", point: contact, value: .bool(false),
-                                             raw: "", unit: nil, label: nil, quality: .good, error: nil)))
+                                             raw: .none, unit: nil, label: nil, quality: .good, error: nil)))
         }
         sink.accept(readings)
     }

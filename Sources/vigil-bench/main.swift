@@ -74,7 +74,7 @@ func agentLoop(port: Int, duration: Double) {
 /// A typical reading: a float32 gas value with its raw words.
 func benchReading(_ n: Int) -> Record {
     .reading(Reading(timestamp: WallTime(milliseconds: 1_795_900_000_000 + Int64(n / 8), clockSynced: true), device: "gas-\(n % 50)",
-                     point: "gas", value: .float(Float(n % 1000) / 10), raw: "41bb 0000", unit: "%LEL", label: nil, quality: .good, error: nil))
+                     point: "gas", value: .float(Float(n % 1000) / 10), raw: RawRegisters(words: [0x41bb, 0x0000]), unit: "%LEL", label: nil, quality: .good, error: nil))
 }
 
 /// As in `vigil run`: one thread appends, the committer fsyncs every commit_ms (200).

@@ -39,7 +39,7 @@ final class BusWorkerTests: XCTestCase {
 
     func assertDecoded(_ sink: CollectingSink, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(sink.latest("dev1", "gas")?.value, .float(23.375), file: file, line: line)
-        XCTAssertEqual(sink.latest("dev1", "gas")?.raw, "41bb 0000", file: file, line: line)
+        XCTAssertEqual(sink.latest("dev1", "gas")?.raw.hex, "41bb 0000", file: file, line: line)
         XCTAssertEqual(sink.latest("dev1", "gas")?.unit, "%LEL", file: file, line: line)
         XCTAssertEqual(sink.latest("dev1", "temp")?.value, .double(-10), file: file, line: line)
         XCTAssertEqual(sink.latest("dev1", "level")?.value, .double(0.1234), file: file, line: line)

@@ -12,9 +12,9 @@ final class InfluxUplinkTests: XCTestCase {
 
     func poll(_ n: Int64, gas: Float?, seq: UInt64) -> [StoredRecord] {
         let time = WallTime(milliseconds: t0 + n * 1000, clockSynced: true)
-        let gasReading = Reading(timestamp: time, device: "gas-1", point: "gas", value: gas.map { .float($0) }, raw: "", unit: "%LEL", label: nil,
+        let gasReading = Reading(timestamp: time, device: "gas-1", point: "gas", value: gas.map { .float($0) }, raw: .none, unit: "%LEL", label: nil,
                                  quality: gas == nil ? .bad : .good, error: gas == nil ? "timeout" : nil)
-        let unit = Reading(timestamp: time, device: "gas-1", point: "unit_code", value: .uint(5), raw: "0005", unit: nil, label: nil, quality: .good, error: nil)
+        let unit = Reading(timestamp: time, device: "gas-1", point: "unit_code", value: .uint(5), raw: RawRegisters(words: [0x0005]), unit: nil, label: nil, quality: .good, error: nil)
         return [StoredRecord(seq: seq, record: .reading(gasReading)), StoredRecord(seq: seq + 1, record: .reading(unit))]
     }
 
@@ -67,7 +67,7 @@ final class InfluxUplinkTests: XCTestCase {
         // A field whose type the database already knows otherwise: 400 naming the line, refused for good.
         var conflicting = telemetry
         conflicting.records = [StoredRecord(seq: 9, record: .reading(Reading(timestamp: WallTime(milliseconds: t0 + 9000, clockSynced: true), device: "gas-1",
-                                                                             point: "gas", value: .string("n/a"), raw: "", unit: nil, label: nil, quality: .good, error: nil)))]
+                                                                             point: "gas", value: .string("n/a"), raw: .none, unit: nil, label: nil, quality: .good, error: nil)))]
         guard case .rejected(let reason) = up.send(conflicting, status: status) else { return XCTFail("a 400 refuses the batch") }
         XCTAssertTrue(reason.hasPrefix("HTTP 400"), reason)
         XCTAssertTrue(reason.contains("field type conflict"), reason)

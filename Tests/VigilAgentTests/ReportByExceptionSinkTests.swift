@@ -9,7 +9,7 @@ import VigilTestSupport
 final class ReportByExceptionSinkTests: XCTestCase {
     func reading(_ value: Double, quality: Quality = .good) -> Record {
         .reading(Reading(timestamp: WallTime(milliseconds: fixtureEpochMs, clockSynced: true), device: "gas-1", point: "gas",
-                         value: quality == .good ? .double(value) : nil, raw: "", unit: "%LEL", label: nil, quality: quality,
+                         value: quality == .good ? .double(value) : nil, raw: .none, unit: "%LEL", label: nil, quality: quality,
                          error: quality == .good ? nil : "timeout"))
     }
 

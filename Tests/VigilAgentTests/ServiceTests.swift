@@ -120,6 +120,12 @@ final class ServiceTests: XCTestCase {
         let reload = try runCommand(Repo.vigil, Array(words.dropFirst()))
         XCTAssertEqual(reload.status, 0, reload.stderr)
         XCTAssertTrue(eventually { agent.stderr.contains("reload:") && agent.stderr.contains("applied; buses restarted: sim") }, agent.stderr)
+
+        // A section that only a restart changes: the devices stay applied, the watchdog runs as started, and the log says so.
+        _ = try writeConfig(", { id: 'dead', bus: 'sim', unit: 4, profile: 'generic-smoke', interval_ms: 200 }", watchdog: "grace_s: 3")
+        agent.signal(SIGHUP)
+        XCTAssertTrue(eventually { agent.stderr.contains("reload: changes to watchdog take effect at the next restart") }, agent.stderr)
+        XCTAssertTrue(eventually { agent.stderr.contains("applied; buses restarted: none") }, agent.stderr)
     }
 
     func testSIGTERMStopsCleanlyAndAnUncleanStopIsReportedNextTime() throws {

@@ -85,7 +85,7 @@ final class UplinkTrafficTests: XCTestCase {
         let journal = try Journal(directory: "\(dir)/journal", clock: ManualWallClock())
         try journal.append((1...2000).map { i in
             .reading(Reading(timestamp: WallTime(milliseconds: fixtureEpochMs + Int64(i), clockSynced: true), device: "gas-1", point: "gas",
-                             value: .double(Double(i)), raw: "", unit: "%LEL", label: nil, quality: .good, error: nil))
+                             value: .double(Double(i)), raw: .none, unit: "%LEL", label: nil, quality: .good, error: nil))
         })
         try journal.commit()
         for qos in [1, 0] as [Int32] {

@@ -11,7 +11,7 @@ final class AlarmEngineTests: XCTestCase {
 
     func reading(_ value: Double?, quality: Quality = .good) -> Reading {
         Reading(timestamp: WallTime(milliseconds: 0, clockSynced: true), device: "gas-1", point: "gas", value: value.map { .double($0) },
-                raw: "", unit: "%LEL", label: nil, quality: quality, error: quality == .good ? nil : "timeout")
+                raw: .none, unit: "%LEL", label: nil, quality: quality, error: quality == .good ? nil : "timeout")
     }
 
     /// Feeds (ms, value) pairs; returns what happened, in order.
@@ -113,7 +113,7 @@ final class DetectorReportTests: XCTestCase {
         XCTAssertEqual(rules.map(\.level), [.high, .fault])
         var engine = AlarmEngine(rules: rules)
         func reading(_ point: String, _ on: Bool, mode: String? = nil, quality: Quality = .good) -> Reading {
-            Reading(timestamp: WallTime(milliseconds: 0, clockSynced: true), device: "xnx", point: point, value: .bool(on), raw: on ? "0001" : "0000",
+            Reading(timestamp: WallTime(milliseconds: 0, clockSynced: true), device: "xnx", point: point, value: .bool(on), raw: RawRegisters(words: [on ? 1 : 0]),
                     unit: nil, label: nil, quality: quality, error: nil, mode: mode)
         }
         XCTAssertEqual(engine.process(reading("alarm1", true), seq: 1, nowMs: 0).map { "\($0.kind) \($0.alarm!.level)" }, ["alarmRaised high"])

@@ -8,7 +8,7 @@ final class InfluxLineFormatTests: XCTestCase {
 
     func read(_ device: String, _ point: String, _ value: PointValue?, at ms: Int64, quality: Quality = .good) -> StoredRecord {
         StoredRecord(seq: 1, record: .reading(Reading(timestamp: WallTime(milliseconds: ms, clockSynced: true), device: device, point: point,
-                                                      value: value, raw: "", unit: nil, label: nil, quality: quality, error: nil)))
+                                                      value: value, raw: .none, unit: nil, label: nil, quality: quality, error: nil)))
     }
 
     func text(_ records: [StoredRecord]) -> String {

@@ -44,7 +44,7 @@ final class JournalTests: XCTestCase {
             reading(3, value: .int(-42)), reading(4, value: .uint(UInt64.max)), reading(5, value: .double(123.456)),
             reading(6, value: .bool(true)), reading(7, value: .string("XNX \"quoted\"")), reading(8, quality: .bad),
             .reading(Reading(timestamp: WallTime(milliseconds: 0, clockSynced: false), device: "d", point: "c", value: .bool(false),
-                             raw: "1", unit: nil, label: "closed", quality: .good, error: nil)),
+                             raw: .bit(true), unit: nil, label: "closed", quality: .good, error: nil)),
         ]
         XCTAssertEqual(try journal.append(records), 1...9)
         try journal.commit()
@@ -57,10 +57,10 @@ final class JournalTests: XCTestCase {
     }
 
     func testEveryShapeOfRawRoundTripsExactly() throws {
-        // Register hex is stored as words; anything that only looks like it
-        // (uppercase, another separator, a bad digit late in it) as text.
-        let raws = ["41bb 0000", "0001", "41bb 0000 ffff", "41BB 0000", "41bb-0000", "41bb 000g", "41bb  0000",
-                    "", "0", "1", "not hex at all", "41bb 0000"]
+        // Nothing, a bit, words packed inline (up to four) and longer runs (a string point, the most one read returns).
+        let raws: [RawRegisters] = [RawRegisters(words: [0x41bb, 0]), RawRegisters(words: [1]), RawRegisters(words: [0x41bb, 0, 0xffff]),
+                                    RawRegisters(words: [0xffff, 0x8000, 1, 2]), RawRegisters(words: Array(0..<5)),
+                                    RawRegisters(words: (0..<125).map { UInt16($0 * 521 % 65536) }), .none, .bit(false), .bit(true)]
         let journal = try Journal(directory: dir)
         let records = raws.enumerated().map { n, raw in
             Record.reading(Reading(timestamp: WallTime(milliseconds: Int64(n), clockSynced: true), device: "d", point: "p",
@@ -354,7 +354,7 @@ final class JournalAgeTests: XCTestCase {
         let twoHoursAgo = clock.now().milliseconds - 2 * 3600 * 1000
         let old: [Record] = (1...300).map { n in
             .reading(Reading(timestamp: WallTime(milliseconds: twoHoursAgo + Int64(n), clockSynced: true), device: "d", point: "p",
-                             value: .int(Int64(n)), raw: "0001", unit: nil, label: nil, quality: .good, error: nil))
+                             value: .int(Int64(n)), raw: RawRegisters(words: [0x0001]), unit: nil, label: nil, quality: .good, error: nil))
         }
         try journal.append(old)
         try journal.append((301...600).map { reading($0) })

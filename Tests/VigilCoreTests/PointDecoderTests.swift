@@ -29,10 +29,10 @@ final class PointDecoderTests: XCTestCase {
         let words: [UInt16] = [7, 2, 1234, 654, 0b10, 0x0000, 0x41BB] // 0x41BB0000 = 23.375
         let d = decoder.decode([.registers(words)])
         XCTAssertEqual(d[0].value, .uint(7)); XCTAssertEqual(d[0].label, "mH2O")
-        XCTAssertEqual(d[2].value, .double(12.34)); XCTAssertEqual(d[2].raw, "04d2")
+        XCTAssertEqual(d[2].value, .double(12.34)); XCTAssertEqual(d[2].raw, RawRegisters(words: [0x04d2]))
         XCTAssertEqual(d[3].value, .double(25.4))
         XCTAssertEqual(d[4].value, .bool(true))
-        XCTAssertEqual(d[5].value, .float(23.375)); XCTAssertEqual(d[5].raw, "0000 41bb")
+        XCTAssertEqual(d[5].value, .float(23.375)); XCTAssertEqual(d[5].raw.words, [0x0000, 0x41bb])
     }
 
     func testBadDecimalsSourceMakesTheValueBad() {

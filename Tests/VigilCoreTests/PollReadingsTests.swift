@@ -23,8 +23,8 @@ final class PollReadingsTests: XCTestCase {
 
     func testGoodAndBadValuesWithTheirUnitsAndErrors() {
         let poll = PollReadings(device([point("gas", unit: "%LEL"), point("code")]))
-        let r = readings(poll.readings([DecodedPoint(value: .double(12.5), raw: "007d", label: nil, error: nil),
-                                        DecodedPoint(value: nil, raw: "", label: nil, error: "timeout")], at: at(0)))
+        let r = readings(poll.readings([DecodedPoint(value: .double(12.5), raw: RawRegisters(words: [0x007d]), label: nil, error: nil),
+                                        DecodedPoint(value: nil, raw: .none, label: nil, error: "timeout")], at: at(0)))
         XCTAssertEqual(r.map(\.point), ["gas", "code"])
         XCTAssertEqual(r[0].quality, .good); XCTAssertEqual(r[0].unit, "%LEL"); XCTAssertEqual(r[0].value, .double(12.5))
         XCTAssertEqual(r[1].quality, .bad); XCTAssertEqual(r[1].error, "timeout"); XCTAssertNil(r[1].value)

@@ -6,7 +6,7 @@ import VigilTestSupport
 final class ReportFilterTests: XCTestCase {
     func reading(_ value: PointValue?, device: String = "level-1", point: String = "level", quality: Quality = .good, error: String? = nil) -> Reading {
         Reading(timestamp: WallTime(milliseconds: fixtureEpochMs, clockSynced: true), device: device, point: point, value: value,
-                raw: "", unit: nil, label: nil, quality: quality, error: error)
+                raw: .none, unit: nil, label: nil, quality: quality, error: error)
     }
 
     func filter(_ policy: ReportPolicy?) -> ReportFilter {

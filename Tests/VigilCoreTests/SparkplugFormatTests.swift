@@ -18,7 +18,7 @@ final class SparkplugFormatTests: XCTestCase {
 
     func reading(_ point: String, _ value: PointValue?, at ms: Int64, quality: Quality = .good) -> StoredRecord {
         StoredRecord(seq: 1, record: .reading(Reading(timestamp: WallTime(milliseconds: ms, clockSynced: true), device: "gas-1", point: point,
-                                                      value: value, raw: "", unit: nil, label: nil, quality: quality, error: nil)))
+                                                      value: value, raw: .none, unit: nil, label: nil, quality: quality, error: nil)))
     }
 
     func testProtobufRoundTripsEveryValueKind() throws {

@@ -13,7 +13,7 @@ final class ThingsBoardFormatTests: XCTestCase {
     func json(_ message: UplinkMessage) throws -> Any { try JSONSerialization.jsonObject(with: Data(message.payload)) }
 
     func read(_ device: String, _ point: String, _ value: PointValue?, at time: WallTime, quality: Quality = .good, error: String? = nil) -> StoredRecord {
-        StoredRecord(seq: 0, record: .reading(Reading(timestamp: time, device: device, point: point, value: value, raw: "0001",
+        StoredRecord(seq: 0, record: .reading(Reading(timestamp: time, device: device, point: point, value: value, raw: RawRegisters(words: [0x0001]),
                                                       unit: nil, label: nil, quality: quality, error: error)))
     }
 

@@ -11,6 +11,7 @@ import VigilThreads
 /// goes only where `commands.allow_writes` grants it.
 final class RemoteCommandRunner: ServicePart {
     private let agent: Agent
+    private let configState: ConfigState
     private let sink: JournalSink
     private let policy: RemoteCommandPolicy
     private let source: String
@@ -22,9 +23,9 @@ final class RemoteCommandRunner: ServicePart {
     /// Commands waiting at most; more are answered "busy" at once (a platform repeating a command must not queue reads behind a slow bus).
     static let maxQueued = 16
 
-    init(agent: Agent, sink: JournalSink, policy: RemoteCommandPolicy, source: String,
+    init(agent: Agent, config: ConfigState, sink: JournalSink, policy: RemoteCommandPolicy, source: String,
          reply: @escaping @Sendable (RemoteCommand, RemoteCommandResult) -> Void, log: Logger) {
-        self.agent = agent; self.sink = sink; self.policy = policy; self.source = source; self.reply = reply; self.log = log
+        self.agent = agent; self.configState = config; self.sink = sink; self.policy = policy; self.source = source; self.reply = reply; self.log = log
     }
 
     var partID: PartID { .remoteCommands }
@@ -65,7 +66,7 @@ final class RemoteCommandRunner: ServicePart {
     func execute(_ command: RemoteCommand) -> RemoteCommandResult {
         // Sparkplug's commands carry no id.
         let who = command.idJSON == "null" ? "\(source) (\(command.method))" : "\(source) (\(command.method) id \(command.idJSON))"
-        let config = agent.config
+        let config = configState.effective
         switch command.action {
         case .announceAgain: // the uplink publishes the births itself
             return .success(members: "")

@@ -46,8 +46,7 @@ public struct ControlClient: Sendable {
         var reply: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while !reply.contains(0x0A) {
-            let n = read(fd, &chunk, chunk.count)
-            if n < 0 && errno == EINTR { continue }
+            let n = retryingInterrupts { read(fd, &chunk, chunk.count) }
             if n < 0 && errno == EAGAIN { throw Failure(description: "the agent at \(socket) did not answer within 120 s", code: ControlCode.failed) }
             if n <= 0 { throw Failure(description: "the agent closed the connection without answering", code: ControlCode.failed) }
             reply += chunk[0..<n]

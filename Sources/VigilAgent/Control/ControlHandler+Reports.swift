@@ -4,7 +4,7 @@ import VigilUplink
 
 extension ControlHandler {
     func status() -> StatusReport {
-        let config = daemon.agent.config
+        let config = daemon.config
         var buses: [StatusReport.Bus] = []
         var devices: [StatusReport.Device] = []
         for bus in config.buses {
@@ -31,7 +31,8 @@ extension ControlHandler {
         let traffic = daemon.traffic.totals()
         return StatusReport(
             version: vigilVersion, gateway: config.gateway.id, board: config.gateway.board?.name,
-            uptimeSeconds: Double(mono - daemon.startedAt) / 1e9, config: config.file, buses: buses, devices: devices, queue: queue(),
+            uptimeSeconds: Double(mono - daemon.startedAt) / 1e9, config: config.file,
+            configWaitingForRestart: daemon.configState.waitingForRestart, buses: buses, devices: devices, queue: queue(),
             uplink: StatusReport.Uplink(name: daemon.forwarder.uplink.name, state: daemon.forwarder.isHealthy ? "ok" : f.authenticationRefused ? "authentication refused" : "retrying",
                                         lastSuccess: f.lastSuccess?.iso8601, lastError: f.lastError, backoffMs: f.backoffMs,
                                         batchesDelivered: f.batchesDelivered, recordsDelivered: f.recordsDelivered, deadLetters: daemon.forwarder.deadLettersOnDisk,

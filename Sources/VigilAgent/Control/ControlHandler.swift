@@ -21,7 +21,7 @@ public final class ControlHandler: Sendable {
         case "values":
             let now = SystemClock.shared.now()
             let readings = daemon.sink.latest.readings(device: request.device)
-            if let device = request.device, readings.isEmpty, !daemon.agent.config.devices.contains(where: { $0.id == device }), device != GPIOSpec.device {
+            if let device = request.device, readings.isEmpty, !daemon.config.devices.contains(where: { $0.id == device }), device != GPIOSpec.device {
                 return failure("no device \"\(device)\"", ControlCode.usage)
             }
             return ControlServer.encode(ControlReply(result: readings.map { ValueReport($0, now: now) }))
@@ -106,7 +106,7 @@ public final class ControlHandler: Sendable {
     }
 
     func gpio() -> GPIOReport {
-        let spec = daemon.agent.config.gpio
+        let spec = daemon.config.gpio
         let inputs = spec.inputs.map { input -> GPIOReport.Input in
             let r = daemon.sink.latest.readings(device: GPIOSpec.device).first { $0.point == input.id }
             var active: Bool?
@@ -129,7 +129,7 @@ public final class ControlHandler: Sendable {
     /// A configured input answers from its watcher (the line is the watcher's);
     /// any other line is requested as an input, read once and released.
     private func readLine(_ name: String) -> [UInt8] {
-        let spec = daemon.agent.config.gpio
+        let spec = daemon.config.gpio
         let board = daemon.config.gateway.board
         if let input = spec.inputs.first(where: { $0.id == name || $0.line.label == name }) {
             let r = daemon.sink.latest.readings(device: GPIOSpec.device).first { $0.point == input.id }

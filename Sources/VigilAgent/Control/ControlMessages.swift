@@ -104,6 +104,8 @@ public struct StatusReport: Codable, Sendable {
     public var board: String?
     public var uptimeSeconds: Double
     public var config: String
+    /// Sections of the config file reloaded but not running yet (they need a restart).
+    public var configWaitingForRestart: [String]? = nil
     public var buses: [Bus]
     public var devices: [Device]
     public var queue: Queue
@@ -161,7 +163,7 @@ public struct ValueReport: Codable, Sendable, Equatable {
 
     public init(_ r: Reading, now: WallTime) {
         device = r.device; point = r.point; unit = r.unit; label = r.label; quality = r.quality.rawValue; error = r.error
-        mode = r.mode; time = r.timestamp.iso8601; raw = r.raw
+        mode = r.mode; time = r.timestamp.iso8601; raw = r.raw.hex
         ageSeconds = Double(now.milliseconds - r.timestamp.milliseconds) / 1000
         value = r.value
     }

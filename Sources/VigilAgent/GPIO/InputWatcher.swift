@@ -90,12 +90,12 @@ public final class InputWatcher: Sendable {
 
     private func fail(_ message: String) {
         if let line = repeats.admit(key: spec.id, message: "gpio input \(spec.id): \(message)") { log?.error(line) }
-        sink.accept([.reading(Reading(timestamp: SystemClock.shared.now(), device: GPIOSpec.device, point: spec.id, value: nil, raw: "",
+        sink.accept([.reading(Reading(timestamp: SystemClock.shared.now(), device: GPIOSpec.device, point: spec.id, value: nil, raw: .none,
                                       unit: nil, label: nil, quality: .bad, error: message))])
     }
 
     private func emit(_ active: Bool) {
         sink.accept([.reading(Reading(timestamp: SystemClock.shared.now(), device: GPIOSpec.device, point: spec.id, value: .bool(active),
-                                      raw: active ? "1" : "0", unit: nil, label: active ? "active" : "inactive", quality: .good, error: nil))])
+                                      raw: .bit(active), unit: nil, label: active ? "active" : "inactive", quality: .good, error: nil))])
     }
 }

@@ -29,7 +29,6 @@ public final class OutputController: Sendable {
     private struct State {
         var planner: ActionPlanner
         var lines: [Line]
-        var active: [AlarmRule] = []
         var overridden: Set<String> = []
     }
 
@@ -54,42 +53,43 @@ public final class OutputController: Sendable {
         state = Mutex(State(planner: ActionPlanner(rules: spec.actions, safeStates: spec.safeStates), lines: lines))
     }
 
+    // The alarm engine owns which alarms are active: every call below gets them
+    // from the journal sink, under the engine's lock (`JournalSink.changeOutputs`),
+    // so an operator's change and a poll's verdict never interleave.
+
     /// The alarms active now (after the alarm engine ran): returns the switches made.
     public func update(active: [AlarmRule], at time: WallTime) -> [Event] {
-        state.withLock { s in
-            s.active = active
-            return apply(&s, at: time, reason: nil)
-        }
+        state.withLock { s in apply(&s, active: active, at: time, reason: nil) }
     }
 
     /// An operator forces an output on or off (nil hands it back to the rules).
-    public func override(_ id: String, _ value: Bool?, by who: String, at time: WallTime) throws(OutputError) -> [Event] {
+    public func override(_ id: String, _ value: Bool?, by who: String, active: [AlarmRule], at time: WallTime) throws(OutputError) -> [Event] {
         try state.withLock { (s: inout State) throws(OutputError) -> [Event] in
             guard s.lines.contains(where: { $0.spec.id == id }) else { throw OutputError.unknown(id, known: s.lines.map(\.spec.id)) }
             s.planner.override(id, value)
             if value == nil { s.overridden.remove(id) } else { s.overridden.insert(id) }
             let reason = value.map { "override to \($0 ? "on" : "off") by \(who)" } ?? "override released by \(who)"
-            return apply(&s, at: time, reason: reason)
+            return apply(&s, active: active, at: time, reason: reason)
         }
     }
 
     /// Releases the latched actions on an output (after the site is made safe).
-    public func resetLatch(_ id: String, by who: String, at time: WallTime) throws(OutputError) -> [Event] {
+    public func resetLatch(_ id: String, by who: String, active: [AlarmRule], at time: WallTime) throws(OutputError) -> [Event] {
         try state.withLock { (s: inout State) throws(OutputError) -> [Event] in
             guard s.lines.contains(where: { $0.spec.id == id }) else { throw OutputError.unknown(id, known: s.lines.map(\.spec.id)) }
             s.planner.resetLatch(id)
-            return apply(&s, at: time, reason: "latch reset by \(who)")
+            return apply(&s, active: active, at: time, reason: "latch reset by \(who)")
         }
     }
 
-    /// New action rules on reload; overrides and the active alarms carry over.
-    public func reconfigure(actions: [ActionRule], at time: WallTime) -> [Event] {
+    /// New action rules on reload; overrides carry over.
+    public func reconfigure(actions: [ActionRule], active: [AlarmRule], at time: WallTime) -> [Event] {
         state.withLock { s in
             let overrides = s.overridden
             var planner = ActionPlanner(rules: actions, safeStates: s.planner.safeStates)
             for id in overrides { if let line = s.lines.first(where: { $0.spec.id == id }), let on = line.on { planner.override(id, on) } }
             s.planner = planner
-            return apply(&s, at: time, reason: nil)
+            return apply(&s, active: active, at: time, reason: nil)
         }
     }
 
@@ -107,9 +107,8 @@ public final class OutputController: Sendable {
         }
     }
 
-    private func apply(_ s: inout State, at time: WallTime, reason: String?) -> [Event] {
-        let wanted = s.planner.plan(active: s.active)
-        let active = s.active
+    private func apply(_ s: inout State, active: [AlarmRule], at time: WallTime, reason: String?) -> [Event] {
+        let wanted = s.planner.plan(active: active)
         let rules = s.planner.rules
         return s.lines.indices.flatMap { i -> [Event] in
             let id = s.lines[i].spec.id

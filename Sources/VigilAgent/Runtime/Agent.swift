@@ -5,7 +5,7 @@ import VigilCore
 /// The running agent: one worker per bus, all feeding one record pipeline
 /// that decodes and writes on its own thread.
 public final class Agent: ServicePart {
-    private let state: Mutex<(config: VigilConfig, workers: [BusWorker])>
+    private let state: Mutex<[BusWorker]>
     private let pipeline: RecordPipeline
     private let supervisor: SupervisorService?
     private let log: Logger?
@@ -14,16 +14,15 @@ public final class Agent: ServicePart {
         self.supervisor = supervisor
         self.log = log
         pipeline = RecordPipeline(sink: sink, supervisor: supervisor)
-        state = Mutex((config, []))
+        state = Mutex([])
         let workers = makeWorkers(config, buses: config.buses.map(\.id))
-        state.withLock { $0.workers = workers }
+        state.withLock { $0 = workers }
     }
 
-    public var config: VigilConfig { state.withLock { $0.config } }
     /// Where other record producers (the GPIO inputs) hand their readings: the
     /// same pipeline as the buses, so the journal has one writer.
     public var recordSink: any RecordSink { pipeline }
-    public var workers: [BusWorker] { state.withLock { $0.workers } }
+    public var workers: [BusWorker] { state.withLock { $0 } }
 
     /// Every polled device's state, by id (for the uplink's status).
     public var deviceStates: [(id: String, state: String)] {
@@ -63,7 +62,7 @@ public final class Agent: ServicePart {
     /// Returns the ids of the buses restarted.
     @discardableResult
     public func apply(_ newConfig: VigilConfig) -> [String] {
-        let workers = state.withLock { $0.workers }
+        let workers = state.withLock { $0 }
         func unchanged(_ worker: BusWorker) -> Bool {
             newConfig.buses.first { $0.id == worker.bus.id } == worker.bus && newConfig.devices(on: worker.bus.id) == worker.deviceSpecs
         }
@@ -73,7 +72,7 @@ public final class Agent: ServicePart {
         let keptIDs = Set(keep.map(\.bus.id))
         let started = makeWorkers(newConfig, buses: newConfig.buses.map(\.id).filter { !keptIDs.contains($0) })
         started.forEach { $0.start() }
-        state.withLock { $0 = (newConfig, keep + started) }
+        state.withLock { $0 = keep + started }
         return Set(stop.map(\.bus.id)).union(started.map(\.bus.id)).sorted()
     }
 }

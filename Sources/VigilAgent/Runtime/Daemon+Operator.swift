@@ -5,18 +5,18 @@ import VigilCore
 extension Daemon {
     /// Forces an output on or off; nil hands it back to the action rules.
     public func override(output: String, _ value: Bool?, by who: String) throws(OutputError) -> [Event] {
-        guard let gpio else { throw OutputError.unknown(output, known: []) }
-        let events = try gpio.outputs.override(output, value, by: who, at: SystemClock.shared.now())
-        sink.write(events)
-        return events
+        guard gpio != nil else { throw OutputError.unknown(output, known: []) }
+        return try sink.changeOutputs { (outputs, active) throws(OutputError) in
+            try outputs.override(output, value, by: who, active: active, at: SystemClock.shared.now())
+        }
     }
 
     /// Releases the latched actions holding an output.
     public func resetLatch(output: String, by who: String) throws(OutputError) -> [Event] {
-        guard let gpio else { throw OutputError.unknown(output, known: []) }
-        let events = try gpio.outputs.resetLatch(output, by: who, at: SystemClock.shared.now())
-        sink.write(events)
-        return events
+        guard gpio != nil else { throw OutputError.unknown(output, known: []) }
+        return try sink.changeOutputs { (outputs, active) throws(OutputError) in
+            try outputs.resetLatch(output, by: who, active: active, at: SystemClock.shared.now())
+        }
     }
 
     /// Acknowledges an active alarm; returns nothing when no such alarm is active and unacknowledged.

@@ -7,7 +7,9 @@ import VigilThreads
 /// `vigil run`: the agent polling into the journal, and the forwarder sending
 /// the journal upstream.
 public final class Daemon: Sendable {
-    public let config: VigilConfig
+    /// The one config state: what runs, and what waits for a restart.
+    public let configState: ConfigState
+    public var config: VigilConfig { configState.effective }
     public let journal: Journal
     public let agent: Agent
     public let forwarder: Forwarder
@@ -32,7 +34,8 @@ public final class Daemon: Sendable {
     /// Opens and recovers the journal (reporting damage upstream as an event),
     /// and builds the parts; nothing runs until `start()`.
     public init(config: VigilConfig, uplink: any Uplink, gpioBackend: any GPIOBackend = LibgpiodBackend(), log: Logger) throws(FileError) {
-        self.config = config
+        let configState = ConfigState(config)
+        self.configState = configState
         self.log = log
         let supervisor = SupervisorService(graceSeconds: Double(config.watchdog.graceSeconds))
         self.supervisor = supervisor
@@ -62,7 +65,7 @@ public final class Daemon: Sendable {
                               deadLetterDirectory: "\(config.gateway.stateDir)/dead-letter", log: log, wake: forwarderWake,
                               supervisor: supervisor, deviceStates: { agent.deviceStates })
         if let channel = uplink as? any CommandChannel, channel.carriesCommands, case .mqtt(let spec) = config.uplink {
-            let runner = RemoteCommandRunner(agent: agent, sink: sink, policy: spec.commands, source: "uplink \(uplink.name)",
+            let runner = RemoteCommandRunner(agent: agent, config: configState, sink: sink, policy: spec.commands, source: "uplink \(uplink.name)",
                                              reply: { channel.reply(to: $0, $1) }, log: log)
             channel.acceptCommands { runner.submit($0) }
             commands = runner
@@ -106,22 +109,13 @@ public final class Daemon: Sendable {
     }
 
     /// Applies a new (valid) config on reload; returns the ids of the buses restarted.
-    public func apply(_ newConfig: VigilConfig) -> [String] {
-        let old = agent.config
-        let restarted = agent.apply(newConfig)
-        sink.reconfigure(alarmRules: AlarmRule.rules(for: newConfig), reporting: ReportPolicies(newConfig))
+    public func apply(_ loaded: VigilConfig) -> [String] {
+        let (config, later) = configState.apply(loaded)
+        let restarted = agent.apply(config)
+        sink.reconfigure(alarmRules: AlarmRule.rules(for: config), reporting: ReportPolicies(config))
         if let gpio {
-            gpio.apply(inputs: newConfig.gpio.inputs, sink: agent.recordSink)
-            sink.write(gpio.outputs.reconfigure(actions: newConfig.gpio.actions, at: SystemClock.shared.now()))
-        }
-        var later: [String] = []
-        if old.uplink != newConfig.uplink { later.append("uplink") }
-        if old.journal != newConfig.journal { later.append("journal") }
-        if old.gateway != newConfig.gateway { later.append("gateway") }
-        if old.watchdog != newConfig.watchdog { later.append("watchdog") }
-        if old.control != newConfig.control { later.append("control socket") }
-        if old.gpio.outputs != newConfig.gpio.outputs || old.gpio.statusLED != newConfig.gpio.statusLED || (gpio == nil && !newConfig.gpio.isEmpty) {
-            later.append("outputs and status LED")
+            gpio.apply(inputs: config.gpio.inputs, sink: agent.recordSink)
+            _ = try? sink.changeOutputs { outputs, active in outputs.reconfigure(actions: config.gpio.actions, active: active, at: SystemClock.shared.now()) }
         }
         if !later.isEmpty { log.warning("reload: changes to \(later.joined(separator: ", ")) take effect at the next restart") }
         return restarted
@@ -167,6 +161,6 @@ extension Daemon {
             : f.authenticationRefused ? "uplink: AUTHENTICATION REFUSED, fix the credentials (\(f.lastError ?? "?"))"
             : "uplink retrying (\(f.lastError ?? "?"))"
         let disk = journal.writeError.map { "; JOURNAL WRITE FAILING: \($0)" } ?? ""
-        return "\(agent.config.devices.filter(\.enabled).count) devices: \(online) online, \(offline) offline; queue \(stats.pending.values.reduce(0, +)); \(uplink)\(disk)"
+        return "\(config.devices.filter(\.enabled).count) devices: \(online) online, \(offline) offline; queue \(stats.pending.values.reduce(0, +)); \(uplink)\(disk)"
     }
 }

@@ -15,24 +15,26 @@ public final class HardwareWatchdog: @unchecked Sendable {
 
     public init(device: String, timeoutSeconds: Int) throws(FileError) {
         self.device = device
-        let fd = open(device, O_WRONLY | O_CLOEXEC)
+        let fd = retryingInterrupts { open(device, O_WRONLY | O_CLOEXEC) }
         if fd < 0 { throw FileError(operation: "open watchdog", path: device, errno: errno) }
         self.fd = fd
         let rc = CLinuxShims_watchdog_set_timeout(fd, Int32(timeoutSeconds))
         if rc != 0 { ioctlError = "WDIOC_SETTIMEOUT: \(String(cString: strerror(-rc)))" }
     }
 
-    /// Feeds the watchdog: any write does, on every driver.
-    public func keepAlive() {
-        var byte = UInt8(ascii: "k")
-        _ = write(fd, &byte, 1)
+    /// Feeds the watchdog: any write does, on every driver. Returns the error
+    /// when the write failed (the board will reset unless a later one works).
+    public func keepAlive() -> String? {
+        if let error = writeAll(fd, [UInt8(ascii: "k")]) { return "\(device): keep-alive failed: \(String(cString: strerror(error)))" }
         keepAlives += 1
+        return nil
     }
 
     /// An orderly stop: the magic 'V' disarms the watchdog before closing.
-    public func closeCleanly() {
-        var byte = UInt8(ascii: "V")
-        _ = write(fd, &byte, 1)
-        close(fd)
+    /// Returns the error when it could not be written (the board will reset).
+    public func closeCleanly() -> String? {
+        defer { close(fd) }
+        guard let error = writeAll(fd, [UInt8(ascii: "V")]) else { return nil }
+        return "\(device): the magic close failed (\(String(cString: strerror(error)))): the board resets when the timeout runs out"
     }
 }

@@ -56,6 +56,7 @@ public struct ServiceLoop {
         let stopAt = duration.map { monotonicNanos() + Int64($0 * 1e9) }
         var lastPing: Int64 = 0, lastStatus = "", lastMarker = monotonicNanos()
         var starved = false
+        let watchdogErrors = RepeatLimiter(intervalSeconds: 60)
         /// Stays in STATUS until a reload succeeds.
         var reloadProblem: String?
         loop: while true {
@@ -84,7 +85,7 @@ public struct ServiceLoop {
                 if Double(now - lastPing) / 1e9 >= pingEvery {
                     // Only when systemd asked (WATCHDOG_USEC, for this pid).
                     if notifier.watchdogMicroseconds != nil { notify("WATCHDOG=1") }
-                    hardware?.keepAlive()
+                    if let problem = hardware?.keepAlive(), let line = watchdogErrors.admit(key: "keep-alive", message: problem) { log.error(line) }
                     lastPing = now
                     daemon.watchdogState.withLock { $0 = (now, []) }
                 }
@@ -108,7 +109,7 @@ public struct ServiceLoop {
 
         notify("STOPPING=1")
         daemon.stop { [log] in log.info("vigil: stopping: polling ended, every reading evaluated; draining the uplink") }
-        hardware?.closeCleanly()
+        if let problem = hardware?.closeCleanly() { log.error(problem) }
         do { try marker.remove() } catch { log.error("\(error)") }
         return 0
     }

@@ -65,7 +65,7 @@ public final class JournalSink: RecordSink {
         // Every poll through the alarm engine first; `raisedBy[i]`: the events reading i caused.
         var alarmEvents: [Event] = []
         var raisedBy: [Int: [Int]] = [:]
-        let active = alarms.withLock { engine in
+        let switched = alarms.withLock { engine in
             for i in records.indices {
                 guard case .reading(let reading) = records[i] else { continue }
                 for event in engine.process(reading, seq: nil, nowMs: now) {
@@ -73,7 +73,8 @@ public final class JournalSink: RecordSink {
                     alarmEvents.append(event)
                 }
             }
-            return engine.active
+            // The relays switch at once, before the journal: a valve does not wait on the disk.
+            return alarmEvents.isEmpty ? [] : outputs?.update(active: engine.active, at: SystemClock.shared.now()) ?? []
         }
         // nil: all of them.
         let reported: [Int]? = reporting.withLock { filter in
@@ -99,8 +100,6 @@ public final class JournalSink: RecordSink {
         var events: [Event] = []
         if !alarmEvents.isEmpty {
             alarmEvents.forEach(logAlarm)
-            // The relays switch before the fsync: a valve does not wait on the disk.
-            let switched = outputs?.update(active: active, at: SystemClock.shared.now()) ?? []
             events = alarmEvents + switched
             latest.record(events.map { Record.event($0) })
         }
@@ -123,10 +122,23 @@ public final class JournalSink: RecordSink {
     /// is gone): the events, and any output that follows, are written at once.
     public func acknowledge(device: String, point: String, level: AlarmLevel, by who: String) -> [Event] {
         let now = SystemClock.shared.now()
-        let (acked, active) = alarms.withLock { engine in (engine.acknowledge(device: device, point: point, level: level, at: now), engine.active) }
+        let (acked, switched) = alarms.withLock { engine in
+            let acked = engine.acknowledge(device: device, point: point, level: level, at: now)
+            return (acked, acked.isEmpty ? [] : outputs?.update(active: engine.active, at: now) ?? [])
+        }
         guard !acked.isEmpty else { return [] }
-        let events = acked.map { e -> Event in var e = e; e.detail = "by \(who)"; return e } + (outputs?.update(active: active, at: now) ?? [])
+        let events = acked.map { e -> Event in var e = e; e.detail = "by \(who)"; return e } + switched
         events.forEach(logAlarm)
+        write(events)
+        return events
+    }
+
+    /// Changes the outputs (an operator's override, a latch reset, new action
+    /// rules) with the alarms the engine holds active, under the engine's lock;
+    /// the switches are written at once.
+    public func changeOutputs(_ change: (OutputController, [AlarmRule]) throws(OutputError) -> [Event]) throws(OutputError) -> [Event] {
+        guard let outputs else { throw OutputError.unknown("", known: []) }
+        let events = try alarms.withLock { (engine: inout AlarmEngine) throws(OutputError) -> [Event] in try change(outputs, engine.active) }
         write(events)
         return events
     }

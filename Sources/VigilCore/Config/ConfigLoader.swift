@@ -158,9 +158,9 @@ private struct Validation {
         let before = diagnostics.issues.count
         let id = checkedID(r)
         let kind = r.choice("kind", required: true, as: BusKind.self)
-        let timeoutMs = r.integer("timeout_ms", range: 10...60_000) ?? 1000
-        let retries = r.integer("retries", range: 0...10) ?? 1
-        let maxRegisters = r.integer("max_registers", range: 1...125) ?? 125
+        let timeoutMs = r.integer("timeout_ms", range: 10...60_000) ?? BusSpec.defaultTimeoutMs
+        let retries = r.integer("retries", range: 0...10) ?? BusSpec.defaultRetries
+        let maxRegisters = r.integer("max_registers", range: 1...125) ?? BusSpec.defaultMaxRegisters
         var transport: BusTransport?
         switch kind {
         case .rtu:
@@ -184,15 +184,15 @@ private struct Validation {
             } else if device == nil {
                 r.report("device", "is required (a serial device such as /dev/ttyUSB0), or \"port\" with a board label")
             }
-            let baud = r.integer("baud", range: 110...4_000_000) ?? 9600
+            let baud = r.integer("baud", range: 110...4_000_000) ?? SerialSettings.defaultBaud
             if !SerialSettings.baudRates.contains(baud), r.has("baud") {
-                let nearest = SerialSettings.baudRates.min { abs($0 - baud) < abs($1 - baud) } ?? 9600
+                let nearest = SerialSettings.baudRates.min { abs($0 - baud) < abs($1 - baud) } ?? SerialSettings.defaultBaud
                 r.report("baud", "\(baud) is not a rate the serial driver has (libmodbus would quietly use 9600); did you mean \(nearest)? "
                          + "One of \(SerialSettings.baudRates.map(String.init).joined(separator: ", "))")
             }
             let parity = r.choice("parity", as: Parity.self) ?? .none
-            let dataBits = r.integer("data_bits", range: 5...8) ?? 8
-            let stopBits = r.integer("stop_bits", range: 1...2) ?? 1
+            let dataBits = r.integer("data_bits", range: 5...8) ?? SerialSettings.defaultDataBits
+            let stopBits = r.integer("stop_bits", range: 1...2) ?? SerialSettings.defaultStopBits
             let gap = r.number("gap_ms", range: 0...1000)
                 ?? SerialSettings.defaultGapMs(baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits)
             if let device {
@@ -234,10 +234,10 @@ private struct Validation {
         var unitRange = 1...247
         if let transport = bus?.transport, !transport.isRTUFramed { unitRange = 0...255 }
         let unit = r.integer("unit", required: true, range: unitRange)
-        let intervalMs = r.integer("interval_ms", range: 10...86_400_000) ?? 1000
+        let intervalMs = r.integer("interval_ms", range: 10...86_400_000) ?? DeviceSpec.defaultIntervalMs
         let enabled = r.bool("enabled") ?? true
-        let maxGap = r.integer("max_gap", range: 0...125) ?? 8
-        let offlineAfter = r.integer("offline_after", range: 1...1000) ?? 3
+        let maxGap = r.integer("max_gap", range: 0...125) ?? DeviceSpec.defaultMaxGap
+        let offlineAfter = r.integer("offline_after", range: 1...1000) ?? DeviceSpec.defaultOfflineAfter
 
         let profileName = r.string("profile")
         let profile = profileName.flatMap { loadProfile($0, reader: r) }

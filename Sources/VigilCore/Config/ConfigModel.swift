@@ -111,7 +111,13 @@ public struct SerialSettings: Sendable, Equatable {
     /// Silence enforced between frames on this line.
     public var gapMs: Double
 
-    public init(device: String, baud: Int, parity: Parity = .none, dataBits: Int = 8, stopBits: Int = 1, rs485: Bool = false, gapMs: Double? = nil) {
+    // The config's defaults (ConfigLoader reads these too): 9600 8N1, the Modbus RTU convention.
+    public static let defaultBaud = 9600
+    public static let defaultDataBits = 8
+    public static let defaultStopBits = 1
+
+    public init(device: String, baud: Int, parity: Parity = .none, dataBits: Int = defaultDataBits, stopBits: Int = defaultStopBits,
+                rs485: Bool = false, gapMs: Double? = nil) {
         self.device = device; self.baud = baud; self.parity = parity; self.dataBits = dataBits; self.stopBits = stopBits
         self.rs485 = rs485
         self.gapMs = gapMs ?? Self.defaultGapMs(baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits)
@@ -165,7 +171,14 @@ public struct BusSpec: Sendable, Equatable {
     public var retries: Int
     public var maxRegisters: Int
 
-    public init(id: String, transport: BusTransport, timeoutMs: Int = 1000, retries: Int = 1, maxRegisters: Int = 125) {
+    // The config's defaults (ConfigLoader reads these too).
+    public static let defaultTimeoutMs = 1000
+    public static let defaultRetries = 1
+    /// The most one Modbus read returns.
+    public static let defaultMaxRegisters = 125
+
+    public init(id: String, transport: BusTransport, timeoutMs: Int = defaultTimeoutMs, retries: Int = defaultRetries,
+                maxRegisters: Int = defaultMaxRegisters) {
         self.id = id; self.transport = transport; self.timeoutMs = timeoutMs; self.retries = retries; self.maxRegisters = maxRegisters
     }
 
@@ -195,8 +208,13 @@ public struct DeviceSpec: Sendable, Equatable {
     /// Report by exception for this device's points (else the uplink's).
     public var report: ReportPolicy?
 
-    public init(id: String, bus: String, unit: Int, profile: String? = nil, points: [PointSpec], intervalMs: Int = 1000,
-                enabled: Bool = true, maxGap: Int = 8, offlineAfter: Int = 3) {
+    // The config's defaults (ConfigLoader reads these too).
+    public static let defaultIntervalMs = 1000
+    public static let defaultMaxGap = 8
+    public static let defaultOfflineAfter = 3
+
+    public init(id: String, bus: String, unit: Int, profile: String? = nil, points: [PointSpec], intervalMs: Int = defaultIntervalMs,
+                enabled: Bool = true, maxGap: Int = defaultMaxGap, offlineAfter: Int = defaultOfflineAfter) {
         self.id = id; self.bus = bus; self.unit = unit; self.profile = profile; self.points = points
         self.intervalMs = intervalMs; self.enabled = enabled; self.maxGap = maxGap; self.offlineAfter = offlineAfter
     }

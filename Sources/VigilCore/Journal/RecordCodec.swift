@@ -56,47 +56,41 @@ struct RecordEncoder {
         case nil: 0; case .int: 1; case .uint: 2; case .float: 3; case .double: 4
         case .bool(let b): b ? 6 : 5; case .string: 7
         }
-        let rawBit: UInt8? = r.raw.utf8.count > 1 ? nil : r.raw.isEmpty ? 0 : r.raw == "0" ? 2 : r.raw == "1" ? 3 : nil
-        // Register hex is parsed as it is written; any other text (rare) is
-        // found out on the way, and the frame is written again with the text's id.
-        var rawText: UInt64?
-        while true {
-            // Fixed fields and ids: at most 90 bytes; register words: fewer bytes than their hex.
-            let frame = JournalFormat.beginFrame(seq: seq, bodyBound: 96 + r.raw.utf8.count, in: &out)
-            out.append(RecordKind.reading.rawValue)
-            out.appendVarint(UInt64(bitPattern: r.timestamp.milliseconds))
-            out.append(flags)
-            out.append(tag)
-            out.appendVarint(device)
-            out.appendVarint(point)
-            if let unit { out.appendVarint(unit) }
-            switch r.value {
-            case .int(let v): out.appendVarint(Varint.zigzag(v))
-            case .uint(let v): out.appendVarint(v)
-            case .float(let v): out.appendLE(v.bitPattern)
-            case .double(let v): out.appendLE(v.bitPattern)
-            case .string: out.appendVarint(stringValue!)
-            case nil, .bool: break
-            }
-            if let rawBit {
-                out.append(rawBit)
-            } else if let rawText {
-                out.append(4)
-                out.appendVarint(rawText)
-            } else {
-                out.append(1)
-                guard Self.appendRegisterWords(r.raw, to: &out) else {
-                    out.truncate(to: frame)
-                    rawText = id(r.raw, &out)
-                    continue
-                }
-            }
-            if let label { out.appendVarint(label) }
-            if let error { out.appendVarint(error) }
-            if let mode { out.appendVarint(mode) }
-            JournalFormat.endFrame(startingAt: frame, in: &out)
-            return r.timestamp.milliseconds
+        let words = r.raw.wordCount
+        // Fixed fields and ids: at most 90 bytes; raw: a kind byte, a count and two bytes a word.
+        let frame = JournalFormat.beginFrame(seq: seq, bodyBound: 100 + 2 * words, in: &out)
+        out.append(RecordKind.reading.rawValue)
+        out.appendVarint(UInt64(bitPattern: r.timestamp.milliseconds))
+        out.append(flags)
+        out.append(tag)
+        out.appendVarint(device)
+        out.appendVarint(point)
+        if let unit { out.appendVarint(unit) }
+        switch r.value {
+        case .int(let v): out.appendVarint(Varint.zigzag(v))
+        case .uint(let v): out.appendVarint(v)
+        case .float(let v): out.appendLE(v.bitPattern)
+        case .double(let v): out.appendLE(v.bitPattern)
+        case .string: out.appendVarint(stringValue!)
+        case nil, .bool: break
         }
+        if let bit = r.raw.bit {
+            out.append(bit ? 3 : 2)
+        } else if words == 0 {
+            out.append(0)
+        } else {
+            out.append(1)
+            out.appendVarint(UInt64(words))
+            r.raw.forEachWord { word in
+                out.append(UInt8(word >> 8))
+                out.append(UInt8(word & 0xFF))
+            }
+        }
+        if let label { out.appendVarint(label) }
+        if let error { out.appendVarint(error) }
+        if let mode { out.appendVarint(mode) }
+        JournalFormat.endFrame(startingAt: frame, in: &out)
+        return r.timestamp.milliseconds
     }
 
     private mutating func appendEvent(_ e: borrowing Event, seq: UInt64, to out: inout ByteWriter) -> Int64 {
@@ -156,38 +150,6 @@ struct RecordEncoder {
             }
         }
         return new
-    }
-
-    /// By ASCII code: 0–15 for a lowercase hex digit, 0xFF for anything else.
-    private static let hexValues: [UInt8] = (0...255).map { c in
-        switch UInt8(c) {
-        case 0x30...0x39: UInt8(c) - 0x30
-        case 0x61...0x66: UInt8(c) - 0x61 + 10
-        default: 0xFF
-        }
-    }
-
-    /// Register hex as `RegisterCodec.hex` writes it ("41bb 0000", lowercase,
-    /// as the decoder writes it back): the word count, then each word's two
-    /// bytes. False, with `out` partly written, for anything else.
-    static func appendRegisterWords(_ raw: String, to out: inout ByteWriter) -> Bool {
-        hexValues.withUnsafeBufferPointer { hex in
-            raw.utf8.withContiguousStorageIfAvailable { b in
-                guard !b.isEmpty, (b.count + 1) % 5 == 0 else { return false }
-                let words = (b.count + 1) / 5
-                out.appendVarint(UInt64(words))
-                var bad: UInt8 = 0
-                for w in 0..<words {
-                    let o = w * 5
-                    let h0 = hex[Int(b[o])], h1 = hex[Int(b[o + 1])], h2 = hex[Int(b[o + 2])], h3 = hex[Int(b[o + 3])]
-                    bad |= h0 | h1 | h2 | h3
-                    if w > 0 && b[o - 1] != 0x20 { bad = 0xFF }
-                    out.append(h0 << 4 | h1 & 0x0F)
-                    out.append(h2 << 4 | h3 & 0x0F)
-                }
-                return bad & 0xF0 == 0
-            } ?? false // not contiguous UTF-8 (bridged): kept as text, correct if slower
-        }
     }
 }
 
@@ -266,18 +228,22 @@ struct RecordDecoder {
         return text
     }
 
-    private func readRaw(_ r: inout ByteReader) throws(RecordDecodeError) -> String {
+    private func readRaw(_ r: inout ByteReader) throws(RecordDecodeError) -> RawRegisters {
         switch try r.byte() {
-        case 0: return ""
+        case 0: return .none
         case 1:
             let count = Int(try r.varint())
             guard count <= 125 else { throw RecordDecodeError(reason: "raw of \(count) words") }
             var words: [UInt16] = []
             for _ in 0..<count { words.append(UInt16(try r.byte()) << 8 | UInt16(try r.byte())) }
-            return RegisterCodec.hex(words)
-        case 2: return "0"
-        case 3: return "1"
-        case 4: return try string(&r)
+            return RawRegisters(words: words)
+        case 2: return .bit(false)
+        case 3: return .bit(true)
+        case 4:
+            // Raw text, as journals written while raw was a string could hold; register hex comes back typed.
+            let text = try string(&r)
+            guard let raw = RawRegisters(hex: text) else { throw RecordDecodeError(reason: "raw text \"\(text)\" is not register hex") }
+            return raw
         default: throw RecordDecodeError(reason: "unknown raw kind")
         }
     }

@@ -41,7 +41,7 @@ public struct PollReadings: Sendable {
 public final class HeartbeatWatch: Sendable {
     public let point: Int
     public static let staleAfterMs: Int64 = 30_000
-    private let state = Mutex<(raw: String, since: Int64)?>(nil)
+    private let state = Mutex<(raw: RawRegisters, since: Int64)?>(nil)
 
     public init(point: Int) { self.point = point }
 

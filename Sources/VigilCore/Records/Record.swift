@@ -8,7 +8,7 @@ public struct Reading: Sendable, Equatable {
     public var device: String
     public var point: String
     public var value: PointValue?
-    public var raw: String
+    public var raw: RawRegisters
     public var unit: String?
     public var label: String?
     public var quality: Quality
@@ -17,7 +17,7 @@ public struct Reading: Sendable, Equatable {
     /// calibration): such readings raise no alarm.
     public var mode: String?
 
-    public init(timestamp: WallTime, device: String, point: String, value: PointValue?, raw: String,
+    public init(timestamp: WallTime, device: String, point: String, value: PointValue?, raw: RawRegisters,
                 unit: String?, label: String?, quality: Quality, error: String?, mode: String? = nil) {
         self.timestamp = timestamp; self.device = device; self.point = point; self.value = value; self.raw = raw
         self.unit = unit; self.label = label; self.quality = quality; self.error = error; self.mode = mode

@@ -12,7 +12,7 @@ public enum RecordJSON {
             literal(#","device":"#, to: &out); appendString(r.device, to: &out)
             literal(#","point":"#, to: &out); appendString(r.point, to: &out)
             literal(#","value":"#, to: &out); appendValue(r.value, to: &out)
-            literal(#","raw":"#, to: &out); appendString(r.raw, to: &out)
+            literal(#","raw":"#, to: &out); appendHex(r.raw, to: &out)
             if let unit = r.unit { literal(#","unit":"#, to: &out); appendString(unit, to: &out) }
             if let label = r.label { literal(#","label":"#, to: &out); appendString(label, to: &out) }
             literal(#","quality":""#, to: &out); out.append(contentsOf: r.quality.rawValue.utf8); out.append(0x22)
@@ -80,6 +80,25 @@ public enum RecordJSON {
         case .bool(let v): out.append(contentsOf: (v ? "true" : "false").utf8)
         case .string(let s): appendString(s, to: &out)
         }
+    }
+
+    /// The raw registers as a JSON string: "41bb 0000", "1", or "".
+    static func appendHex(_ raw: RawRegisters, to out: inout [UInt8]) {
+        out.append(0x22)
+        if let bit = raw.bit {
+            out.append(bit ? 0x31 : 0x30)
+        } else {
+            var first = true
+            raw.forEachWord { word in
+                if !first { out.append(0x20) }
+                first = false
+                for shift in stride(from: 12, through: 0, by: -4) {
+                    let digit = UInt8((word >> UInt16(shift)) & 0xF)
+                    out.append(digit < 10 ? 0x30 + digit : 0x57 + digit)
+                }
+            }
+        }
+        out.append(0x22)
     }
 
     public static func appendString(_ s: String, to out: inout [UInt8]) {

@@ -22,7 +22,7 @@ public enum PointValue: Sendable, Equatable {
 
 public struct DecodedPoint: Sendable, Equatable {
     public var value: PointValue?
-    public var raw: String
+    public var raw: RawRegisters
     public var label: String?
     public var error: String?
     public var isGood: Bool { error == nil }
@@ -74,55 +74,55 @@ public struct PointDecoder: Sendable {
             let plan = plans[i]
             switch raws[i] {
             case .failure(let failure):
-                return DecodedPoint(value: nil, raw: "", label: nil, error: failure.message)
-            case .success(let (raw, hex)):
+                return DecodedPoint(value: nil, raw: .none, label: nil, error: failure.message)
+            case .success(let (raw, sent)):
                 var decimals = 0
                 if let source = plan.decimalsSource {
                     switch raws[source] {
                     case .failure(let failure):
-                        return DecodedPoint(value: nil, raw: hex, label: nil, error: "decimals_from \(points[source].id): \(failure.message)")
+                        return DecodedPoint(value: nil, raw: sent, label: nil, error: "decimals_from \(points[source].id): \(failure.message)")
                     case .success(let (sourceRaw, _)):
                         guard let d = sourceRaw.asInteger.map(Int.init), (0...9).contains(d) else {
-                            return DecodedPoint(value: nil, raw: hex, label: nil, error: "decimals_from \(points[source].id): \(sourceRaw) is not a decimal count 0…9")
+                            return DecodedPoint(value: nil, raw: sent, label: nil, error: "decimals_from \(points[source].id): \(sourceRaw) is not a decimal count 0…9")
                         }
                         decimals = d
                     }
                 }
                 let label = plan.hasLabels ? raw.asInteger.flatMap { points[i].labels[$0] } : nil
-                return finish(plan, raw: raw, hex: hex, label: label, decimals: decimals)
+                return finish(plan, raw: raw, sent: sent, label: label, decimals: decimals)
             }
         }
     }
 
-    private func rawValue(of i: Int, _ results: [BlockResult]) -> Result<(RawValue, String), PointError> {
+    private func rawValue(of i: Int, _ results: [BlockResult]) -> Result<(RawValue, RawRegisters), PointError> {
         let plan = plans[i]
         switch results[plan.block] {
         case .failed(let message):
             return .failure(PointError(message))
         case .bits(let bits):
             guard plan.offset < bits.count else { return .failure(PointError("short response")) }
-            return .success((.unsigned(bits[plan.offset] ? 1 : 0), bits[plan.offset] ? "1" : "0"))
+            return .success((.unsigned(bits[plan.offset] ? 1 : 0), .bit(bits[plan.offset])))
         case .registers(let words):
             guard plan.offset + plan.width <= words.count else { return .failure(PointError("short response")) }
             let slice = words[plan.offset..<plan.offset + plan.width]
-            let hex = RegisterCodec.hex(slice)
+            let sent = RawRegisters(words: slice)
             if plan.type == .bool {
-                return .success((.unsigned(UInt64(slice.first! >> UInt16(plan.bit)) & 1), hex))
+                return .success((.unsigned(UInt64(slice.first! >> UInt16(plan.bit)) & 1), sent))
             }
-            return .success((RegisterCodec.decode(slice, type: plan.type, order: plan.order), hex))
+            return .success((RegisterCodec.decode(slice, type: plan.type, order: plan.order), sent))
         }
     }
 
-    private func finish(_ plan: Plan, raw: RawValue, hex: String, label: String?, decimals: Int) -> DecodedPoint {
-        if plan.type == .bool { return DecodedPoint(value: .bool(raw.asInteger == 1), raw: hex, label: label, error: nil) }
-        if case .string(let s) = raw { return DecodedPoint(value: .string(s), raw: hex, label: nil, error: nil) }
+    private func finish(_ plan: Plan, raw: RawValue, sent: RawRegisters, label: String?, decimals: Int) -> DecodedPoint {
+        if plan.type == .bool { return DecodedPoint(value: .bool(raw.asInteger == 1), raw: sent, label: label, error: nil) }
+        if case .string(let s) = raw { return DecodedPoint(value: .string(s), raw: sent, label: nil, error: nil) }
         if raw.asDouble.isNaN || raw.asDouble.isInfinite {
-            return DecodedPoint(value: nil, raw: hex, label: nil, error: "the device sent \(raw.asDouble.isNaN ? "NaN" : "infinity") (sensor fault?)")
+            return DecodedPoint(value: nil, raw: sent, label: nil, error: "the device sent \(raw.asDouble.isNaN ? "NaN" : "infinity") (sensor fault?)")
         }
         let unscaled = plan.scale == 1 && plan.offset0 == 0 && decimals == 0
-        if unscaled { return DecodedPoint(value: PointValue(raw, type: plan.type), raw: hex, label: label, error: nil) }
+        if unscaled { return DecodedPoint(value: PointValue(raw, type: plan.type), raw: sent, label: label, error: nil) }
         let value = Self.scaled(raw.asDouble, scale: plan.scale, decimals: decimals) + plan.offset0
-        return DecodedPoint(value: .double(Self.trimmingBinaryNoise(value)), raw: hex, label: label, error: nil)
+        return DecodedPoint(value: .double(Self.trimmingBinaryNoise(value)), raw: sent, label: label, error: nil)
     }
 
     /// Rounds to 12 significant digits, so 65.4 − 40 prints as 25.4 and not

@@ -22,11 +22,8 @@ public func readFileBytes(_ path: String) throws(FileReadError) -> [UInt8] {
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw FileReadError(path: path, errno: errno)
-        }
+        let n = retryingInterrupts { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
+        if n < 0 { throw FileReadError(path: path, errno: errno) }
         if n == 0 { break }
         bytes.append(contentsOf: chunk[0..<n])
     }
@@ -82,22 +79,23 @@ public func trimmed(_ text: String) -> String {
     return String(scalars[first...last])
 }
 
-/// Writes all of `bytes`, retrying short writes and EINTR. A closed pipe
-/// (EPIPE) ends the write: nothing more can be written there.
-public func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+/// Writes all of `bytes`, retrying short writes and EINTR. Returns the errno
+/// that ended it early (EPIPE: a closed pipe, nothing more can be written
+/// there), nil when all was written.
+@discardableResult
+public func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
     bytes.withUnsafeBytes { buffer in
         var offset = 0
         while offset < buffer.count {
-            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
+            let n = retryingInterrupts { write(fd, buffer.baseAddress! + offset, buffer.count - offset) }
+            if n < 0 { return errno }
             offset += n
         }
+        return nil
     }
 }
 
-public func writeAll(_ fd: Int32, _ text: String) {
+@discardableResult
+public func writeAll(_ fd: Int32, _ text: String) -> Int32? {
     writeAll(fd, Array(text.utf8))
 }

@@ -22,8 +22,7 @@ public final class POSIXFile: Sendable {
 
     public init(path: String, flags: Int32, mode: mode_t = 0o640) throws(FileError) {
         self.path = path
-        var fd: Int32
-        repeat { fd = open(path, flags | O_CLOEXEC, mode) } while fd < 0 && errno == EINTR
+        let fd = retryingInterrupts { open(path, flags | O_CLOEXEC, mode) }
         if fd < 0 { throw FileError(operation: "open", path: path, errno: errno) }
         self.fd = fd
     }
@@ -40,11 +39,8 @@ public final class POSIXFile: Sendable {
     public func write(_ bytes: UnsafeRawBufferPointer) throws(FileError) {
         var offset = 0
         while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError(operation: "write", path: path, errno: errno)
-            }
+            let n = retryingInterrupts { Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 { throw FileError(operation: "write", path: path, errno: errno) }
             offset += n
         }
     }
@@ -61,11 +57,8 @@ public final class POSIXFile: Sendable {
     public func write(_ bytes: [UInt8], at offset: Int) throws(FileError) {
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError(operation: "write", path: path, errno: errno)
-            }
+            let n = retryingInterrupts { bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) } }
+            if n < 0 { throw FileError(operation: "write", path: path, errno: errno) }
             done += n
         }
     }
@@ -75,11 +68,8 @@ public final class POSIXFile: Sendable {
         if buffer.count < count { buffer = [UInt8](repeating: 0, count: count) }
         var done = 0
         while done < count {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError(operation: "read", path: path, errno: errno)
-            }
+            let n = retryingInterrupts { buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) } }
+            if n < 0 { throw FileError(operation: "read", path: path, errno: errno) }
             if n == 0 { break }
             done += n
         }
@@ -87,15 +77,11 @@ public final class POSIXFile: Sendable {
     }
 
     public func dataSync() throws(FileError) {
-        while fdatasync(fd) != 0 {
-            if errno != EINTR { throw FileError(operation: "fdatasync", path: path, errno: errno) }
-        }
+        if retryingInterrupts({ fdatasync(fd) }) != 0 { throw FileError(operation: "fdatasync", path: path, errno: errno) }
     }
 
     public func truncate(to size: Int) throws(FileError) {
-        while ftruncate(fd, off_t(size)) != 0 {
-            if errno != EINTR { throw FileError(operation: "ftruncate", path: path, errno: errno) }
-        }
+        if retryingInterrupts({ ftruncate(fd, off_t(size)) }) != 0 { throw FileError(operation: "ftruncate", path: path, errno: errno) }
     }
 
     public func seekToEnd() throws(FileError) {
@@ -115,9 +101,7 @@ public enum FileSystem {
     /// Makes a rename or a new file in `path` survive a power cut.
     public static func syncDirectory(_ path: String) throws(FileError) {
         let dir = try POSIXFile(path: path, flags: O_RDONLY | O_DIRECTORY)
-        while fsync(dir.fd) != 0 {
-            if errno != EINTR { throw FileError(operation: "fsync", path: path, errno: errno) }
-        }
+        if retryingInterrupts({ fsync(dir.fd) }) != 0 { throw FileError(operation: "fsync", path: path, errno: errno) }
     }
 
     public static func rename(_ from: String, to: String) throws(FileError) {

@@ -135,6 +135,6 @@ func runProgram(_ argv: [String], stdout path: String? = nil) -> Int32 {
     defer { cArgs.forEach { free($0) } }
     guard posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ) == 0 else { return 127 }
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    _ = retryingInterrupts { waitpid(pid, &status, 0) }
     return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128
 }

@@ -30,7 +30,11 @@ struct StatusCommand: Command {
     }
 
     static func render(_ s: StatusReport) -> String {
-        var out = "vigil \(s.version) · gateway \(s.gateway)\(s.board.map { " · board \($0)" } ?? "") · up \(age(s.uptimeSeconds)) · \(s.config)\n\n"
+        var out = "vigil \(s.version) · gateway \(s.gateway)\(s.board.map { " · board \($0)" } ?? "") · up \(age(s.uptimeSeconds)) · \(s.config)\n"
+        if let waiting = s.configWaitingForRestart, !waiting.isEmpty {
+            out += "reloaded, but changes to \(waiting.joined(separator: ", ")) take effect at the next restart (systemctl restart vigil)\n"
+        }
+        out += "\n"
         var buses = Table("BUS", "ENDPOINT", "STATE", "POLLS", "REQUESTS", "FAILED", "RECONNECTS", "SKIPPED", "LAST ERROR")
         for b in s.buses {
             buses.add(b.id, b.endpoint, b.state, "\(b.polls)", "\(b.requests)", "\(b.failedRequests)", "\(b.reconnects)", "\(b.skippedSlots)",
