@@ -64,7 +64,7 @@ let package = Package(
         // the reference receiver, the fake GPIO backend.
         .target(name: "VigilLab", dependencies: ["VigilCore", "VigilThreads", "VigilModbus", "VigilGPIO", "VigilUplink", "CModbus"]),
         // The executable: command dispatch only.
-        .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilLab", "VigilModbus", "VigilUplink", "VigilGPIO", "VigilCore", "CLinuxShims"]),
+        .executableTarget(name: "vigil", dependencies: ["VigilAgent", "VigilLab"]),
         // Benchmark driver for `make bench` (baseline loops beside the agent's own code).
         .executableTarget(name: "vigil-bench", dependencies: ["VigilAgent", "VigilLab", "VigilThreads", "VigilModbus", "VigilUplink", "VigilCore", "CModbus", "CMosquittoLoader"]),
         // Helpers shared by the tests: paths, clocks, fixtures, peer processes (pymodbus, socat, mosquitto).

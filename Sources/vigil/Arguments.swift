@@ -1,4 +1,4 @@
-import VigilCore
+import VigilAgent
 
 /// A bad command line: one line, then where to find the usage; exit 2.
 struct UsageError: Error, CustomStringConvertible {

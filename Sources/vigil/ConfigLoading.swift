@@ -1,5 +1,4 @@
 import VigilAgent
-import VigilCore
 
 /// Loads a config with the shipped and local profiles; prints every error.
 func loadConfig(_ path: String) -> VigilConfig? {

@@ -1,5 +1,4 @@
 import VigilAgent
-import VigilCore
 
 /// What every command that talks to the agent takes: `--json` and `--socket PATH`.
 struct ControlOptions {

@@ -1,4 +1,4 @@
-import VigilCore
+import VigilAgent
 
 /// vigil(1), written from the commands' own usage texts so the manual cannot
 /// drift from `vigil help`: `vigil help --man` prints it, the package installs it.

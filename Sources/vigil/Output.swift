@@ -1,6 +1,5 @@
 import Glibc
 import VigilAgent
-import VigilCore
 
 /// Standard output, unbuffered, so lines from worker threads and the main
 /// thread never interleave mid-line.

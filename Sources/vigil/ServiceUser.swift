@@ -1,5 +1,5 @@
 import Glibc
-import VigilCore
+import VigilAgent
 
 /// The identity the unit runs vigil under (User=, its groups, SupplementaryGroups=),
 /// taken on for a moment to try paths as the service would: the kernel's own

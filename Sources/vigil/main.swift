@@ -1,5 +1,5 @@
 import Glibc
-import VigilCore
+import VigilAgent
 
 /// `vigil`: the agent (`vigil run`) and the technician's tool, one binary.
 func allCommands() -> [any Command.Type] {

@@ -128,7 +128,7 @@ extension ControlHandler {
         let body: [UInt8]
         do { body = try readFileBytes(path) } catch { return "\(error)" }
         let uplink: HTTPUplink
-        do { uplink = try HTTPUplink(spec: spec, gateway: daemon.config.gateway.id) } catch { return "uplink: \(error)" }
+        do { uplink = try httpUplink(spec, config: daemon.config) } catch { return "uplink: \(error)" }
         let key = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
         let exchange = uplink.post(body, idempotencyKey: key)
         log.warning("control: \(peer) retried dead letter \(name): \(exchange.outcome)")

@@ -38,6 +38,8 @@ public final class SparkplugFormat: MessageFormat, Sendable {
     /// 0 (the spec) or 1 for births and data.
     public let dataQoS: Int32
     public let historicalAfterMs: Int64
+    /// Each device's points' datatypes, by device and point id: looked up for every reading.
+    private let datatypes: [String: [String: SparkplugDataType]]
 
     struct Session {
         var bdSeq: UInt64
@@ -54,6 +56,9 @@ public final class SparkplugFormat: MessageFormat, Sendable {
                 historicalAfterMs: Int64 = 10_000, lastBdSeq: UInt64? = nil, saveBdSeq: @escaping @Sendable (UInt64) -> Void = { _ in }) {
         self.group = group; self.edgeNode = edgeNode; self.primaryHost = primaryHost; self.devices = devices
         self.dataQoS = dataQoS; self.historicalAfterMs = historicalAfterMs; self.saveBdSeq = saveBdSeq
+        datatypes = Dictionary(devices.map { d in
+            (d.id, Dictionary(d.points.map { ($0.id, SparkplugDataType(point: $0)) }, uniquingKeysWith: { first, _ in first }))
+        }, uniquingKeysWith: { first, _ in first })
         // The first nextConnection() makes it lastBdSeq + 1, or 0.
         session = Mutex(Session(bdSeq: lastBdSeq ?? 255))
     }
@@ -170,8 +175,7 @@ public final class SparkplugFormat: MessageFormat, Sendable {
     }
 
     func metric(_ r: Reading, sentAt: WallTime) -> SparkplugMetric {
-        let point = devices.first { $0.id == r.device }?.points.first { $0.id == r.point }
-        let datatype = point.map(SparkplugDataType.init(point:)) ?? Self.datatype(of: r.value)
+        let datatype = datatypes[r.device]?[r.point] ?? Self.datatype(of: r.value)
         var m = SparkplugMetric(name: r.point, datatype: datatype, value: r.quality == .bad ? nil : SparkplugValue(r.value),
                                 timestamp: r.timestamp.milliseconds, isHistorical: sentAt.milliseconds - r.timestamp.milliseconds > historicalAfterMs)
         switch r.quality {

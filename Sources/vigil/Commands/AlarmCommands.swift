@@ -1,5 +1,4 @@
 import VigilAgent
-import VigilCore
 
 struct AlarmsCommand: Command {
     static let name = "alarms"

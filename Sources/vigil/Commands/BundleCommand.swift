@@ -1,9 +1,5 @@
 import Glibc
 import VigilAgent
-import VigilCore
-import VigilGPIO
-import VigilModbus
-import VigilUplink
 
 struct BundleCommand: Command {
     static let name = "bundle"
@@ -66,10 +62,7 @@ struct BundleCommand: Command {
         let kernel = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         put("versions.txt", """
             vigil \(vigilVersion)
-            libmodbus \(libmodbusVersion)
-            libcurl \(libcurlVersionString)
-            zlib \(zlibVersionString)
-            libgpiod \(libgpiodVersion)
+            \(libraryVersions.map { "\($0.name) \($0.version)" }.joined(separator: "\n"))
             kernel \(kernel)
 
             """)

@@ -1,5 +1,5 @@
 import Glibc
-import VigilCore
+import VigilAgent
 
 struct ConfigCheckCommand: Command {
     static let name = "config check"

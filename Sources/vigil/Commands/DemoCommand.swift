@@ -1,9 +1,7 @@
 import Glibc
 import Synchronization
 import VigilAgent
-import VigilCore
 import VigilLab
-import VigilUplink
 
 struct DemoCommand: Command {
     static let name = "demo"
@@ -80,7 +78,7 @@ struct DemoCommand: Command {
         config.uplink = .http(uplinkSpec)
         let log = Logger(threshold: .error)
         let daemon: Daemon
-        do { daemon = try Daemon(config: config, uplink: try HTTPUplink(spec: uplinkSpec, gateway: config.gateway.id), log: log) } catch {
+        do { daemon = try Daemon(config: config, uplink: try makeUplink(config, log: log), log: log) } catch {
             printError("vigil demo: cannot start the agent: \(error)")
             return ExitCode.failed
         }

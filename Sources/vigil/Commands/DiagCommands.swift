@@ -1,6 +1,5 @@
 import Glibc
 import VigilAgent
-import VigilCore
 
 /// Shows a probe's answer: the way it went, the frames, the registers, and
 /// the values decoded with --type/--order. Exit 3 when the device did not answer

@@ -1,5 +1,4 @@
 import VigilAgent
-import VigilCore
 
 struct GPIOCommand: Command {
     static let name = "gpio"

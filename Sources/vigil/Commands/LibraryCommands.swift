@@ -1,5 +1,4 @@
 import VigilAgent
-import VigilCore
 
 /// `vigil board list|show NAME` and `vigil profile list|show NAME`: what ships
 /// (and what the installer added under /etc/vigil), without an agent running.

@@ -1,5 +1,4 @@
 import VigilAgent
-import VigilCore
 
 /// Where a diagnostic request goes and what it asks, from the command line:
 /// `--bus ID` (through the agent that owns it), or `--tcp HOST[:PORT]` /

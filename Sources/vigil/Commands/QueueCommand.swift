@@ -1,5 +1,4 @@
 import VigilAgent
-import VigilCore
 
 struct QueueCommand: Command {
     static let name = "queue"

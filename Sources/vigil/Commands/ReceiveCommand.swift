@@ -1,6 +1,5 @@
 import Glibc
 import VigilAgent
-import VigilCore
 import VigilLab
 
 struct ReceiveCommand: Command {

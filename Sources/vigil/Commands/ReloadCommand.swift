@@ -1,4 +1,5 @@
 import Glibc
+import VigilAgent
 
 /// `ExecReload=` of the unit: a minimal gateway image has no procps, so no `/bin/kill`.
 struct ReloadCommand: Command {

@@ -1,8 +1,5 @@
-import CLinuxShims
 import Glibc
 import VigilAgent
-import VigilCore
-import VigilUplink
 
 struct RunCommand: Command {
     static let name = "run"
@@ -45,8 +42,7 @@ struct RunCommand: Command {
         guard var config = loadConfig(configPath) else { return ExitCode.usage }
         config.journal.traceFile = getenv("VIGIL_JOURNAL_TRACE").map { String(cString: $0) }
         let log = Logger(threshold: logLevel)
-        // A handful of threads, each allocating little: one malloc arena keeps the resident set small.
-        _ = CLinuxShims_limit_malloc_arenas(1)
+        useOneMallocArena()
         Signals.blockTermination()
         let daemon: Daemon
         do {

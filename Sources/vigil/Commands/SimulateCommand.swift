@@ -1,8 +1,6 @@
 import Glibc
 import VigilAgent
-import VigilCore
 import VigilLab
-import VigilModbus
 
 struct SimulateCommand: Command {
     static let name = "simulate"

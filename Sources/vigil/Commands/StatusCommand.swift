@@ -1,5 +1,4 @@
 import VigilAgent
-import VigilCore
 
 struct StatusCommand: Command {
     static let name = "status"

@@ -1,5 +1,4 @@
 import VigilAgent
-import VigilCore
 
 struct UplinkTestCommand: Command {
     static let name = "uplink test"

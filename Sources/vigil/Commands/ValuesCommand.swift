@@ -1,5 +1,4 @@
 import VigilAgent
-import VigilCore
 
 struct ValuesCommand: Command {
     static let name = "values"
