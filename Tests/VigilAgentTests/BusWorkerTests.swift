@@ -222,4 +222,31 @@ final class BusWorkerTests: XCTestCase {
         XCTAssertTrue(sink.readings(of: "gone", point: "gas").allSatisfy { $0.quality == .bad && $0.error!.hasPrefix("bus serial down") })
         XCTAssertTrue(eventually { sink.readings(of: "dev1", point: "gas").filter { $0.quality == .good }.count >= 3 })
     }
+
+    /// Rule 1 holds on a reload too: a worker stuck in a call still owns its line, so no second one is started on it.
+    func testAReloadDoesNotStartASecondWorkerOnALineWhoseWorkerIsStuck() throws {
+        let device = try TricklingDevice(answering: 1)
+        defer { device.stop() }
+        func config(timeoutMs: Int) -> VigilConfig {
+            VigilConfig(file: "test", gateway: GatewaySpec(id: "gw", stateDir: "/tmp"),
+                        buses: [BusSpec(id: "slow", transport: .tcp(host: "127.0.0.1", port: device.port), timeoutMs: timeoutMs, retries: 0)],
+                        devices: [DeviceSpec(id: "dev1", bus: "slow", unit: 1, points: [Self.points[0]], intervalMs: 100)])
+        }
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+        let agent = Agent(config: config(timeoutMs: 300), sink: CollectingSink(), log: Logger(threshold: .info, fd: fds[1], clock: ManualWallClock()))
+        agent.start()
+        XCTAssertTrue(eventually { device.isTrickling })
+        let stuck = agent.workers.first!
+        XCTAssertEqual(agent.apply(config(timeoutMs: 400)), [], "the stuck bus is not restarted")
+        XCTAssertTrue(agent.workers.count == 1 && agent.workers.first === stuck, "the stuck worker keeps its line, and only it")
+        var logged = [UInt8](repeating: 0, count: 4096)
+        let n = read(fds[0], &logged, logged.count)
+        let text = String(decoding: logged.prefix(max(n, 0)), as: UTF8.self)
+        XCTAssertTrue(text.contains("bus slow: its worker did not stop; its new settings take effect at the next restart"), text)
+        device.stop() // the wedged read fails: the worker can end
+        agent.stop()
+        close(fds[0]); close(fds[1])
+    }
 }

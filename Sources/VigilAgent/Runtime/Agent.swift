@@ -66,13 +66,19 @@ public final class Agent: ServicePart {
         func unchanged(_ worker: BusWorker) -> Bool {
             newConfig.buses.first { $0.id == worker.bus.id } == worker.bus && newConfig.devices(on: worker.bus.id) == worker.deviceSpecs
         }
-        let keep = workers.filter(unchanged)
+        var keep = workers.filter(unchanged)
         let stop = workers.filter { !unchanged($0) }
-        PartGroup(stop).stop(log: log)
+        // A worker that does not stop still owns its line (rule 1): no second one is started
+        // on it; it stays, stuck, and the supervisor has the agent restarted.
+        let stuck = Set(PartGroup(stop).stop(log: log))
+        for worker in stop where stuck.contains(worker.partID) {
+            log?.error("bus \(worker.bus.id): its worker did not stop; its new settings take effect at the next restart")
+            keep.append(worker)
+        }
         let keptIDs = Set(keep.map(\.bus.id))
         let started = makeWorkers(newConfig, buses: newConfig.buses.map(\.id).filter { !keptIDs.contains($0) })
         started.forEach { $0.start() }
         state.withLock { $0 = keep + started }
-        return Set(stop.map(\.bus.id)).union(started.map(\.bus.id)).sorted()
+        return Set(stop.filter { !stuck.contains($0.partID) }.map(\.bus.id)).union(started.map(\.bus.id)).sorted()
     }
 }
