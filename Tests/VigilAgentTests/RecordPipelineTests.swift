@@ -28,6 +28,25 @@ final class RecordPipelineTests: XCTestCase {
         XCTAssertFalse(ranOnCaller, "decoding runs on the pipeline's thread")
     }
 
+    /// A worker left behind at a stop (stuck past its deadline) may still hand in its last poll:
+    /// nothing is there to run it, so the submit returns at once and gives its room back.
+    func testASubmitAfterTheLastDrainNeitherBlocksNorUnbalancesTheQueue() {
+        let sink = CollectingSink()
+        var pipeline: RecordPipeline? = RecordPipeline(sink: sink, capacity: 2)
+        pipeline!.start()
+        pipeline!.submit { [event(1)] }
+        pipeline!.stop()
+        let done = DispatchSemaphore(value: 0)
+        let late = pipeline!
+        Thread.detachNewThread {
+            for n in 2...6 { late.submit { [event(n)] } } // more than the capacity
+            done.signal()
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 5), .success, "late submits return at once")
+        XCTAssertEqual(sink.events.map(\.device), ["d1"])
+        pipeline = nil // disposing a semaphore below its start value would trap: this one is back at 2
+    }
+
     func testAFullQueueMakesTheProducerWait() {
         let slow = SlowSink()
         let pipeline = RecordPipeline(sink: slow, capacity: 4, flushMs: 1)

@@ -19,6 +19,8 @@ public final class RecordPipeline: RecordSink, ServicePart {
     private struct State {
         var work: [@Sendable () -> [Record]] = []
         var stopping = false
+        /// The thread has drained its last work and returned.
+        var ended = false
     }
 
     private let sink: any RecordSink
@@ -56,10 +58,14 @@ public final class RecordPipeline: RecordSink, ServicePart {
 
     public func submit(_ produce: @escaping @Sendable () -> [Record]) {
         room.wait()
-        let count = state.withLock { s in
+        let count = state.withLock { s -> Int? in
+            guard !s.ended else { return nil }
             s.work.append(produce)
             return s.work.count
         }
+        // Ended: only a worker left behind at a stop (stuck past its deadline) submits now; the
+        // agent is going away and its poll has nowhere to go. The room is given back all the same.
+        guard let count else { room.signal(); return }
         if count == 1 { wake.signal() }
     }
 
@@ -74,6 +80,7 @@ public final class RecordPipeline: RecordSink, ServicePart {
             if !state.withLock({ $0.stopping }) { usleep(useconds_t(flushMs * 1000)) }
             let (batch, stopping) = state.withLock { s in
                 defer { s.work.removeAll(keepingCapacity: true) }
+                if s.stopping && s.work.isEmpty { s.ended = true }
                 return (s.work, s.stopping)
             }
             if !batch.isEmpty {
