@@ -30,6 +30,8 @@ extension ControlSocketTests {
 
         XCTAssertTrue(eventually(timeout: 10) { on("v1/gateway/connect").contains { $0["device"] as? String == "gas-1" } }, agent.process.stderr)
         XCTAssertEqual(on("v1/gateway/connect").first?["type"] as? String, "honeywell-xnx")
+        // Published right after the connect: the judge may not have it yet.
+        XCTAssertTrue(eventually(timeout: 10) { on("v1/gateway/attributes").contains { $0["gas-1"] != nil } }, platform.peer.stdout)
         let attributes = try XCTUnwrap(on("v1/gateway/attributes").first?["gas-1"] as? [String: String])
         XCTAssertEqual(attributes["profile"], "honeywell-xnx")
         XCTAssertEqual(attributes["model"], "Honeywell Analytics XNX Universal Transmitter")
