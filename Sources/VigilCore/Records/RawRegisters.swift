@@ -63,8 +63,6 @@ public struct RawRegisters: Sendable, Hashable {
     /// The bit, for a coil or a discrete input.
     public var bit: Bool? { if case .bit(let on) = storage { on } else { nil } }
 
-    public var isNone: Bool { storage == .none }
-
     /// "41bb 0000" for words (lowercase, a space between words, as `vigil diag`
     /// and the uplink show them), "0" or "1" for a bit, "" for nothing.
     public var hex: String {
