@@ -36,7 +36,7 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
 
     deinit { CCurl_easy_cleanup(handle) }
 
-    public func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
+    public func send(_ batch: UplinkBatch, status: GatewayStatus?) -> UplinkOutcome {
         post(format.body(for: batch, sentAt: WallTime.now(kernelSynchronised: true), status: status), idempotencyKey: batch.id).outcome
     }
 
@@ -77,7 +77,7 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         token?.changed()
         let body = spec.gzip ? Gzip.compress(plain) : plain
         var headers: UnsafeMutablePointer<curl_slist>?
-        for header in ["Content-Type: \(format.contentType)", "Idempotency-Key: \(idempotencyKey)", "Expect:"]
+        for header in ["Content-Type: \(format.contentType)", "Idempotency-Key: \(idempotencyKey)", "Expect:", "Accept:"]
             + (spec.gzip ? ["Content-Encoding: gzip"] : []) + (token.map { ["Authorization: \(format.authorizationScheme) \($0.current)"] } ?? []) {
             headers = CCurl_slist_append(headers, header)
         }

@@ -255,8 +255,8 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
 
     // MARK: Publishing (the forwarder's thread)
 
-    public func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
-        session.update { $0.lastStatus = status }
+    public func send(_ batch: UplinkBatch, status: GatewayStatus?) -> UplinkOutcome {
+        if let status { session.update { $0.lastStatus = status } }
         if let notReady = notReady() { return notReady }
         return publishAndWait(format.messages(for: batch, sentAt: WallTime.now(kernelSynchronised: true), status: status))
     }

@@ -31,20 +31,26 @@ func site(dir: String, kind: String, report: String, uplink kindOfUplink: String
                                devices: [])
     let stored = try! JournalReader(journal: journal, lane: .telemetry).read(after: 0, maxRecords: 1_000_000)
     var lastSendMs: Int64 = 0, i = 0
+    var statusSchedule = StatusSchedule(everySeconds: 60)
     var batch: [StoredRecord] = []
     for poll in 0..<sitePolls {
         let nowMs = Int64(poll) * 1000
         let time = siteStartMs + nowMs
         while i < stored.count, case .reading(let r) = stored[i].record, r.timestamp.milliseconds == time { batch.append(stored[i]); i += 1 }
         if !batch.isEmpty && ((poll + 1) % flushSeconds == 0 || poll == sitePolls - 1) {
+            let carried = uplink.batchesCarryStatus && statusSchedule.isDue(status, nowNanos: nowMs * 1_000_000)
             guard case .delivered = uplink.send(UplinkBatch(gateway: gateway, lane: .telemetry, firstSeq: batch.first!.seq,
-                                                            lastSeq: batch.last!.seq, records: batch), status: status) else { fail("not delivered") }
-            if uplink.batchesCarryStatus { lastSendMs = nowMs }
+                                                            lastSeq: batch.last!.seq, records: batch), status: carried ? status : nil) else { fail("not delivered") }
+            if carried {
+                lastSendMs = nowMs
+                statusSchedule.sent(status, nowNanos: nowMs * 1_000_000)
+            }
             batch = []
         }
         if nowMs - lastSendMs >= 60_000 {
             _ = uplink.sendHeartbeat(status)
             lastSendMs = nowMs
+            statusSchedule.sent(status, nowNanos: nowMs * 1_000_000)
         }
     }
     uplink.close()

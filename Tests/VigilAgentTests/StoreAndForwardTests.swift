@@ -257,7 +257,7 @@ final class RefusingUplink: Uplink, @unchecked Sendable {
     init(_ outcome: UplinkOutcome, onlyLane: JournalLane? = nil) { self.outcome = outcome; self.onlyLane = onlyLane }
     var events: Int { lock.withLock { eventBatches } }
     var records: Int { lock.withLock { recordCount } }
-    func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
+    func send(_ batch: UplinkBatch, status: GatewayStatus?) -> UplinkOutcome {
         lock.withLock {
             if batch.lane == .events { eventBatches += 1 }
             recordCount += batch.records.count

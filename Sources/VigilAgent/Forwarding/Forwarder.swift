@@ -108,6 +108,7 @@ public final class Forwarder: Sendable {
         var sizeCap: [JournalLane: Int] = [:]
         var heldUntil: [JournalLane: Int64] = [:]
         var holdBackoff: [JournalLane: RetryBackoff] = [:]
+        var statusSchedule = StatusSchedule(everySeconds: batching.heartbeatSeconds)
         var lastSend = monotonicNanos()
         var lastTelemetrySend: Int64 = 0
         // One request (bounded by the uplink's timeout), a journal read, a second of sleep.
@@ -124,14 +125,19 @@ public final class Forwarder: Sendable {
                 let telemetryDue = now - lastTelemetrySend >= Int64(batching.flushMs) * 1_000_000 || draining.load(ordering: .acquiring)
                 guard let batch = nextBatch(batchers[lane]!, requireFull: lane == .telemetry && !telemetryDue,
                                             sizeCap: sizeCap[lane]) else { continue }
-                switch deliver(batch, batchers[lane]!) {
+                let status = status()
+                let carried = uplink.batchesCarryStatus && statusSchedule.isDue(status, nowNanos: monotonicNanos())
+                switch deliver(batch, batchers[lane]!, status: carried ? status : nil) {
                 case .delivered:
                     backoff.reset()
                     heldUntil[lane] = nil
                     holdBackoff[lane] = nil
                     sent = true
                     // A batch that carries the status stands in for a heartbeat.
-                    if uplink.batchesCarryStatus { lastSend = monotonicNanos() }
+                    if carried {
+                        lastSend = monotonicNanos()
+                        statusSchedule.sent(status, nowNanos: lastSend)
+                    }
                     if lane == .telemetry { lastTelemetrySend = monotonicNanos() }
                     logRecovery()
                 case .retry(let afterMs, let reason):
@@ -165,7 +171,12 @@ public final class Forwarder: Sendable {
             if sent && !heartbeatDue { continue } // more may be waiting: alarms first again
             if let heartbeat = batching.heartbeatSeconds, monotonicNanos() - lastSend >= Int64(heartbeat) * 1_000_000_000 {
                 lastSend = monotonicNanos()
-                if case .retry(_, let reason)? = uplink.sendHeartbeat(status()) { log.warning("uplink \(uplink.name): heartbeat failed: \(reason)") }
+                let status = status()
+                switch uplink.sendHeartbeat(status) {
+                case .delivered?: statusSchedule.sent(status, nowNanos: lastSend)
+                case .retry(_, let reason)?: log.warning("uplink \(uplink.name): heartbeat failed: \(reason)")
+                default: break
+                }
             }
             let tick = min(Int64(batching.flushMs), Int64(batching.heartbeatSeconds ?? 3600) * 1000) * 1_000_000
             sleep(nanos: tick)
@@ -212,8 +223,8 @@ public final class Forwarder: Sendable {
         case held(reason: String)
     }
 
-    private func deliver(_ batch: UplinkBatch, _ batcher: LaneBatcher) -> Delivery {
-        let outcome = uplink.send(batch, status: status())
+    private func deliver(_ batch: UplinkBatch, _ batcher: LaneBatcher, status: GatewayStatus?) -> Delivery {
+        let outcome = uplink.send(batch, status: status)
         switch outcome {
         case .delivered:
             acknowledge(batch, batcher)

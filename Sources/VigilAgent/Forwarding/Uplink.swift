@@ -9,7 +9,7 @@ public final class StdoutUplink: Uplink {
 
     public init(fd: Int32 = STDOUT_FILENO) { self.fd = fd }
 
-    public func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome {
+    public func send(_ batch: UplinkBatch, status: GatewayStatus?) -> UplinkOutcome {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batch.records.count * 200)
         for stored in batch.records { RecordJSON.append(stored.record, seq: stored.seq, to: &bytes) }

@@ -5,7 +5,8 @@ public protocol BodyFormat: Sendable {
     var contentType: String { get }
     /// How a token is presented: `Authorization: <scheme> <token>`.
     var authorizationScheme: String { get }
-    func body(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus) -> [UInt8]
+    /// `status`: when the batch should carry it (`StatusSchedule`).
+    func body(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UInt8]
     /// A heartbeat when nothing else was sent; nil: the format has none.
     func heartbeat(_ status: GatewayStatus, gateway: String, sentAt: WallTime) -> [UInt8]?
 }
@@ -16,7 +17,7 @@ public struct VigilBodyFormat: BodyFormat {
     public var contentType: String { "application/json" }
     public var authorizationScheme: String { "Bearer" }
 
-    public func body(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus) -> [UInt8] {
+    public func body(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UInt8] {
         batch.json(sentAt: sentAt, status: status)
     }
 

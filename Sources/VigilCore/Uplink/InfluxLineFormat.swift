@@ -30,7 +30,7 @@ public struct InfluxLineFormat: BodyFormat {
         return url + (url.contains("?") ? "&" : "?") + "precision=ms"
     }
 
-    public func body(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus) -> [UInt8] {
+    public func body(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(batch.records.count * 24 + 128)
         var poll: [Reading] = []

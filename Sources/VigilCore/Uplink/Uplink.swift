@@ -43,12 +43,13 @@ public enum UplinkOutcome: Sendable, Equatable {
 /// Where the forwarder sends batches. Called from the forwarder's thread only.
 public protocol Uplink: Sendable {
     var name: String { get }
-    func send(_ batch: UplinkBatch, status: GatewayStatus) -> UplinkOutcome
+    func send(_ batch: UplinkBatch, status: GatewayStatus?) -> UplinkOutcome
     /// A heartbeat when nothing else was sent; nil when the uplink has none.
     func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome?
     /// An orderly stop, after the forwarder's last batch (MQTT: presence offline, DISCONNECT).
     func close()
-    /// Whether every batch carries the gateway's status; when not, heartbeats go every `heartbeat_s` even while busy.
+    /// Whether batches carry the gateway's status (when `StatusSchedule` says so, else nil); when not, heartbeats go
+    /// every `heartbeat_s` even while busy.
     var batchesCarryStatus: Bool { get }
     /// Bytes put on the wire both ways since the uplink was made (the cellular bill; `TrafficLedger`).
     var bytesOnTheWire: UInt64 { get }
