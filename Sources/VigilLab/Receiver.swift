@@ -60,26 +60,13 @@ public final class Receiver: Sendable {
         } else {
             outFD = STDOUT_FILENO
         }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(options.port).bigEndian)
-        guard inet_pton(AF_INET, options.host, &addr.sin_addr) == 1 else {
-            close(fd)
-            throw StartError(description: "\(options.host): not an IPv4 address")
+        let listener: TCPListener
+        do { listener = try TCPListener(host: options.host, port: options.port) } catch {
+            if options.outPath != nil { close(outFD) }
+            throw StartError(description: error.description)
         }
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            let e = errno
-            close(fd)
-            throw StartError(description: "\(options.host):\(options.port): \(String(cString: strerror(e)))")
-        }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        port = Int(UInt16(bigEndian: addr.sin_port))
-        listenFD = fd
+        port = listener.port
+        listenFD = listener.fd
     }
 
     deinit {

@@ -44,6 +44,14 @@ final class CommandLineTests: XCTestCase {
         let copy = try write(text.replacingOccurrences(of: "/etc/vigil/tb-token", with: token), to: "thingsboard.json5")
         let tb = try runCommand(Repo.vigil, ["config", "check", copy])
         XCTAssertEqual(tb.status, 0, tb.stderr)
+        let password = try write("123456\n", to: "hj212-password")
+        chmod(password, 0o600)
+        let hj212 = try String(contentsOfFile: Repo.path("Examples/hj212.json5"), encoding: .utf8)
+        XCTAssertTrue(hj212.contains("/etc/vigil/hj212-password"))
+        let checked = try runCommand(Repo.vigil, ["config", "check", try write(hj212.replacingOccurrences(of: "/etc/vigil/hj212-password", with: password), to: "hj212.json5")])
+        XCTAssertEqual(checked.status, 0, checked.stderr)
+        XCTAssertTrue((checked.stdout + checked.stderr).contains("device gas-1: device_id, fault_warning, alarm1, alarm2, warning, unit_code have no HJ 212 factor code"),
+                      checked.stdout + checked.stderr)
         // The Debian package's /etc/vigil/vigil.json5 is valid and, unedited, polls nothing.
         let packaged = try runCommand(Repo.vigil, ["config", "check", Repo.path("packaging/deb/vigil.json5")])
         XCTAssertEqual(packaged.status, 0, packaged.stderr)

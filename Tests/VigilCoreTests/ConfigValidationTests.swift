@@ -290,7 +290,51 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertTrue(text.contains("uplink.client_key: is required with client_cert"), text)
         XCTAssertTrue(text.contains("uplink.client_cert: /nope does not exist"), text)
         guard case .failure(let s) = parse("{ kind: 'stdout', url: 'https://x' }") else { return XCTFail() }
-        XCTAssertTrue(s.description.contains("uplink.url: applies only to http and mqtt uplinks"), s.description)
+        XCTAssertTrue(s.description.contains("uplink.url: applies only to uplinks that leave the gateway"), s.description)
+    }
+
+    func hj212(_ uplink: String, password: String) -> Result<VigilConfig, ConfigErrors> {
+        loader.parse("""
+            { gateway: { id: 'g' }, buses: [{ id: 'b', kind: 'tcp', host: 'h' }],
+              devices: [{ id: 'gas-1', bus: 'b', unit: 1, points: [{ id: 'gas', register: 40003, type: 'float32' },
+                                                                   { id: 'status', register: 40005 }] },
+                        { id: 'gas-2', bus: 'b', unit: 2, points: [{ id: 'gas', register: 40003, type: 'float32' }] }],
+              uplink: { kind: 'hj212', password_file: '\(password)', \(uplink) } }
+            """, file: "vigil.json5")
+    }
+
+    func testAnHJ212Uplink() throws {
+        let password = temporaryDirectory() + "/pw"
+        try "123456".write(toFile: password, atomically: true, encoding: .utf8)
+        chmod(password, 0o600)
+        guard case .success(let c) = hj212("url: 'tcp://platform.example.cn:9000', st: 31, mn: 'MN01', device_mn: { 'gas-2': 'MN02' }, codes: { gas: 'a21026' }, utc_offset: '+05:30'",
+                                           password: password),
+              case .hj212(let spec) = c.uplink else { return XCTFail() }
+        XCTAssertEqual(spec.host, "platform.example.cn")
+        XCTAssertEqual(spec.port, 9000)
+        XCTAssertEqual(spec.systemCode, "31")
+        XCTAssertEqual(spec.code(device: "gas-2", point: "gas"), "a21026")
+        XCTAssertEqual(spec.deviceMN, ["gas-2": "MN02"])
+        XCTAssertEqual(spec.utcOffsetMinutes, 330)
+        XCTAssertTrue(spec.alarmEvents)
+        XCTAssertEqual(c.warnings, ["vigil.json5: uplink.codes: device gas-1: status has no HJ 212 factor code and is not sent upstream (alarms on it still act locally)"])
+
+        guard case .failure(let e) = hj212("url: 'http://x', st: 5, mn: 'A;B', codes: { gas: 'a-1', 'gas-3/gas': 'a1' }, format: 'vigil', gzip: true", password: password)
+        else { return XCTFail() }
+        let text = e.description
+        XCTAssertTrue(text.contains("uplink.url: \"http://x\" must be tcp://HOST:PORT"), text)
+        XCTAssertTrue(text.contains("uplink.st: 5 is outside 10…99"), text)
+        XCTAssertTrue(text.contains("uplink.mn: \"A;B\" must not contain ; , = & or a line break"), text)
+        XCTAssertTrue(text.contains("uplink.codes.gas: expected a factor code of letters and digits"), text)
+        XCTAssertTrue(text.contains("uplink.codes.gas-3/gas: no point \"gas-3/gas\""), text)
+        XCTAssertTrue(text.contains("uplink.format: does not apply to hj212 uplinks"), text)
+        XCTAssertTrue(text.contains("uplink.gzip: does not apply to hj212 uplinks"), text)
+
+        guard case .failure(let same) = hj212("url: 'tcp://p:1', st: 31, mn: 'MN01', codes: { gas: 'a21026' }", password: password) else { return XCTFail() }
+        XCTAssertTrue(same.description.contains("uplink.codes: gas-1/gas and gas-2/gas both send a21026 under MN MN01"), same.description)
+        guard case .failure(let missing) = hj212("url: 'tcp://p:1', codes: {}", password: password) else { return XCTFail() }
+        XCTAssertTrue(missing.description.contains("uplink.mn: is required"), missing.description)
+        XCTAssertTrue(missing.description.contains("uplink.st: is required"), missing.description)
     }
 
     func testAnMQTTUplink() throws {

@@ -173,6 +173,8 @@ public final class ControlHandler: Sendable {
             return httpUplinkTest(spec)
         case .mqtt(let spec):
             return mqttUplinkTest(spec)
+        case .hj212(let spec):
+            return hj212UplinkTest(spec)
         }
     }
 
@@ -202,6 +204,21 @@ public final class ControlHandler: Sendable {
         } catch {
             return failure("uplink: \(error)", ControlCode.failed)
         }
+    }
+
+    /// HJ 212 has no message without data: the test is the connection (and the password file).
+    private func hj212UplinkTest(_ spec: HJ212UplinkSpec) -> [UInt8] {
+        let uplink: HJ212Uplink
+        do { uplink = try HJ212Uplink(spec: spec, format: hj212Format(spec, config: daemon.config)) } catch {
+            return failure("uplink: \(error)", ControlCode.failed)
+        }
+        let started = monotonicNanos()
+        let error = uplink.connectOnce()
+        let ms = Double(monotonicNanos() - started) / 1e6
+        var report = UplinkTestReport(url: spec.url, httpStatus: nil, outcome: error == nil ? "connected" : "not connected", error: error,
+                                      nameLookupMs: 0, connectMs: error == nil ? ms : 0, tlsMs: 0, totalMs: ms)
+        report.transport = "hj212"
+        return ControlServer.encode(ControlReply(result: report))
     }
 
     private func mqttUplinkTest(_ spec: MQTTUplinkSpec) -> [UInt8] {

@@ -18,7 +18,21 @@ public func makeUplink(_ config: VigilConfig, log: Logger) throws -> any Uplink 
         }
         if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
         return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: messageFormat(spec, config: config, log: log))
+    case .hj212(let spec):
+        return try HJ212Uplink(spec: spec, format: hj212Format(spec, config: config))
     }
+}
+
+/// Each device (and the GPIO inputs) as the monitoring point its MN names, with the factor codes of its points.
+func hj212Format(_ spec: HJ212UplinkSpec, config: VigilConfig) -> HJ212Format {
+    var points = config.devices.filter(\.enabled).map { ($0.id, $0.points.map(\.id)) }
+    if !config.gpio.inputs.isEmpty { points.append((GPIOSpec.device, config.gpio.inputs.map(\.id))) }
+    var stations: [String: HJ212Format.Station] = [:]
+    for (device, ids) in points {
+        let codes = Dictionary(ids.compactMap { id in spec.code(device: device, point: id).map { (id, $0) } }, uniquingKeysWith: { a, _ in a })
+        stations[device] = HJ212Format.Station(mn: spec.deviceMN[device] ?? spec.mn, codes: codes)
+    }
+    return HJ212Format(systemCode: spec.systemCode, stations: stations, utcOffsetMinutes: spec.utcOffsetMinutes, alarmEvents: spec.alarmEvents)
 }
 
 /// An HTTP uplink in the spec's format (the forwarder's, and `vigil uplink test`'s own).

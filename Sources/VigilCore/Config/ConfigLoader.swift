@@ -68,16 +68,20 @@ private struct Validation {
         .http: ["token_file", "measurement"],
         .mqtt: ["client_id", "username", "password_file", "protocol", "qos", "keepalive_s", "session_expiry_s", "topic_prefix", "inflight",
                 "token_file", "commands", "group_id", "edge_node_id", "primary_host_id"],
+        .hj212: ["st", "mn", "device_mn", "password_file", "codes", "utc_offset", "alarm_events"],
     ]
+    /// Shared keys HJ 212 has no use for: it is plain TCP in one format.
+    static let notHJ212Keys = ["format", "ca_file", "client_cert", "client_key", "insecure", "gzip"]
     /// Keys of every uplink kind, stdout included.
     static let anyUplinkKeys = ["kind", "report"]
     static let uplinkKeys = anyUplinkKeys + sharedUplinkKeys + UplinkKind.allCases.flatMap { uplinkKeysByKind[$0] ?? [] }
     /// The formats each transport can carry.
-    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil, .influx], .mqtt: [.vigil, .thingsboard, .sparkplugB]]
+    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil, .influx], .mqtt: [.vigil, .thingsboard, .sparkplugB],
+                                                             .hj212: []]
     static let journalKeys = ["max_bytes", "max_age_s", "commit_ms", "segment_bytes"]
 
     enum BusKind: String, CaseIterable { case rtu, tcp, rtuOverTCP = "rtu-over-tcp" }
-    enum UplinkKind: String, CaseIterable { case stdout, http, mqtt }
+    enum UplinkKind: String, CaseIterable { case stdout, http, mqtt, hj212 }
 
     mutating func run(_ root: JSONNode) -> VigilConfig? {
         guard let r = ObjectReader(root, path: "", diagnostics: diagnostics, keys: Self.topKeys) else { return nil }
@@ -327,7 +331,7 @@ private struct Validation {
         }
     }
 
-    private func parseUplink(_ r: ObjectReader?, devices: [DeviceSpec]) -> UplinkSpec {
+    private mutating func parseUplink(_ r: ObjectReader?, devices: [DeviceSpec]) -> UplinkSpec {
         guard let r else { return .stdout }
         let kind = r.choice("kind", required: true, as: UplinkKind.self) ?? .stdout
         let own = Self.uplinkKeysByKind[kind] ?? []
@@ -336,10 +340,13 @@ private struct Validation {
             r.report(key, "applies only to \(kinds.joined(separator: " and ")) uplinks, not \(kind.rawValue)")
         }
         if kind == .stdout {
-            for key in Self.sharedUplinkKeys where r.has(key) { r.report(key, "applies only to http and mqtt uplinks") }
+            for key in Self.sharedUplinkKeys where r.has(key) { r.report(key, "applies only to uplinks that leave the gateway") }
             return .stdout
         }
-        let format = parseFormat(r, kind: kind)
+        if kind == .hj212 {
+            for key in Self.notHJ212Keys where r.has(key) { r.report(key, "does not apply to hj212 uplinks (plain TCP, in HJ 212's own format)") }
+        }
+        let format = kind == .hj212 ? .vigil : parseFormat(r, kind: kind)
         guard let url = r.string("url", required: true) else { return .stdout }
         let batching = parseBatching(r)
         let tls = TLSFiles(caFile: r.string("ca_file"), clientCert: r.string("client_cert"), clientKey: r.string("client_key"))
@@ -431,7 +438,99 @@ private struct Validation {
             spec.gzip = r.bool("gzip") ?? spec.gzip
             spec.batching = batching
             return parsed == nil ? .stdout : .mqtt(spec)
+        case .hj212:
+            return parseHJ212(r, url: url, batching: batching, devices: devices)
         }
+    }
+
+    private mutating func parseHJ212(_ r: ObjectReader, url: String, batching: UplinkBatching, devices: [DeviceSpec]) -> UplinkSpec {
+        let endpoint = HJ212UplinkSpec.endpoint(url)
+        if endpoint == nil { r.report("url", "\"\(redactedURL(url))\" must be tcp://HOST:PORT (the platform's HJ 212 port)") }
+        // A field value must not contain the packet's separators.
+        func field(_ key: String, required: Bool = false) -> String? {
+            guard let value = r.string(key, required: required) else { return nil }
+            if value.contains(where: { ";,=&\r\n".contains($0) }) { r.report(key, "\"\(value)\" must not contain ; , = & or a line break") }
+            return value
+        }
+        let mn = field("mn", required: true)
+        if let mn, mn.utf8.count > 24 { r.report("mn", "\"\(mn)\" is longer than HJ 212's 24 characters") }
+        let st = r.integer("st", required: true, range: 10...99).map(String.init)
+        let passwordFile = r.string("password_file", required: true)
+        var deviceMN: [String: String] = [:]
+        for member in r.freeObject("device_mn") ?? [] {
+            let path = r.childPath("device_mn") + "." + member.key
+            guard devices.contains(where: { $0.id == member.key }) else {
+                diagnostics.report(path, at: member.keyLocation, "no device \"\(member.key)\" in devices[]")
+                continue
+            }
+            guard case .string(let value) = member.value.value, !value.isEmpty, value.utf8.count <= 24,
+                  !value.contains(where: { ";,=&\r\n".contains($0) }) else {
+                diagnostics.report(path, at: member.value.location, "expected an MN: up to 24 characters, without ; , = &")
+                continue
+            }
+            deviceMN[member.key] = value
+        }
+        var codes: [String: String] = [:]
+        for member in r.freeObject("codes") ?? [] {
+            let path = r.childPath("codes") + "." + member.key
+            guard case .string(let code) = member.value.value, !code.isEmpty, code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+                diagnostics.report(path, at: member.value.location, "expected a factor code of letters and digits, such as \"a21026\"")
+                continue
+            }
+            let parts = member.key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            let known: Bool = switch parts.count {
+            case 1: devices.contains { $0.points.contains { $0.id == parts[0] } }
+            // GPIO inputs are read after the uplink: their names are not checked here.
+            case 2: parts[0] == GPIOSpec.device || devices.contains { $0.id == parts[0] && $0.points.contains { $0.id == parts[1] } }
+            default: false
+            }
+            guard known else {
+                diagnostics.report(path, at: member.keyLocation, "no point \"\(member.key)\": expected POINT or DEVICE/POINT of a configured device")
+                continue
+            }
+            codes[member.key] = code
+        }
+        var offset = 480
+        if let text = r.string("utc_offset") {
+            if let minutes = Self.utcOffsetMinutes(text) { offset = minutes } else { r.report("utc_offset", "\"\(text)\" must be ±HH:MM, such as \"+08:00\"") }
+        }
+        guard let endpoint, let mn, let st, let passwordFile else { return .stdout }
+        var spec = HJ212UplinkSpec(url: url, host: endpoint.host, port: endpoint.port, systemCode: st, mn: mn, passwordFile: passwordFile)
+        spec.deviceMN = deviceMN
+        spec.codes = codes
+        spec.utcOffsetMinutes = offset
+        spec.alarmEvents = r.bool("alarm_events") ?? spec.alarmEvents
+        spec.batching = batching
+        checkHJ212Codes(spec, devices: devices, r: r)
+        return .hj212(spec)
+    }
+
+    /// Two points under one MN with one code would overwrite each other on the platform.
+    private mutating func checkHJ212Codes(_ spec: HJ212UplinkSpec, devices: [DeviceSpec], r: ObjectReader) {
+        var owner: [String: String] = [:] // "MN code" -> "device/point"
+        for device in devices where device.enabled {
+            let mn = spec.deviceMN[device.id] ?? spec.mn
+            var unsent: [String] = []
+            for point in device.points {
+                guard let code = spec.code(device: device.id, point: point.id) else { unsent.append(point.id); continue }
+                let key = "\(mn) \(code)"
+                if let other = owner[key] {
+                    r.report("codes", "\(other) and \(device.id)/\(point.id) both send \(code) under MN \(mn): give one device its own MN in device_mn, or each point its own code")
+                } else {
+                    owner[key] = "\(device.id)/\(point.id)"
+                }
+            }
+            if !unsent.isEmpty {
+                warnings.append("\(file): uplink.codes: device \(device.id): \(unsent.joined(separator: ", ")) \(unsent.count == 1 ? "has" : "have") no HJ 212 factor code and \(unsent.count == 1 ? "is" : "are") not sent upstream (alarms on \(unsent.count == 1 ? "it" : "them") still act locally)")
+            }
+        }
+    }
+
+    /// "+08:00" → 480.
+    static func utcOffsetMinutes(_ text: String) -> Int? {
+        guard text.count == 6, let sign = text.first, sign == "+" || sign == "-", Array(text)[3] == ":",
+              let hours = Int(text.dropFirst().prefix(2)), let minutes = Int(text.suffix(2)), hours <= 14, minutes < 60 else { return nil }
+        return (sign == "-" ? -1 : 1) * (hours * 60 + minutes)
     }
 
     private struct TLSFiles { var caFile, clientCert, clientKey: String? }

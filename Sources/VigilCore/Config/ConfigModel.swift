@@ -235,6 +235,8 @@ public enum UplinkSpec: Sendable, Equatable {
     case http(HTTPUplinkSpec)
     /// Messages published to an MQTT broker, acknowledged by its PUBACK.
     case mqtt(MQTTUplinkSpec)
+    /// HJ 212-2017 packets over TCP, acknowledged by the platform's data answer (docs/hj212.md).
+    case hj212(HJ212UplinkSpec)
 
     /// How the forwarder forms and paces batches for this uplink.
     public var batching: UplinkBatching {
@@ -242,6 +244,7 @@ public enum UplinkSpec: Sendable, Equatable {
         case .stdout: UplinkBatching(heartbeatSeconds: nil)
         case .http(let spec): spec.batching
         case .mqtt(let spec): spec.batching
+        case .hj212(let spec): spec.batching
         }
     }
 }
@@ -354,6 +357,45 @@ public struct ControlSpec: Sendable, Equatable {
     /// The socket's group (mode 0660): members may run diagnostics.
     public var group = "vigil"
     public init() {}
+}
+
+/// `uplink: { kind: "hj212", … }`: a platform of Chinese environmental and
+/// chemical-park monitoring, its monitoring points (MN) and factor codes.
+public struct HJ212UplinkSpec: Sendable, Equatable {
+    public var url: String
+    public var host: String
+    public var port: Int
+    /// ST, the system code (22 air quality, 31 air pollution source, 32 water pollution source, …).
+    public var systemCode: String
+    /// The MN every device reports under, unless `device_mn` names its own.
+    public var mn: String
+    public var deviceMN: [String: String] = [:]
+    /// The access password (PW), kept out of the config like every secret.
+    public var passwordFile: String
+    /// Factor codes by "device/point" or by "point"; points without one are not sent.
+    public var codes: [String: String] = [:]
+    /// The platform's time zone, in minutes east of UTC: Beijing time by default.
+    public var utcOffsetMinutes = 480
+    /// Alarms raised and cleared as CN=2072 packets.
+    public var alarmEvents = true
+    public var batching = UplinkBatching()
+
+    public init(url: String, host: String, port: Int, systemCode: String, mn: String, passwordFile: String) {
+        self.url = url; self.host = host; self.port = port; self.systemCode = systemCode; self.mn = mn; self.passwordFile = passwordFile
+    }
+
+    /// `tcp://host:port`; nil for anything else.
+    public static func endpoint(_ url: String) -> (host: String, port: Int)? {
+        guard url.hasPrefix("tcp://") else { return nil }
+        let parts = url.dropFirst(6).split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]), (1...65_535).contains(port) else { return nil }
+        return (String(parts[0]), port)
+    }
+
+    /// The factor code a device's point is sent under, if any.
+    public func code(device: String, point: String) -> String? {
+        codes["\(device)/\(point)"] ?? codes[point]
+    }
 }
 
 public struct HTTPUplinkSpec: Sendable, Equatable {

@@ -180,6 +180,8 @@ public enum ServiceAccess {
         case .mqtt(let spec):
             files = [("password_file", spec.passwordFile), ("token_file", spec.tokenFile), ("ca_file", spec.caFile),
                      ("client_cert", spec.clientCert), ("client_key", spec.clientKey)]
+        case .hj212(let spec):
+            files = [("password_file", spec.passwordFile)]
         }
         return files.compactMap { key, path in path.map { (key, $0) } }
     }
