@@ -8,7 +8,7 @@ VENV       := .venv
 PYTHON     := $(VENV)/bin/python
 # thingsboard-gateway pins its own pymodbus (3.9.2, installed at its start otherwise): a venv of its own.
 TB_VENV    := .venv-thingsboard
-APT_DEPS   := libmodbus-dev libcurl4-openssl-dev zlib1g-dev libgpiod-dev libmosquitto-dev pkg-config socat mbpoll openssl systemd mosquitto influxdb victoria-metrics
+APT_DEPS   := libmodbus-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libgpiod-dev libmosquitto-dev pkg-config socat mbpoll openssl systemd mosquitto influxdb victoria-metrics
 DEMO_SECONDS ?= 30
 BIN        := .build/debug/vigil
 
@@ -27,6 +27,7 @@ deps:
 
 # Peers only the tests need (the demo does not wait for them).
 test-peers: deps
+	@$(PYTHON) -c 'import linkkit' >/dev/null 2>&1 || $(VENV)/bin/pip install -q 'aliyun-iot-linkkit==1.2.13'
 	@[ -x $(TB_VENV)/bin/python ] || python3 -m venv $(TB_VENV)
 	@$(TB_VENV)/bin/python -c 'import thingsboard_gateway, pymodbus, serial_asyncio' >/dev/null 2>&1 || \
 		$(TB_VENV)/bin/pip install -q 'thingsboard-gateway==3.8.5' 'pymodbus==3.9.2' pyserial pyserial-asyncio

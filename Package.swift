@@ -39,6 +39,9 @@ let package = Package(
         // uplink: loaded, not linked, like libcurl (why: CMosquittoLoader.h).
         .systemLibrary(name: "CMosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .target(name: "CMosquittoLoader", dependencies: ["CMosquitto"], linkerSettings: [.linkedLibrary("dl")]),
+        // libcrypto (its header from libssl-dev, which libcurl4-openssl-dev brings; libssl3 at
+        // run time) for HMAC-SHA256 logins: loaded, not linked (why: CCryptoLoader.h).
+        .target(name: "CCryptoLoader", linkerSettings: [.linkedLibrary("dl")]),
         // zlib (apt: zlib1g-dev) for gzip bodies.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libgpiod v1 (apt: libgpiod-dev) for dry contacts and relays.
@@ -57,7 +60,7 @@ let package = Package(
         .target(name: "VigilGPIO", dependencies: ["VigilCore", "CGPIOD"],
                 swiftSettings: libgpiodV2 ? [.define("LIBGPIOD_V2")] : []),
         // Uplink transports: HTTP(S) (libcurl), MQTT (libmosquitto); gzip (zlib).
-        .target(name: "VigilUplink", dependencies: ["VigilCore", "VigilThreads", "CCurlLoader", "CMosquittoLoader", "CZlib"]),
+        .target(name: "VigilUplink", dependencies: ["VigilCore", "VigilThreads", "CCurlLoader", "CMosquittoLoader", "CCryptoLoader", "CZlib"]),
         // The running daemon: bus workers, sinks, the simulator.
         .target(name: "VigilAgent", dependencies: ["VigilCore", "VigilThreads", "VigilModbus", "VigilUplink", "VigilGPIO", "CLinuxShims"]),
         // Tools for installers and tests, not the daemon: the simulator and its Modbus server,

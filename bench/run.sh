@@ -233,7 +233,7 @@ if command -v mosquitto >/dev/null; then
   printf "   %-18s %14s %14s %14s %14s\n" "" "static, off" "static, on" "moving, off" "moving, on"
   own=""
   # The last row: telemetry sent every 10 s instead of every second (alarms and events still go at once).
-  for uplink in "http vigil" "mqtt vigil" "mqtt thingsboard" "mqtt sparkplug-b" "http vigil 10"; do
+  for uplink in "http vigil" "mqtt vigil" "mqtt thingsboard" "mqtt sparkplug-b" "hj212 hj212" "http vigil 10"; do
     row=""
     for case in "static off" "static on" "moving off" "moving on"; do
       set -- $uplink
@@ -246,7 +246,7 @@ if command -v mosquitto >/dev/null; then
       [ "$3 $4 $flush" = "moving off 1" ] && own="$own, $1 $2 $(echo "$line" | awk '{ printf "%.1f %%", 100 * $6 / ($4 + $5) }')"
       rm -rf "$dir"
     done
-    label=$uplink; [ "$uplink" = "http vigil 10" ] && label="http vigil, 10 s"
+    label=$uplink; [ "$uplink" = "http vigil 10" ] && label="http vigil, 10 s"; [ "$1" = hj212 ] && label="hj212"
     printf "   %-18s %14s %14s %14s %14s\n" "$label" $row
   done
   echo "   vigil status's own count against the wire (moving site, report by exception off)${own#,}"

@@ -23,6 +23,8 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
     private let tokenFile: SecretFile?
     /// False for a probe (`vigil uplink test`): no Will, no announcements, no commands, no offline on close — the gateway's presence is the forwarder's.
     private let announcesPresence: Bool
+    /// A login computed for the platform (Alink's signed client id and password), instead of username and password_file.
+    private let login: MQTTLogin?
 
     struct Session {
         /// A CONNACK with success came on the current connection.
@@ -32,6 +34,8 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         var authenticationRefused = false
         /// Reason codes of PUBACKs, by message id, for the publisher waiting on them.
         var acks: [Int32: Int32] = [:]
+        /// The platform's own answers (`UplinkMessage.replyID`), by that id.
+        var replies: [String: UplinkOutcome] = [:]
         /// Counts lost connections: a waiter whose connection is gone stops waiting.
         var connection = 0
         /// The last status the forwarder gave: what a reconnect announces.
@@ -44,12 +48,14 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         public var description: String
     }
 
-    public init(spec: MQTTUplinkSpec, gateway: String, format: any MessageFormat, announcesPresence: Bool = true) throws(SetupError) {
+    public init(spec: MQTTUplinkSpec, gateway: String, format: any MessageFormat, announcesPresence: Bool = true,
+                login: MQTTLogin? = nil) throws(SetupError) {
         self.announcesPresence = announcesPresence
+        self.login = login
         if let error = CMosquitto_load() { throw SetupError(description: "uplink: cannot load libmosquitto: \(String(cString: error))") }
         self.spec = spec
         self.format = format
-        self.clientID = spec.clientID ?? gateway
+        self.clientID = login?.clientID ?? spec.clientID ?? gateway
         self.name = redactedURL(spec.url)
         do { passwordFile = try spec.passwordFile.map { path throws(SecretFile.Failure) in try SecretFile(path: path) } } catch {
             throw SetupError(description: "uplink.password_file: \(error)")
@@ -121,6 +127,7 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
 
     /// The gateway device's token as user name (ThingsBoard), or the user name and password.
     private func applyCredentials() -> Int32 {
+        if let login { return CMosquitto_username_pw_set(handle, login.username, login.password) }
         if let token = tokenFile { return CMosquitto_username_pw_set(handle, token.current, nil) }
         guard let username = spec.username else { return MOSQ_ERR_SUCCESS.rawValue }
         return CMosquitto_username_pw_set(handle, username, passwordFile?.current)
@@ -198,6 +205,9 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
 
     private func connected(rc: Int32) {
         if rc == 0 {
+            // Before any batch: the platform's answers are the commit point. (The broker takes the
+            // SUBSCRIBE before the PUBLISHes that follow it on this connection.)
+            for topic in format.replyTopics { _ = CMosquitto_subscribe_v5(handle, nil, topic, 1, 0, nil) }
             // Births and presence go before any batch: the forwarder sees the connection only after them.
             if announcesPresence {
                 // Subscribed first: a platform that answers a birth with a command (a Rebirth) is heard.
@@ -240,6 +250,10 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
 
     private func received(topic: String, payload: [UInt8]) {
         wireBytes.add(UInt64(MQTTPacketSize.publish(topic: topic, payload: payload.count, qos: 1, v5: spec.protocolVersion == .v5)), ordering: .relaxed)
+        if let reply = format.platformReply(topic: topic, payload: payload) {
+            session.update { $0.replies[reply.id] = reply.outcome }
+            return
+        }
         for command in format.commands(topic: topic, payload: payload) {
             if command.action == .announceAgain {
                 announce(status: session.read { $0.lastStatus })
@@ -308,11 +322,13 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
     private func publishAndWait(_ messages: [UplinkMessage], timeoutMs: Int? = nil) -> UplinkOutcome {
         let (isConnected, connection, lastError) = session.update { s in
             s.acks.removeAll() // PUBACKs of an abandoned batch: their ids are not ours
+            s.replies.removeAll()
             return (s.connected, s.connection, s.lastError)
         }
         guard isConnected else { return .retry(afterMs: nil, reason: lastError ?? "connection to \(spec.host):\(spec.port) lost") }
         var mids: [Int32] = []
         var topics: [Int32: String] = [:]
+        let replyIDs = messages.compactMap(\.replyID)
         for message in messages {
             let (mid, rc) = publish(message)
             if rc == MOSQ_ERR_OVERSIZE_PACKET.rawValue {
@@ -322,8 +338,11 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
             if message.qos > 0 { mids.append(mid); topics[mid] = message.topic } // QoS 0 has no PUBACK: a later QoS 1 message's stands for it
         }
         let deadline = monotonicNanos() + Int64(timeoutMs ?? spec.batching.timeoutMs) * 1_000_000
-        let (codes, lost) = session.wait(until: { s in s.connection != connection || mids.allSatisfy { s.acks[$0] != nil } },
-                                         deadlineNanos: deadline) { s in (mids.compactMap { mid in s.acks[mid].map { (mid, $0) } }, s.connection != connection) }
+        let (codes, replies, lost) = session.wait(until: { s in
+            s.connection != connection || (mids.allSatisfy { s.acks[$0] != nil } && replyIDs.allSatisfy { s.replies[$0] != nil })
+        }, deadlineNanos: deadline) { s in
+            (mids.compactMap { mid in s.acks[mid].map { (mid, $0) } }, replyIDs.compactMap { s.replies[$0] }, s.connection != connection)
+        }
         if codes.count < mids.count {
             let missing = mids.count - codes.count
             return .retry(afterMs: nil, reason: lost ? "connection lost before the broker acknowledged \(missing) of \(mids.count) messages"
@@ -332,6 +351,12 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         for (mid, code) in codes where code >= 0x80 {
             return MQTTReason.publishOutcome(Int(code), name: String(cString: CMosquitto_reason_string(code)), topic: topics[mid] ?? "?")
         }
-        return .delivered
+        // The platform's own answer, stronger than the broker's PUBACK: it says the data was taken.
+        if replies.count < replyIDs.count {
+            let missing = replyIDs.count - replies.count
+            return .retry(afterMs: nil, reason: lost ? "connection lost before the platform answered \(missing) of \(replyIDs.count) messages"
+                                                    : "no answer from the platform to \(missing) of \(replyIDs.count) messages within \(timeoutMs ?? spec.batching.timeoutMs) ms")
+        }
+        return replies.first { $0 != .delivered } ?? .delivered
     }
 }

@@ -2,6 +2,7 @@ import Glibc
 import Synchronization
 import VigilAgent
 import VigilCore
+import VigilLab
 import VigilUplink
 
 /// The cellular budget: an hour of a site's polls, through the journal sink as
@@ -10,17 +11,29 @@ import VigilUplink
 /// (60 s), on a simulated clock: what was reported in each flush interval one batch, a
 /// heartbeat after a minute without one. 14 points (ten gas detectors, two levels, two alarm contacts)
 /// polled every second. `static`: nothing moves; `moving`: gas drifting and noisy
-/// (±0.3 %LEL a poll), levels rising and falling. UPLINK: http (vigil receive on PORT)
-/// or mqtt (a broker on PORT); FORMAT as in the config.
+/// (±0.3 %LEL a poll), levels rising and falling. UPLINK: http (vigil receive on PORT),
+/// mqtt (a broker on PORT) or hj212 (the lab platform, started here; each device its own MN);
+/// FORMAT as in the config.
 /// Prints `site POLLED JOURNALED UP DOWN OWN`: bytes each way at the TCP payload level,
 /// and what the uplink counted itself (what `vigil status` shows).
 func site(dir: String, kind: String, report: String, uplink kindOfUplink: String, format: String, port: Int, flushSeconds: Int = 1) {
     let journal = fillSite(dir: dir, kind: kind, report: report)
-    let wire = WireCounter(relayingTo: port)
+    let platform = kindOfUplink == "hj212" ? try! HJ212Platform() : nil
+    platform?.start()
+    let wire = WireCounter(relayingTo: platform?.port ?? port)
     let gateway = "site-\(baseName(of: dir))"
     let uplink: any Uplink
     if kindOfUplink == "http" {
         uplink = try! HTTPUplink(spec: HTTPUplinkSpec(url: "http://127.0.0.1:\(wire.port)/\(gateway)"), gateway: gateway)
+    } else if kindOfUplink == "hj212" {
+        let password = "\(dir)-password"
+        try! FileSystem.replaceAtomically(password, with: Array("123456".utf8))
+        let spec = HJ212UplinkSpec(url: "tcp://127.0.0.1:\(wire.port)", host: "127.0.0.1", port: wire.port, systemCode: "31", mn: "BENCH", passwordFile: password)
+        var stations: [String: HJ212Format.Station] = [:]
+        for detector in 1...10 { stations["gas-\(detector)"] = .init(mn: "BENCH-GAS-\(detector)", codes: ["gas": "a99001"]) }
+        for well in 1...2 { stations["level-\(well)"] = .init(mn: "BENCH-LEVEL-\(well)", codes: ["level": "w99001"]) }
+        stations["gpio"] = .init(mn: "BENCH-GPIO", codes: ["smoke": "a99003", "float": "w99002"])
+        uplink = try! HJ212Uplink(spec: spec, format: HJ212Format(systemCode: "31", stations: stations, utcOffsetMinutes: 480, alarmEvents: true))
     } else {
         let spec = MQTTUplinkSpec(url: "mqtt://127.0.0.1:\(wire.port)", host: "127.0.0.1", port: wire.port, tls: false)
         let mqtt = try! MQTTUplink(spec: spec, gateway: gateway, format: mqttFormat(format, gateway: gateway, prefix: spec.topicPrefix))
@@ -54,6 +67,7 @@ func site(dir: String, kind: String, report: String, uplink kindOfUplink: String
         }
     }
     uplink.close()
+    platform?.stop()
     print("site \(sitePolls * 14) \(stored.count) \(wire.up) \(wire.down) \(uplink.bytesOnTheWire)")
 }
 

@@ -18,7 +18,7 @@ import VigilUplink
 ///   vigil-bench mqtt-drain DIR PORT [FORMAT] forward a journal to a local broker over MQTT (vigil, thingsboard, sparkplug-b)
 ///   vigil-bench mqtt-baseline DIR PORT       the same payloads from a plain libmosquitto loop
 ///   vigil-bench alarm-latency PORT URL       poll → alarm fsynced → upstream ack (AlarmLatency.swift)
-///   vigil-bench site DIR static|moving on|off http|mqtt FORMAT PORT [FLUSH_S]
+///   vigil-bench site DIR static|moving on|off http|mqtt|hj212 FORMAT PORT [FLUSH_S]
 ///                                            an hour of a 14-point site's polls, report by exception on or
 ///                                            off, sent as the forwarder paces them: bytes on the wire (SiteBytes.swift)
 /// Each prints one line of numbers (see bench/run.sh).

@@ -16,7 +16,24 @@ parser.add_argument("--username")
 parser.add_argument("--password")
 parser.add_argument("--answer-session-limits", action="store_true",
                     help="play ThingsBoard: answer a gateway's getSessionLimits RPC (it sends nothing before)")
+parser.add_argument("--alink-code-file",
+                    help="play Alibaba Cloud IoT: answer each Alink post on <topic>_reply with the code in this file "
+                         "(none while the file is empty or missing)")
 args = parser.parse_args()
+
+
+def answer_alink(client, message):
+    try:
+        with open(args.alink_code_file) as f:
+            code = f.read().strip()
+    except OSError:
+        return
+    if not code:
+        return
+    request = json.loads(message.payload)
+    reply = {"code": int(code), "data": {}, "id": request["id"], "message": "success" if code == "200" else "refused by the test",
+             "method": request.get("method"), "version": "1.0"}
+    client.publish(message.topic + "_reply", json.dumps(reply), qos=1)
 
 
 def on_connect(client, userdata, flags, rc):
@@ -30,6 +47,8 @@ def on_subscribe(client, userdata, mid, granted):
 def on_message(client, userdata, message):
     print(json.dumps({"topic": message.topic, "retain": bool(message.retain),
                       "payload": message.payload.decode("utf-8", "replace")}), flush=True)
+    if args.alink_code_file and message.topic.startswith("/sys/") and message.topic.endswith("/post"):
+        answer_alink(client, message)
     if args.answer_session_limits and message.topic.startswith("v1/devices/me/rpc/request/"):
         request = json.loads(message.payload)
         if request.get("method") == "getSessionLimits":

@@ -337,6 +337,30 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertTrue(missing.description.contains("uplink.st: is required"), missing.description)
     }
 
+    func testAnAlinkUplink() throws {
+        let secret = temporaryDirectory() + "/secret"
+        try "s3cr3t".write(toFile: secret, atomically: true, encoding: .utf8)
+        chmod(secret, 0o600)
+        guard case .success(let c) = parse("{ kind: 'mqtt', format: 'alink', url: 'mqtts://iot-06z.mqtt.iothub.aliyuncs.com', product_key: 'a1B2c3', device_name: 'gw-07', device_secret_file: '\(secret)' }"),
+              case .mqtt(let spec) = c.uplink else { return XCTFail() }
+        XCTAssertEqual(spec.format, .alink)
+        XCTAssertEqual(spec.protocolVersion, .v311, "Alibaba's public instances speak 3.1.1")
+        XCTAssertEqual(spec.productKey, "a1B2c3")
+        XCTAssertEqual(spec.deviceSecretFile, secret)
+
+        chmod(secret, 0o644)
+        guard case .failure(let e) = parse("{ kind: 'mqtt', format: 'alink', url: 'mqtts://x', product_key: 'a b', username: 'u', device_secret_file: '\(secret)' }") else { return XCTFail() }
+        let text = e.description
+        XCTAssertTrue(text.contains("uplink.device_name: is required"), text)
+        XCTAssertTrue(text.contains("uplink.product_key: \"a b\" must be what the Alibaba Cloud IoT console shows"), text)
+        XCTAssertTrue(text.contains("uplink.username: does not apply to format alink"), text)
+        XCTAssertTrue(text.contains("uplink.device_secret_file: \(secret) is readable by every user"), text)
+        guard case .failure(let other) = parse("{ kind: 'mqtt', url: 'mqtts://x', product_key: 'a1' }") else { return XCTFail() }
+        XCTAssertTrue(other.description.contains("uplink.product_key: applies only to format alink, not vigil"), other.description)
+        guard case .failure(let http) = parse("{ kind: 'http', format: 'alink', url: 'https://x' }") else { return XCTFail() }
+        XCTAssertTrue(http.description.contains("\"alink\" cannot be carried by a http uplink"), http.description)
+    }
+
     func testAnMQTTUplink() throws {
         guard case .success(let c) = parse("{ kind: 'mqtt', url: 'mqtts://broker.example.net', username: 'gw-07', protocol: '3.1.1', topic_prefix: 'site/7' }"),
               case .mqtt(let spec) = c.uplink else { return XCTFail() }

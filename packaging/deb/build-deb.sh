@@ -52,14 +52,15 @@ printf 'vigil (%s) unstable; urgency=medium\n\n  * Release %s: see /usr/share/do
 find "$root" -type d -exec chmod 0755 {} +
 
 # Depends: what the binary links (dpkg-shlibdeps reads its NEEDED entries), plus what
-# it dlopens: libcurl4 for the HTTP uplink, libmosquitto1 for MQTT. Both in Depends, not
+# it dlopens: libcurl4 for the HTTP uplink, libmosquitto1 for MQTT, libssl3 (libcrypto)
+# for Alink's signed login. All in Depends, not
 # Recommends: the uplink is the agent's job, and a missing one would show only at run
 # time, on site. systemd: the postinst's sysusers/tmpfiles and the unit itself.
 mkdir -p "$work/debian"
 printf 'Source: vigil\n\nPackage: vigil\nArchitecture: any\n' > "$work/debian/control"
 # (Its warning that the binary is not yet installed in a package build tree does not apply here.)
 shlibs=$(cd "$work" && dpkg-shlibdeps -O -e vigil/usr/bin/vigil 2> >(grep -v "should already be installed" >&2) | sed -n 's/^shlibs:Depends=//p')
-depends="$shlibs, libcurl4, libmosquitto1, systemd"
+depends="$shlibs, libcurl4, libmosquitto1, libssl3, systemd"
 
 install -m 0755 "$here/postinst" "$here/prerm" "$here/postrm" "$root/DEBIAN/"
 echo /etc/vigil/vigil.json5 > "$root/DEBIAN/conffiles"

@@ -17,7 +17,7 @@ public func makeUplink(_ config: VigilConfig, log: Logger) throws -> any Uplink 
             log.warning("uplink \(redactedURL(spec.url)): the password is sent over plain mqtt: anyone on the path can read it; use mqtts")
         }
         if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
-        return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: messageFormat(spec, config: config, log: log))
+        return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: messageFormat(spec, config: config, log: log), login: mqttLogin(spec))
     case .hj212(let spec):
         return try HJ212Uplink(spec: spec, format: hj212Format(spec, config: config))
     }
@@ -62,7 +62,17 @@ func messageFormat(_ spec: MQTTUplinkSpec, config: VigilConfig, log: Logger) -> 
     case .vigil, .influx: VigilMessageFormat(gateway: config.gateway.id, prefix: spec.topicPrefix)
     case .thingsboard: ThingsBoardFormat(devices: thingsBoardDevices(config))
     case .sparkplugB: sparkplugFormat(spec, config: config, log: log)
+    case .alink: AlinkFormat(productKey: spec.productKey ?? "", deviceName: spec.deviceName ?? "")
     }
+}
+
+/// format alink: the login signed from the DeviceSecret (at each start: its timestamp is the start's).
+func mqttLogin(_ spec: MQTTUplinkSpec) throws -> MQTTLogin? {
+    guard spec.format == .alink, let productKey = spec.productKey, let deviceName = spec.deviceName, let file = spec.deviceSecretFile else { return nil }
+    let secret = trimmed(try readTextFile(file))
+    guard !secret.isEmpty else { throw MQTTLogin.Failure(description: "uplink.device_secret_file: \(file) is empty") }
+    return try MQTTLogin.alink(productKey: productKey, deviceName: deviceName, deviceSecret: secret,
+                               timestampMs: WallTime.now(kernelSynchronised: true).milliseconds, tls: spec.tls)
 }
 
 /// Sparkplug's bdSeq survives restarts in `state_dir/sparkplug-bdseq`, so a host never pairs a new NBIRTH with an old NDEATH.

@@ -67,7 +67,7 @@ private struct Validation {
     static let uplinkKeysByKind: [UplinkKind: [String]] = [
         .http: ["token_file", "measurement"],
         .mqtt: ["client_id", "username", "password_file", "protocol", "qos", "keepalive_s", "session_expiry_s", "topic_prefix", "inflight",
-                "token_file", "commands", "group_id", "edge_node_id", "primary_host_id"],
+                "token_file", "commands", "group_id", "edge_node_id", "primary_host_id", "product_key", "device_name", "device_secret_file"],
         .hj212: ["st", "mn", "device_mn", "password_file", "codes", "utc_offset", "alarm_events"],
     ]
     /// Shared keys HJ 212 has no use for: it is plain TCP in one format.
@@ -76,7 +76,7 @@ private struct Validation {
     static let anyUplinkKeys = ["kind", "report"]
     static let uplinkKeys = anyUplinkKeys + sharedUplinkKeys + UplinkKind.allCases.flatMap { uplinkKeysByKind[$0] ?? [] }
     /// The formats each transport can carry.
-    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil, .influx], .mqtt: [.vigil, .thingsboard, .sparkplugB],
+    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil, .influx], .mqtt: [.vigil, .thingsboard, .sparkplugB, .alink],
                                                              .hj212: []]
     static let journalKeys = ["max_bytes", "max_age_s", "commit_ms", "segment_bytes"]
 
@@ -351,11 +351,11 @@ private struct Validation {
         let batching = parseBatching(r)
         let tls = TLSFiles(caFile: r.string("ca_file"), clientCert: r.string("client_cert"), clientKey: r.string("client_key"))
         if tls.clientCert != nil && tls.clientKey == nil { r.report("client_key", "is required with client_cert") }
-        for key in ["token_file", "password_file", "ca_file", "client_cert", "client_key"] where own.contains(key) || Self.sharedUplinkKeys.contains(key) {
+        for key in ["token_file", "password_file", "device_secret_file", "ca_file", "client_cert", "client_key"] where own.contains(key) || Self.sharedUplinkKeys.contains(key) {
             guard let path = r.string(key) else { continue }
             if loader.environment.fileMode(path) == nil { r.report(key, "\(path) does not exist") }
         }
-        for key in ["token_file", "password_file"] where own.contains(key) {
+        for key in ["token_file", "password_file", "device_secret_file"] where own.contains(key) {
             if let secret = r.string(key), let mode = loader.environment.fileMode(secret), mode & 0o004 != 0 {
                 r.report(key, "\(secret) is readable by every user (mode \(String(mode & 0o777, radix: 8))); "
                          + "let only root and the service read it: chgrp vigil \(secret) && chmod 640 \(secret)")
@@ -413,7 +413,18 @@ private struct Validation {
             if !spec.tls && (tls.caFile != nil || tls.clientCert != nil || spec.insecure) {
                 r.report("url", "TLS settings (ca_file, client_cert, insecure) need an mqtts:// url")
             }
-            spec.protocolVersion = r.choice("protocol", as: MQTTProtocolVersion.self) ?? spec.protocolVersion
+            // Alibaba's public instances speak 3.1.1; newer ones also 5.
+            spec.protocolVersion = r.choice("protocol", as: MQTTProtocolVersion.self) ?? (format == .alink ? .v311 : spec.protocolVersion)
+            if format == .alink {
+                spec.productKey = alinkName(r, "product_key")
+                spec.deviceName = alinkName(r, "device_name")
+                spec.deviceSecretFile = r.string("device_secret_file", required: true)
+                for key in ["username", "password_file", "token_file", "client_id"] where r.has(key) {
+                    r.report(key, "does not apply to format alink: the login is signed from product_key, device_name and device_secret_file")
+                }
+            } else {
+                for key in ["product_key", "device_name", "device_secret_file"] where r.has(key) { r.report(key, "applies only to format alink, not \(format.rawValue)") }
+            }
             if format == .sparkplugB {
                 spec.qos = r.integer("qos", range: 0...1) ?? 0
                 spec.groupID = sparkplugID(r, "group_id", required: true)
@@ -534,6 +545,15 @@ private struct Validation {
     }
 
     private struct TLSFiles { var caFile, clientCert, clientKey: String? }
+
+    /// Alibaba's ProductKey and DeviceName: letters, digits and `-_@.:`, as its console allows.
+    private func alinkName(_ r: ObjectReader, _ key: String) -> String? {
+        guard let name = r.string(key, required: true) else { return nil }
+        if name.utf8.count > 64 || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_@.:".contains($0)) }) {
+            r.report(key, "\"\(name)\" must be what the Alibaba Cloud IoT console shows: letters, digits and - _ @ . :")
+        }
+        return name
+    }
 
     /// A Sparkplug id is one topic level: no '/', '+' or '#'.
     private func sparkplugID(_ r: ObjectReader, _ key: String, required: Bool = false) -> String? {

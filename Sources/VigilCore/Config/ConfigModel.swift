@@ -260,6 +260,8 @@ public enum UplinkFormat: String, Sendable, CaseIterable {
     case sparkplugB = "sparkplug-b"
     /// InfluxDB line protocol, for InfluxDB, VictoriaMetrics, TDengine (docs/influx.md).
     case influx
+    /// Alibaba Cloud IoT Platform's Alink (docs/alink.md).
+    case alink
 }
 
 /// Batch size and pacing, the same keys for every transport.
@@ -320,6 +322,10 @@ public struct MQTTUplinkSpec: Sendable, Equatable {
     public var groupID: String?
     public var edgeNodeID: String?
     public var primaryHostID: String?
+    /// format alink: the gateway's device on Alibaba Cloud IoT, and the file with its DeviceSecret.
+    public var productKey: String?
+    public var deviceName: String?
+    public var deviceSecretFile: String?
 
     public init(url: String, host: String, port: Int, tls: Bool) {
         self.url = url; self.host = host; self.port = port; self.tls = tls

@@ -178,7 +178,7 @@ public enum ServiceAccess {
         case .http(let spec):
             files = [("token_file", spec.tokenFile), ("ca_file", spec.caFile), ("client_cert", spec.clientCert), ("client_key", spec.clientKey)]
         case .mqtt(let spec):
-            files = [("password_file", spec.passwordFile), ("token_file", spec.tokenFile), ("ca_file", spec.caFile),
+            files = [("password_file", spec.passwordFile), ("token_file", spec.tokenFile), ("device_secret_file", spec.deviceSecretFile), ("ca_file", spec.caFile),
                      ("client_cert", spec.clientCert), ("client_key", spec.clientKey)]
         case .hj212(let spec):
             files = [("password_file", spec.passwordFile)]

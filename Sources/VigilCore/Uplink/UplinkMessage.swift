@@ -8,10 +8,21 @@ public struct UplinkMessage: Sendable, Equatable {
     /// 1: the transport waits for its PUBACK. 0 only where a spec demands it (Sparkplug's data),
     /// and then a batch ends with a QoS 1 message whose PUBACK is the commit point.
     public var qos: Int32
+    /// Set when the platform answers the message itself (Alink's post_reply): the
+    /// batch is acknowledged only by that answer, which names this id.
+    public var replyID: String?
 
-    public init(topic: String, payload: [UInt8], retain: Bool = false, qos: Int32 = 1) {
-        self.topic = topic; self.payload = payload; self.retain = retain; self.qos = qos
+    public init(topic: String, payload: [UInt8], retain: Bool = false, qos: Int32 = 1, replyID: String? = nil) {
+        self.topic = topic; self.payload = payload; self.retain = retain; self.qos = qos; self.replyID = replyID
     }
+}
+
+/// The platform's own answer to a message that asked for one (`UplinkMessage.replyID`).
+public struct PlatformReply: Sendable, Equatable {
+    public var id: String
+    /// `.delivered`, or what the refusal means for the batch.
+    public var outcome: UplinkOutcome
+    public init(id: String, outcome: UplinkOutcome) { self.id = id; self.outcome = outcome }
 }
 
 /// A format for a topic-based transport: pure, no I/O. The transport
@@ -37,6 +48,9 @@ public protocol MessageFormat: Sendable {
     func reply(to command: RemoteCommand, _ result: RemoteCommandResult) -> UplinkMessage?
     /// Whether `messages(for:)` carries the status (else presence goes out every heartbeat, busy or not).
     var batchesCarryStatus: Bool { get }
+    /// Topics the platform's answers come on (subscribed on every connect), and an answer read from one.
+    var replyTopics: [String] { get }
+    func platformReply(topic: String, payload: [UInt8]) -> PlatformReply?
 }
 
 extension MessageFormat {
@@ -47,4 +61,6 @@ extension MessageFormat {
     public func commands(topic: String, payload: [UInt8]) -> [RemoteCommand] { [] }
     public func reply(to command: RemoteCommand, _ result: RemoteCommandResult) -> UplinkMessage? { nil }
     public var batchesCarryStatus: Bool { true }
+    public var replyTopics: [String] { [] }
+    public func platformReply(topic: String, payload: [UInt8]) -> PlatformReply? { nil }
 }

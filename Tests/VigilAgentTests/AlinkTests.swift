@@ -1,0 +1,113 @@
+import Foundation
+import XCTest
+import VigilAgent
+import VigilCore
+import VigilTestSupport
+import VigilUplink
+
+/// format alink over MQTT: the login as Alibaba's own SDK signs it, and the
+/// platform's post_reply, not the broker's PUBACK, as the commit point.
+final class AlinkTests: XCTestCase {
+    let t0 = fixtureEpochMs
+
+    /// Alibaba's aliyun-iot-linkkit, in the repo's virtual environment (make test-peers).
+    func sdkSign(_ productKey: String, _ deviceName: String, _ secret: String, _ ms: Int64) throws -> (clientID: String, sign: String) {
+        let python = try requirePaho()
+        if try runCommand(python, ["-c", "import linkkit"]).status != 0 {
+            let message = "aliyun-iot-linkkit is not installed in .venv (run `make test-peers`)"
+            if ProcessInfo.processInfo.environment["CI"] == "true" { throw MissingPeer(description: message) }
+            throw XCTSkip(message)
+        }
+        let r = try runCommand(python, [Repo.peerScript("alink_sign.py"), productKey, deviceName, secret, String(ms)])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let fields = r.stdout.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        XCTAssertEqual(fields.count, 3, r.stdout)
+        XCTAssertEqual(fields[1], String(ms))
+        return (fields[0], fields[2])
+    }
+
+    func testTheLoginIsSignedAsAlibabasSDKSignsIt() throws {
+        for (pk, dn, secret, ms) in [("a1B2c3D4e5F", "gw-07", "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3t12", t0), ("k0abc", "泵房-1", "x:y@z", t0 + 123)] {
+            let sdk = try sdkSign(pk, dn, secret, ms)
+            let login = try MQTTLogin.alink(productKey: pk, deviceName: dn, deviceSecret: secret, timestampMs: ms, tls: true)
+            XCTAssertEqual(login.password, sdk.sign, "\(pk) \(dn)")
+            XCTAssertEqual(login.clientID, "\(sdk.clientID)|securemode=2,signmethod=hmacsha256,timestamp=\(ms)|")
+            XCTAssertEqual(login.username, "\(dn)&\(pk)")
+        }
+        XCTAssertTrue(try MQTTLogin.alink(productKey: "p", deviceName: "d", deviceSecret: "s", timestampMs: 1, tls: false).clientID.contains("securemode=3"),
+                      "securemode 3 on plain TCP")
+    }
+
+    func testAPostIsDeliveredOnlyByThePlatformsReply() throws {
+        let dir = temporaryDirectory()
+        let (pk, dn, secret) = ("a1B2c3D4e5F", "gw-07", "s3cr3t")
+        // The broker knows the device by the password Alibaba's SDK computes: it takes Vigil's only if they agree.
+        let sdk = try sdkSign(pk, dn, secret, t0)
+        let broker = try TestBroker(in: dir, passwords: ["\(dn)&\(pk)": sdk.sign, "platform": "p"])
+        let codeFile = "\(dir)/code"
+        let platform = try TestSubscriber(port: broker.port, topic: "/sys/#", clientID: "platform", username: "platform", password: "p", alinkCodeFile: codeFile)
+        defer { platform.stop() }
+        var spec = MQTTUplinkSpec(url: "mqtt://127.0.0.1:\(broker.port)", host: "127.0.0.1", port: broker.port, tls: false)
+        spec.format = .alink
+        spec.protocolVersion = .v311
+        spec.batching.timeoutMs = 1000
+        let login = try MQTTLogin.alink(productKey: pk, deviceName: dn, deviceSecret: secret, timestampMs: t0, tls: true)
+        let uplink = try MQTTUplink(spec: spec, gateway: "gw", format: AlinkFormat(productKey: pk, deviceName: dn), login: login)
+        defer { uplink.close() }
+        XCTAssertTrue(uplink.waitUntilConnected(timeoutMs: 5000), uplink.lastError ?? "")
+
+        let now = WallTime.now(kernelSynchronised: true).milliseconds
+        let records = (0..<3).map { n in
+            StoredRecord(seq: UInt64(10 + n), record: .reading(Reading(timestamp: WallTime(milliseconds: now, clockSynced: true), device: "gas-\(n)", point: "gas",
+                                                                       value: .float(Float(n)), raw: .none, unit: nil, label: nil, quality: .good, error: nil)))
+        }
+        let telemetry = UplinkBatch(gateway: "gw", lane: .telemetry, firstSeq: 10, lastSeq: 12, records: records)
+
+        // The broker's PUBACK comes; the platform says nothing: not delivered.
+        guard case .retry(_, let silent) = uplink.send(telemetry, status: nil) else { return XCTFail("a PUBACK is not the platform's word") }
+        XCTAssertTrue(silent.contains("no answer from the platform to 1 of 1 messages within 1000 ms"), silent)
+
+        try "200".write(toFile: codeFile, atomically: true, encoding: .utf8)
+        XCTAssertEqual(uplink.send(telemetry, status: nil), .delivered)
+        let post = try XCTUnwrap(platform.messages.last { $0.topic == "/sys/\(pk)/\(dn)/thing/event/property/post" }?.json)
+        XCTAssertEqual((post["params"] as? [String: Any])?.keys.sorted(), ["gas_0_gas", "gas_1_gas", "gas_2_gas"])
+
+        // A thing-model refusal: the batch is refused for good (telemetry goes to the dead letters; the forwarder holds events).
+        try "6313".write(toFile: codeFile, atomically: true, encoding: .utf8)
+        guard case .rejected(let reason) = uplink.send(telemetry, status: nil) else { return XCTFail() }
+        XCTAssertTrue(reason.hasPrefix("Alink 6313"), reason)
+    }
+}
+
+extension ControlSocketTests {
+    /// `vigil run` with format alink: the alarm and the readings reach the platform and are answered.
+    func testAnAgentOverAlinkDeliversAlarmsAndReadings() throws {
+        let dir = temporaryDirectory()
+        try "s3cr3t\n".write(toFile: "\(dir)/secret", atomically: true, encoding: .utf8)
+        chmod("\(dir)/secret", 0o600)
+        let codeFile = "\(dir)/code"
+        try "200".write(toFile: codeFile, atomically: true, encoding: .utf8)
+        let broker = try TestBroker(in: dir)
+        let platform = try TestSubscriber(port: broker.port, topic: "/sys/#", clientID: "platform", alinkCodeFile: codeFile)
+        defer { platform.stop() }
+        let simPort = freeTCPPort()
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(simPort)", "--device", "1:honeywell-xnx", "--start-at", "16"])
+        XCTAssertTrue(sim.waitFor("serving"))
+        defer { sim.stop() }
+        let agent = try startAgent(
+            buses: "{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(simPort) }",
+            devices: "{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 100 }",
+            extra: ", uplink: { kind: 'mqtt', format: 'alink', url: 'mqtt://127.0.0.1:\(broker.port)', product_key: 'a1B2c3', device_name: 'gw-ctl', device_secret_file: '\(dir)/secret', flush_ms: 100 }")
+        defer { agent.process.stop() }
+        XCTAssertTrue(eventually(timeout: 10) { platform.messages.contains { $0.topic == "/sys/a1B2c3/gw-ctl/thing/event/alarm/post" } }, agent.process.stderr)
+        XCTAssertTrue(eventually(timeout: 10) { platform.messages.filter { $0.topic == "/sys/a1B2c3/gw-ctl/thing/event/property/post" }.count > 5 })
+        let ids = platform.messages.filter { $0.topic.hasSuffix("/property/post") }.compactMap { $0.json?["id"] as? String }
+        XCTAssertEqual(Set(ids).count, ids.count, "every post answered at once: none sent twice")
+        let status = try XCTUnwrap(try agent.json(["status"]) as? [String: Any])
+        XCTAssertEqual((status["uplink"] as? [String: Any])?["state"] as? String, "ok", "\(status)")
+        let test = try agent.vigil(["uplink", "test"])
+        XCTAssertNotEqual(test.status, 0)
+        XCTAssertTrue(test.stderr.contains("one connection per device"), test.stderr)
+        XCTAssertFalse(agent.process.stderr.contains("s3cr3t"), "no secret in the log")
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import XCTest
+@testable import VigilCore
+import VigilTestSupport
+
+final class AlinkFormatTests: XCTestCase {
+    let t0 = fixtureEpochMs
+    let format = AlinkFormat(productKey: "a1B2c3", deviceName: "gw-07")
+
+    func reading(_ device: String, _ point: String, _ value: PointValue?, at ms: Int64) -> Record {
+        .reading(Reading(timestamp: WallTime(milliseconds: ms, clockSynced: true), device: device, point: point, value: value, raw: .none,
+                         unit: nil, label: nil, quality: value == nil ? .bad : .good, error: nil))
+    }
+
+    func batch(_ records: [Record], lane: JournalLane = .telemetry, firstSeq: UInt64 = 41) -> UplinkBatch {
+        let stored = records.enumerated().map { StoredRecord(seq: firstSeq + UInt64($0.offset), record: $0.element) }
+        return UplinkBatch(gateway: "gw", lane: lane, firstSeq: firstSeq, lastSeq: firstSeq + UInt64(records.count) - 1, records: stored)
+    }
+
+    func text(_ m: UplinkMessage) -> String { String(decoding: m.payload, as: UTF8.self) }
+
+    func testLiveReadingsArePropertiesOfTheGatewayOnePerPost() {
+        let sentAt = WallTime(milliseconds: t0 + 2000, clockSynced: true)
+        let messages = format.messages(for: batch([
+            reading("gas-1", "gas", .float(2.45), at: t0),
+            reading("gas-1", "alarm1", .bool(true), at: t0),
+            reading("gas-1", "unit_code", nil, at: t0), // failed: no value to post
+            reading("gas-1", "gas", .float(2.5), at: t0 + 1000), // the same property again: the next post
+        ]), sentAt: sentAt, status: nil)
+        XCTAssertEqual(messages.map(\.topic), ["/sys/a1B2c3/gw-07/thing/event/property/post", "/sys/a1B2c3/gw-07/thing/event/property/post"])
+        XCTAssertEqual(text(messages[0]), #"{"id":"41","version":"1.0","params":{"gas_1_gas":{"value":2.45,"time":1795900000000},"gas_1_alarm1":{"value":1,"time":1795900000000}},"method":"thing.event.property.post"}"#)
+        XCTAssertEqual(text(messages[1]), #"{"id":"44","version":"1.0","params":{"gas_1_gas":{"value":2.5,"time":1795900001000}},"method":"thing.event.property.post"}"#)
+        XCTAssertEqual(messages.map(\.replyID), ["41", "44"], "each post waits for its post_reply, by id")
+    }
+
+    func testABacklogGoesThroughTheHistoryTopicInChunks() throws {
+        let old = (0..<250).map { reading("level-1", "level", .double(1.2), at: t0 + Int64($0) * 1000) }
+        let sentAt = WallTime(milliseconds: t0 + 3_600_000, clockSynced: true)
+        let messages = format.messages(for: batch(old, firstSeq: 1), sentAt: sentAt, status: nil)
+        XCTAssertEqual(messages.map(\.topic), Array(repeating: "/sys/a1B2c3/gw-07/thing/event/property/history/post", count: 2))
+        let first = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(messages[0].payload)) as? [String: Any])
+        XCTAssertEqual(first["method"] as? String, "thing.event.property.history.post")
+        let params = try XCTUnwrap((first["params"] as? [[String: Any]])?.first)
+        XCTAssertEqual(params["identity"] as? [String: String], ["productKey": "a1B2c3", "deviceName": "gw-07"])
+        XCTAssertEqual((params["properties"] as? [Any])?.count, 200, "Alink's limit a message")
+        XCTAssertEqual(messages.map(\.replyID), ["1", "201"])
+    }
+
+    func testAlarmsAndDeviceStatesAreEvents() {
+        let time = WallTime(milliseconds: t0, clockSynced: true)
+        let raised = Event(timestamp: time, kind: .alarmRaised, device: "gas-1",
+                           alarm: AlarmInfo(point: "gas", level: .high, severity: "A1", value: 26, setpoint: 25, triggerSeq: 3))
+        let offline = Event(timestamp: time, kind: .deviceOffline, device: "level-1", bus: "rs485-1", detail: "timeout")
+        let acked = Event(timestamp: time, kind: .alarmAcked, device: "gas-1")
+        let messages = format.messages(for: batch([.event(raised), .event(acked), .event(offline)], lane: .events), sentAt: time, status: nil)
+        XCTAssertEqual(messages.map(\.topic), ["/sys/a1B2c3/gw-07/thing/event/alarm/post", "/sys/a1B2c3/gw-07/thing/event/device_state/post"])
+        XCTAssertEqual(text(messages[0]), #"{"id":"41","version":"1.0","params":{"value":{"device":"gas-1","point":"gas","level":"high","state":"raised","value":26.0,"setpoint":25.0},"time":1795900000000},"method":"thing.event.alarm.post"}"#)
+        XCTAssertEqual(text(messages[1]), #"{"id":"43","version":"1.0","params":{"value":{"device":"level-1","state":"offline","detail":"timeout"},"time":1795900000000},"method":"thing.event.device_state.post"}"#)
+    }
+
+    func testThePlatformsReplyDecidesTheBatch() {
+        let topic = "/sys/a1B2c3/gw-07/thing/event/property/post_reply"
+        func reply(_ json: String) -> PlatformReply? { format.platformReply(topic: topic, payload: Array(json.utf8)) }
+        XCTAssertEqual(reply(#"{"code":200,"data":{},"id":"41","message":"success","method":"thing.event.property.post","version":"1.0"}"#),
+                       PlatformReply(id: "41", outcome: .delivered))
+        guard case .rejected(let reason)? = reply(#"{"code":6313,"id":"41","message":"tsl parse: params not match"}"#)?.outcome else { return XCTFail() }
+        XCTAssertEqual(reason, "Alink 6313 tsl parse: params not match (message 41 on \(topic))")
+        guard case .retry? = reply(#"{"code":500,"id":"41","message":"busy"}"#)?.outcome else { return XCTFail("a server error is retried") }
+        XCTAssertNil(format.platformReply(topic: "/sys/a1B2c3/gw-07/thing/service/property/set", payload: Array(#"{"id":"1"}"#.utf8)))
+        XCTAssertEqual(format.replyTopics, ["/sys/a1B2c3/gw-07/thing/event/+/post_reply", "/sys/a1B2c3/gw-07/thing/event/property/history/post_reply"])
+    }
+
+    func testIdentifiersKeepOnlyWhatAlinkAllows() {
+        XCTAssertEqual(AlinkFormat.identifier(device: "gas-1", point: "gas"), "gas_1_gas")
+        XCTAssertEqual(AlinkFormat.identifier(device: "泵房.A", point: "level"), "___A_level")
+    }
+}
