@@ -233,7 +233,7 @@ if command -v mosquitto >/dev/null; then
   printf "   %-18s %14s %14s %14s %14s\n" "" "static, off" "static, on" "moving, off" "moving, on"
   own=""
   # The last row: telemetry sent every 10 s instead of every second (alarms and events still go at once).
-  for uplink in "http vigil" "mqtt vigil" "mqtt thingsboard" "mqtt sparkplug-b" "hj212 hj212" "http vigil 10"; do
+  for uplink in "http vigil" "mqtt vigil" "mqtt thingsboard" "mqtt sparkplug-b" "mqtt iotda" "hj212 hj212" "http vigil 10"; do
     row=""
     for case in "static off" "static on" "moving off" "moving on"; do
       set -- $uplink

@@ -9,6 +9,7 @@ static struct {
     int (*lib_version)(int *, int *, int *);
     struct mosquitto *(*new_)(const char *, bool, void *);
     void (*destroy)(struct mosquitto *);
+    int (*reinitialise)(struct mosquitto *, const char *, bool, void *);
     void (*user_data_set)(struct mosquitto *, void *);
     int (*threaded_set)(struct mosquitto *, bool);
     int (*int_option)(struct mosquitto *, enum mosq_opt_t, int);
@@ -55,6 +56,7 @@ static void load(void) {
     RESOLVE(lib, lib_version, "mosquitto_lib_version")
     RESOLVE(lib, new_, "mosquitto_new")
     RESOLVE(lib, destroy, "mosquitto_destroy")
+    RESOLVE(lib, reinitialise, "mosquitto_reinitialise")
     RESOLVE(lib, user_data_set, "mosquitto_user_data_set")
     RESOLVE(lib, threaded_set, "mosquitto_threaded_set")
     RESOLVE(lib, int_option, "mosquitto_int_option")
@@ -95,6 +97,7 @@ const char *CMosquitto_version(void) { return CMosquitto_load() ? load_error : v
 
 struct mosquitto *CMosquitto_new(const char *id, bool clean_session, void *obj) { return mosq.new_(id, clean_session, obj); }
 void CMosquitto_destroy(struct mosquitto *m) { mosq.destroy(m); }
+int CMosquitto_reinitialise(struct mosquitto *m, const char *id, bool clean_session, void *obj) { return mosq.reinitialise(m, id, clean_session, obj); }
 void CMosquitto_user_data_set(struct mosquitto *m, void *obj) { mosq.user_data_set(m, obj); }
 int CMosquitto_threaded_set(struct mosquitto *m, bool threaded) { return mosq.threaded_set(m, threaded); }
 int CMosquitto_int_option(struct mosquitto *m, enum mosq_opt_t option, int value) { return mosq.int_option(m, option, value); }

@@ -25,6 +25,15 @@ public struct MQTTLogin: Sendable, Equatable {
                          username: "\(deviceName)&\(productKey)", password: try hmacSHA256Hex(key: deviceSecret, message: signed))
     }
 
+    /// Huawei Cloud IoTDA's device login ("设备连接鉴权"): client id
+    /// `<deviceId>_0_1_<YYYYMMDDHH>` (device id; HMAC-SHA256 with the timestamp checked
+    /// against the platform's clock), user name the device id, password the hex
+    /// HMAC-SHA256 of the secret keyed by that UTC hour.
+    public static func iotda(deviceID: String, secret: String, atMs: Int64) throws(Failure) -> MQTTLogin {
+        let hour = String(WallTime(milliseconds: atMs, clockSynced: true).iso8601.filter(\.isNumber).prefix(10))
+        return MQTTLogin(clientID: "\(deviceID)_0_1_\(hour)", username: deviceID, password: try hmacSHA256Hex(key: hour, message: secret))
+    }
+
     /// Lower-case hex of HMAC-SHA256, by OpenSSL's libcrypto.
     public static func hmacSHA256Hex(key: String, message: String) throws(Failure) -> String {
         if let error = CCrypto_load() { throw Failure(description: "cannot load libcrypto: \(String(cString: error))") }

@@ -14,7 +14,8 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
     public let name: String
     public let spec: MQTTUplinkSpec
     private let format: any MessageFormat
-    private let clientID: String
+    /// The client id of the current CONNECT (a computed login may change it between connections).
+    private var clientID: String
     private let handle: OpaquePointer
     private let session = Monitor(Session())
     private var networkThread: DedicatedThread?
@@ -23,8 +24,10 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
     private let tokenFile: SecretFile?
     /// False for a probe (`vigil uplink test`): no Will, no announcements, no commands, no offline on close — the gateway's presence is the forwarder's.
     private let announcesPresence: Bool
-    /// A login computed for the platform (Alink's signed client id and password), instead of username and password_file.
-    private let login: MQTTLogin?
+    /// A login computed for the platform before each connection (Alink's and IoTDA's signed
+    /// client id and password), instead of username and password_file.
+    private let makeLogin: (@Sendable () throws(MQTTLogin.Failure) -> MQTTLogin)?
+    private var login: MQTTLogin?
 
     struct Session {
         /// A CONNACK with success came on the current connection.
@@ -49,9 +52,10 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
     }
 
     public init(spec: MQTTUplinkSpec, gateway: String, format: any MessageFormat, announcesPresence: Bool = true,
-                login: MQTTLogin? = nil) throws(SetupError) {
+                login makeLogin: (@Sendable () throws(MQTTLogin.Failure) -> MQTTLogin)? = nil) throws(SetupError) {
         self.announcesPresence = announcesPresence
-        self.login = login
+        self.makeLogin = makeLogin
+        do { login = try makeLogin?() } catch { throw SetupError(description: "uplink: \(error)") }
         if let error = CMosquitto_load() { throw SetupError(description: "uplink: cannot load libmosquitto: \(String(cString: error))") }
         self.spec = spec
         self.format = format
@@ -67,7 +71,10 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         let persistent = spec.sessionExpirySeconds > 0
         guard let h = CMosquitto_new(clientID, !persistent, nil) else { throw SetupError(description: "mosquitto_new failed") }
         handle = h
-        try configure(persistent: persistent)
+        try applySettings(persistent: persistent)
+        let thread = DedicatedThread(name: "mqtt") { [self] in runNetwork(persistent: persistent) }
+        networkThread = thread
+        thread.start()
     }
 
     /// False when the network thread was stuck at close (a CONNECT to an unreachable host): the handle is then left to it.
@@ -82,7 +89,8 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         if rc != MOSQ_ERR_SUCCESS.rawValue { throw SetupError(description: "uplink: \(what): \(Self.describe(rc))") }
     }
 
-    private func configure(persistent: Bool) throws(SetupError) {
+    /// Options, credentials, TLS and callbacks: at start, and again after a new client id.
+    private func applySettings(persistent: Bool) throws(SetupError) {
         // Callbacks find this uplink through the handle's user data; the uplink outlives the handle's loop.
         let me = Unmanaged.passUnretained(self).toOpaque()
         CMosquitto_user_data_set(handle, me)
@@ -109,9 +117,27 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
             let payload = message.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(message.payloadlen))) } ?? []
             MQTTUplink.from(user)?.received(topic: String(cString: topic), payload: payload)
         }
-        let thread = DedicatedThread(name: "mqtt") { [self] in runNetwork(persistent: persistent) }
-        networkThread = thread
-        thread.start()
+    }
+
+    /// A computed login, fresh for this connection (IoTDA checks its hour); a new client id
+    /// needs the handle reinitialised. Runs on the network thread, between connections.
+    private func refreshLogin(persistent: Bool) {
+        guard let makeLogin else { return }
+        do {
+            let next = try makeLogin()
+            if next.clientID != clientID {
+                clientID = next.clientID
+                login = next
+                let rc = CMosquitto_reinitialise(handle, clientID, !persistent, nil)
+                if rc != MOSQ_ERR_SUCCESS.rawValue { throw MQTTLogin.Failure(description: "cannot take the new client id: \(Self.describe(rc))") }
+                try applySettings(persistent: persistent)
+            } else if next != login {
+                login = next
+                _ = applyCredentials()
+            }
+        } catch {
+            session.update { $0.lastError = "uplink login: \(error)" }
+        }
     }
 
     /// The broker accepted the current connection (CONNACK success).
@@ -169,6 +195,7 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         defer { CMosquitto_property_free_all(&properties) }
         while !session.read({ $0.stopping }) {
             if passwordFile?.changed() == true || tokenFile?.changed() == true { _ = applyCredentials() }
+            refreshLogin(persistent: persistent)
             if announcesPresence {
                 // The Will is written into each CONNECT: Sparkplug's carries this connection's bdSeq.
                 format.nextConnection()

@@ -78,6 +78,8 @@ func mqttFormat(_ name: String, gateway: String, prefix: String) -> any MessageF
     switch name {
     case "thingsboard": ThingsBoardFormat(devices: [])
     case "sparkplug-b": SparkplugFormat(group: "bench", edgeNode: gateway, primaryHost: nil, devices: [])
+    case "iotda": IoTDAFormat(gatewayID: "p_\(gateway)", serviceID: "vigil",
+                              childIDs: Dictionary(uniqueKeysWithValues: (["gpio"] + (1...10).map { "gas-\($0)" } + ["level-1", "level-2"]).map { ($0, "p_\($0)") }))
     default: VigilMessageFormat(gateway: gateway, prefix: prefix)
     }
 }

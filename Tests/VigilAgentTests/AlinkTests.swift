@@ -52,7 +52,7 @@ final class AlinkTests: XCTestCase {
         spec.protocolVersion = .v311
         spec.batching.timeoutMs = 1000
         let login = try MQTTLogin.alink(productKey: pk, deviceName: dn, deviceSecret: secret, timestampMs: t0, tls: true)
-        let uplink = try MQTTUplink(spec: spec, gateway: "gw", format: AlinkFormat(productKey: pk, deviceName: dn), login: login)
+        let uplink = try MQTTUplink(spec: spec, gateway: "gw", format: AlinkFormat(productKey: pk, deviceName: dn), login: { login })
         defer { uplink.close() }
         XCTAssertTrue(uplink.waitUntilConnected(timeoutMs: 5000), uplink.lastError ?? "")
 

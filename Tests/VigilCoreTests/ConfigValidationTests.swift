@@ -361,6 +361,31 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertTrue(http.description.contains("\"alink\" cannot be carried by a http uplink"), http.description)
     }
 
+    func testAnIoTDAUplink() throws {
+        let secret = temporaryDirectory() + "/secret"
+        try "s3cr3t".write(toFile: secret, atomically: true, encoding: .utf8)
+        chmod(secret, 0o600)
+        let devices = "[{ id: 'gas-1', bus: 'b', unit: 1, points: [{ id: 'gas', register: 40003, type: 'float32' }] }, { id: 'gas-2', bus: 'b', unit: 2, points: [{ id: 'gas', register: 40003, type: 'float32' }] }]"
+        func iotda(_ uplink: String) -> Result<VigilConfig, ConfigErrors> {
+            loader.parse("{ gateway: { id: 'g' }, buses: [{ id: 'b', kind: 'tcp', host: 'h' }], devices: \(devices), uplink: { kind: 'mqtt', format: 'iotda', url: 'mqtts://x', device_secret_file: '\(secret)', \(uplink) } }", file: "vigil.json5")
+        }
+        guard case .success(let c) = iotda("device_id: 'p1_gw', child_product_id: 'p1', child_ids: { 'gas-2': 'p1_pump' }, service_id: 'gas'"),
+              case .mqtt(let spec) = c.uplink else { return XCTFail() }
+        XCTAssertEqual(spec.format, .iotda)
+        XCTAssertEqual(spec.deviceID, "p1_gw")
+        XCTAssertEqual(spec.childIDs, ["gas-2": "p1_pump"])
+        XCTAssertEqual(spec.serviceID, "gas")
+        guard case .failure(let e) = iotda("device_id: 'p1 gw', child_ids: { 'gas-1': 'p1_a', 'gas-9': 'x' }, username: 'u', group_id: 'g'") else { return XCTFail() }
+        let text = e.description
+        XCTAssertTrue(text.contains("uplink.device_id: \"p1 gw\" must be an IoTDA device id"), text)
+        XCTAssertTrue(text.contains("uplink.child_ids.gas-9: no device \"gas-9\" in devices[]"), text)
+        XCTAssertTrue(text.contains("uplink.child_ids: no IoTDA device id for gas-2: give child_product_id"), text)
+        XCTAssertTrue(text.contains("uplink.username: does not apply to format iotda"), text)
+        XCTAssertTrue(text.contains("uplink.group_id: applies only to format sparkplug-b, not iotda"), text)
+        guard case .failure(let other) = parse("{ kind: 'mqtt', url: 'mqtts://x', child_ids: {} }") else { return XCTFail() }
+        XCTAssertTrue(other.description.contains("uplink.child_ids: applies only to format iotda, not vigil"), other.description)
+    }
+
     func testAnMQTTUplink() throws {
         guard case .success(let c) = parse("{ kind: 'mqtt', url: 'mqtts://broker.example.net', username: 'gw-07', protocol: '3.1.1', topic_prefix: 'site/7' }"),
               case .mqtt(let spec) = c.uplink else { return XCTFail() }

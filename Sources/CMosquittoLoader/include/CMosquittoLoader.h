@@ -18,6 +18,8 @@ const char *CMosquitto_load(void);
 // The calls below need CMosquitto_load() to have returned NULL.
 struct mosquitto *CMosquitto_new(const char *id, bool clean_session, void *obj);
 void CMosquitto_destroy(struct mosquitto *m);
+/// A new client id on the same handle; every option and callback must be set again.
+int CMosquitto_reinitialise(struct mosquitto *m, const char *id, bool clean_session, void *obj);
 void CMosquitto_user_data_set(struct mosquitto *m, void *obj);
 int CMosquitto_threaded_set(struct mosquitto *m, bool threaded);
 int CMosquitto_int_option(struct mosquitto *m, enum mosq_opt_t option, int value);

@@ -171,8 +171,8 @@ public final class ControlHandler: Sendable {
             return failure("the uplink is standard output (kind: stdout): nothing to test", ControlCode.usage)
         case .http(let spec):
             return httpUplinkTest(spec)
-        case .mqtt(let spec) where spec.format == .alink:
-            return failure("uplink test does not connect for format alink: Alibaba Cloud IoT keeps one connection per device and would log the agent out; "
+        case .mqtt(let spec) where spec.format == .alink || spec.format == .iotda:
+            return failure("uplink test does not connect for format \(spec.format.rawValue): the platform keeps one connection per device and would log the agent out; "
                            + "`vigil status` shows the agent's own connection", ControlCode.usage)
         case .mqtt(let spec):
             return mqttUplinkTest(spec)

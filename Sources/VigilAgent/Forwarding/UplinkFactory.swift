@@ -63,16 +63,32 @@ func messageFormat(_ spec: MQTTUplinkSpec, config: VigilConfig, log: Logger) -> 
     case .thingsboard: ThingsBoardFormat(devices: thingsBoardDevices(config))
     case .sparkplugB: sparkplugFormat(spec, config: config, log: log)
     case .alink: AlinkFormat(productKey: spec.productKey ?? "", deviceName: spec.deviceName ?? "")
+    case .iotda: IoTDAFormat(gatewayID: spec.deviceID ?? "", serviceID: spec.serviceID, childIDs: iotdaChildIDs(spec, config: config))
     }
 }
 
-/// format alink: the login signed from the DeviceSecret (at each start: its timestamp is the start's).
-func mqttLogin(_ spec: MQTTUplinkSpec) throws -> MQTTLogin? {
-    guard spec.format == .alink, let productKey = spec.productKey, let deviceName = spec.deviceName, let file = spec.deviceSecretFile else { return nil }
+/// formats alink and iotda: the login signed from the device secret. Alink's is made once (its
+/// timestamp is the start's); IoTDA's before every connection, as the platform checks its hour.
+func mqttLogin(_ spec: MQTTUplinkSpec) throws -> (@Sendable () throws(MQTTLogin.Failure) -> MQTTLogin)? {
+    guard spec.format == .alink || spec.format == .iotda, let file = spec.deviceSecretFile else { return nil }
     let secret = trimmed(try readTextFile(file))
     guard !secret.isEmpty else { throw MQTTLogin.Failure(description: "uplink.device_secret_file: \(file) is empty") }
-    return try MQTTLogin.alink(productKey: productKey, deviceName: deviceName, deviceSecret: secret,
-                               timestampMs: WallTime.now(kernelSynchronised: true).milliseconds, tls: spec.tls)
+    if spec.format == .iotda {
+        let deviceID = spec.deviceID ?? ""
+        return { () throws(MQTTLogin.Failure) in try MQTTLogin.iotda(deviceID: deviceID, secret: secret, atMs: WallTime.now(kernelSynchronised: true).milliseconds) }
+    }
+    let login = try MQTTLogin.alink(productKey: spec.productKey ?? "", deviceName: spec.deviceName ?? "", deviceSecret: secret,
+                                    timestampMs: WallTime.now(kernelSynchronised: true).milliseconds, tls: spec.tls)
+    return { login }
+}
+
+/// Each enabled device's IoTDA child id (the loader made sure every one has one).
+func iotdaChildIDs(_ spec: MQTTUplinkSpec, config: VigilConfig) -> [String: String] {
+    var ids: [String: String] = [:]
+    for device in config.devices.filter(\.enabled).map(\.id) + (config.gpio.inputs.isEmpty ? [] : [GPIOSpec.device]) {
+        if let id = spec.childIDs[device] ?? spec.childProductID.map({ "\($0)_\(device)" }) { ids[device] = id }
+    }
+    return ids
 }
 
 /// Sparkplug's bdSeq survives restarts in `state_dir/sparkplug-bdseq`, so a host never pairs a new NBIRTH with an old NDEATH.

@@ -67,7 +67,8 @@ private struct Validation {
     static let uplinkKeysByKind: [UplinkKind: [String]] = [
         .http: ["token_file", "measurement"],
         .mqtt: ["client_id", "username", "password_file", "protocol", "qos", "keepalive_s", "session_expiry_s", "topic_prefix", "inflight",
-                "token_file", "commands", "group_id", "edge_node_id", "primary_host_id", "product_key", "device_name", "device_secret_file"],
+                "token_file", "commands", "group_id", "edge_node_id", "primary_host_id", "product_key", "device_name", "device_secret_file",
+                "device_id", "service_id", "child_product_id", "child_ids"],
         .hj212: ["st", "mn", "device_mn", "password_file", "codes", "utc_offset", "alarm_events"],
     ]
     /// Shared keys HJ 212 has no use for: it is plain TCP in one format.
@@ -76,7 +77,7 @@ private struct Validation {
     static let anyUplinkKeys = ["kind", "report"]
     static let uplinkKeys = anyUplinkKeys + sharedUplinkKeys + UplinkKind.allCases.flatMap { uplinkKeysByKind[$0] ?? [] }
     /// The formats each transport can carry.
-    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil, .influx], .mqtt: [.vigil, .thingsboard, .sparkplugB, .alink],
+    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil, .influx], .mqtt: [.vigil, .thingsboard, .sparkplugB, .alink, .iotda],
                                                              .hj212: []]
     static let journalKeys = ["max_bytes", "max_age_s", "commit_ms", "segment_bytes"]
 
@@ -422,8 +423,13 @@ private struct Validation {
                 for key in ["username", "password_file", "token_file", "client_id"] where r.has(key) {
                     r.report(key, "does not apply to format alink: the login is signed from product_key, device_name and device_secret_file")
                 }
+            } else if format == .iotda {
+                parseIoTDA(r, into: &spec, devices: devices)
             } else {
                 for key in ["product_key", "device_name", "device_secret_file"] where r.has(key) { r.report(key, "applies only to format alink, not \(format.rawValue)") }
+            }
+            if format != .iotda {
+                for key in ["device_id", "service_id", "child_product_id", "child_ids"] where r.has(key) { r.report(key, "applies only to format iotda, not \(format.rawValue)") }
             }
             if format == .sparkplugB {
                 spec.qos = r.integer("qos", range: 0...1) ?? 0
@@ -545,6 +551,42 @@ private struct Validation {
     }
 
     private struct TLSFiles { var caFile, clientCert, clientKey: String? }
+
+    /// format iotda: the gateway's device, its secret, and an IoTDA id for every device.
+    private func parseIoTDA(_ r: ObjectReader, into spec: inout MQTTUplinkSpec, devices: [DeviceSpec]) {
+        func iotdaID(_ value: String) -> Bool {
+            !value.isEmpty && value.utf8.count <= 128 && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+        }
+        let rule = "letters, digits, _ and -, at most 128"
+        spec.deviceID = r.string("device_id", required: true)
+        if let id = spec.deviceID, !iotdaID(id) { r.report("device_id", "\"\(id)\" must be an IoTDA device id: \(rule)") }
+        spec.deviceSecretFile = r.string("device_secret_file", required: true)
+        spec.serviceID = r.string("service_id") ?? spec.serviceID
+        spec.childProductID = r.string("child_product_id")
+        if let product = spec.childProductID, !iotdaID(product) { r.report("child_product_id", "\"\(product)\" must be an IoTDA product id: \(rule)") }
+        for member in r.freeObject("child_ids") ?? [] {
+            let path = r.childPath("child_ids") + "." + member.key
+            guard member.key == GPIOSpec.device || devices.contains(where: { $0.id == member.key }) else {
+                diagnostics.report(path, at: member.keyLocation, "no device \"\(member.key)\" in devices[]")
+                continue
+            }
+            guard case .string(let id) = member.value.value, iotdaID(id) else {
+                diagnostics.report(path, at: member.value.location, "expected an IoTDA device id: \(rule)")
+                continue
+            }
+            spec.childIDs[member.key] = id
+        }
+        if spec.childProductID == nil {
+            let missing = devices.filter { $0.enabled && spec.childIDs[$0.id] == nil }.map(\.id)
+            if !missing.isEmpty {
+                r.report("child_ids", "no IoTDA device id for \(missing.joined(separator: ", ")): give child_product_id (ids become <child_product_id>_<device>) or each in child_ids")
+            }
+        }
+        for key in ["username", "password_file", "token_file", "client_id"] where r.has(key) {
+            r.report(key, "does not apply to format iotda: the login is signed from device_id and device_secret_file")
+        }
+        for key in ["product_key", "device_name"] where r.has(key) { r.report(key, "applies only to format alink, not iotda") }
+    }
 
     /// Alibaba's ProductKey and DeviceName: letters, digits and `-_@.:`, as its console allows.
     private func alinkName(_ r: ObjectReader, _ key: String) -> String? {

@@ -262,6 +262,8 @@ public enum UplinkFormat: String, Sendable, CaseIterable {
     case influx
     /// Alibaba Cloud IoT Platform's Alink (docs/alink.md).
     case alink
+    /// Huawei Cloud IoTDA (docs/iotda.md).
+    case iotda
 }
 
 /// Batch size and pacing, the same keys for every transport.
@@ -326,6 +328,12 @@ public struct MQTTUplinkSpec: Sendable, Equatable {
     public var productKey: String?
     public var deviceName: String?
     public var deviceSecretFile: String?
+    /// format iotda: the gateway's device id, the service its children's points belong to, and
+    /// each child's device id (`child_ids`, else `<child_product_id>_<device>`, IoTDA's own rule).
+    public var deviceID: String?
+    public var serviceID = "vigil"
+    public var childProductID: String?
+    public var childIDs: [String: String] = [:]
 
     public init(url: String, host: String, port: Int, tls: Bool) {
         self.url = url; self.host = host; self.port = port; self.tls = tls
