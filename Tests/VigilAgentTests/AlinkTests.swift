@@ -38,6 +38,19 @@ final class AlinkTests: XCTestCase {
                       "securemode 3 on plain TCP")
     }
 
+    func testASubDevicesTopologyIsSignedAsAlibabasSDKSignsIt() throws {
+        let ms = t0 + 777
+        let secret = "subS3cr3t"
+        let format = AlinkFormat(productKey: "gwpk", deviceName: "gw", subDevices: ["gas-2": .init(productKey: "k9xYz", deviceName: "pump-gas")],
+                                 sign: { _, content in try? MQTTLogin.hmacSHA256Hex(key: secret, message: content) }, nowMs: { ms })
+        let add = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(format.announcements(status: nil)[0].payload)) as? [String: Any])
+        let entry = try XCTUnwrap((add["params"] as? [[String: String]])?.first)
+        let sdk = try sdkSign("k9xYz", "pump-gas", secret, ms)
+        XCTAssertEqual(entry["sign"], sdk.sign)
+        XCTAssertEqual(entry["clientId"], sdk.clientID)
+        XCTAssertEqual(entry["timestamp"], String(ms))
+    }
+
     func testAPostIsDeliveredOnlyByThePlatformsReply() throws {
         let dir = temporaryDirectory()
         let (pk, dn, secret) = ("a1B2c3D4e5F", "gw-07", "s3cr3t")
@@ -109,5 +122,36 @@ extension ControlSocketTests {
         XCTAssertNotEqual(test.status, 0)
         XCTAssertTrue(test.stderr.contains("one connection per device"), test.stderr)
         XCTAssertFalse(agent.process.stderr.contains("s3cr3t"), "no secret in the log")
+    }
+
+    /// A device with its own cloud identity: joined and logged in on connect, posting under its own thing.
+    func testAnAgentOverAlinkLogsInASubDevice() throws {
+        let dir = temporaryDirectory()
+        for name in ["secret", "sub-secret"] {
+            try "s3cr3t-\(name)\n".write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
+            chmod("\(dir)/\(name)", 0o600)
+        }
+        let codeFile = "\(dir)/code"
+        try "200".write(toFile: codeFile, atomically: true, encoding: .utf8)
+        let broker = try TestBroker(in: dir)
+        let platform = try TestSubscriber(port: broker.port, topic: "#", clientID: "platform", alinkCodeFile: codeFile)
+        defer { platform.stop() }
+        let simPort = freeTCPPort()
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(simPort)", "--device", "1:honeywell-xnx"])
+        XCTAssertTrue(sim.waitFor("serving"))
+        defer { sim.stop() }
+        let agent = try startAgent(
+            buses: "{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(simPort) }",
+            devices: "{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 100, cloud: { product_key: 'k9', device_name: 'pump-gas', device_secret_file: '\(dir)/sub-secret' } }",
+            extra: ", uplink: { kind: 'mqtt', format: 'alink', url: 'mqtt://127.0.0.1:\(broker.port)', product_key: 'a1B2c3', device_name: 'gw-ctl', device_secret_file: '\(dir)/secret', flush_ms: 100 }")
+        defer { agent.process.stop() }
+        XCTAssertTrue(eventually(timeout: 10) { platform.messages.contains { $0.topic == "/ext/session/a1B2c3/gw-ctl/combine/batch_login" } }, agent.process.stderr)
+        XCTAssertTrue(platform.messages.contains { $0.topic == "/sys/a1B2c3/gw-ctl/thing/topo/add" && $0.payload.contains("\"deviceName\":\"pump-gas\"") })
+        XCTAssertTrue(eventually(timeout: 10) { platform.messages.filter { $0.topic == "/sys/k9/pump-gas/thing/event/property/post" }.count > 3 })
+        let post = try XCTUnwrap(platform.messages.first { $0.topic == "/sys/k9/pump-gas/thing/event/property/post" }?.json)
+        XCTAssertNotNil((post["params"] as? [String: Any])?["gas"], "its own identifiers: the point ids")
+        XCTAssertFalse(platform.messages.contains { $0.topic == "/sys/a1B2c3/gw-ctl/thing/event/property/post" }, "nothing of it as the gateway's")
+        let ids = platform.messages.filter { $0.topic.hasSuffix("/property/post") }.compactMap { $0.json?["id"] as? String }
+        XCTAssertEqual(Set(ids).count, ids.count, "answered by the platform: none sent twice")
     }
 }

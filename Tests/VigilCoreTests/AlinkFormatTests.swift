@@ -70,6 +70,31 @@ final class AlinkFormatTests: XCTestCase {
         XCTAssertEqual(format.replyTopics, ["/sys/a1B2c3/gw-07/thing/event/+/post_reply", "/sys/a1B2c3/gw-07/thing/event/property/history/post_reply"])
     }
 
+    func testADeviceWithItsOwnIdentityPostsAsASubDeviceLoggedInOnConnect() throws {
+        let sub = AlinkFormat(productKey: "a1B2c3", deviceName: "gw-07", subDevices: ["gas-2": .init(productKey: "k9", deviceName: "pump-gas")],
+                              sign: { device, content in "signed(\(device):\(content))" }, nowMs: { 1_795_900_000_000 })
+        let sentAt = WallTime(milliseconds: t0 + 100, clockSynced: true)
+        let messages = sub.messages(for: batch([reading("gas-1", "gas", .float(1), at: t0), reading("gas-2", "gas", .float(2), at: t0),
+                                                reading("gas-2", "fault", .bool(false), at: t0)]), sentAt: sentAt, status: nil)
+        XCTAssertEqual(messages.map(\.topic), ["/sys/a1B2c3/gw-07/thing/event/property/post", "/sys/k9/pump-gas/thing/event/property/post"])
+        XCTAssertEqual(text(messages[1]), #"{"id":"42","version":"1.0","params":{"gas":{"value":2.0,"time":1795900000000},"fault":{"value":0,"time":1795900000000}},"method":"thing.event.property.post"}"#,
+                       "its own properties: the point ids")
+        XCTAssertTrue(sub.replyTopics.contains("/sys/k9/pump-gas/thing/event/+/post_reply"))
+
+        let hello = sub.announcements(status: nil)
+        XCTAssertEqual(hello.map(\.topic), ["/sys/a1B2c3/gw-07/thing/topo/add", "/ext/session/a1B2c3/gw-07/combine/batch_login"])
+        let add = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(hello[0].payload)) as? [String: Any])
+        XCTAssertEqual(add["method"] as? String, "thing.topo.add")
+        let entry = try XCTUnwrap((add["params"] as? [[String: String]])?.first)
+        XCTAssertEqual(entry, ["productKey": "k9", "deviceName": "pump-gas", "clientId": "k9.pump-gas", "timestamp": "1795900000000", "signmethod": "hmacSha256",
+                               "sign": "signed(gas-2:clientIdk9.pump-gasdeviceNamepump-gasproductKeyk9timestamp1795900000000)"])
+        let login = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(hello[1].payload)) as? [String: Any])
+        let params = try XCTUnwrap(login["params"] as? [String: Any])
+        XCTAssertEqual(params["signMethod"] as? String, "hmacSha256")
+        XCTAssertEqual((params["deviceList"] as? [[String: String]])?.first?["cleanSession"], "false")
+        XCTAssertTrue(format.announcements(status: nil).isEmpty, "no sub-devices, nothing to announce")
+    }
+
     func testIdentifiersKeepOnlyWhatAlinkAllows() {
         XCTAssertEqual(AlinkFormat.identifier(device: "gas-1", point: "gas"), "gas_1_gas")
         XCTAssertEqual(AlinkFormat.identifier(device: "泵房.A", point: "level"), "___A_level")

@@ -357,6 +357,11 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertTrue(text.contains("uplink.device_secret_file: \(secret) is readable by every user"), text)
         guard case .failure(let other) = parse("{ kind: 'mqtt', url: 'mqtts://x', product_key: 'a1' }") else { return XCTFail() }
         XCTAssertTrue(other.description.contains("uplink.product_key: applies only to format alink, not vigil"), other.description)
+        let withCloud = "{ gateway: { id: 'g' }, buses: [{ id: 'b', kind: 'tcp', host: 'h' }], devices: [{ id: 'gas-1', bus: 'b', unit: 1, points: [{ id: 'gas', register: 40003 }], cloud: { product_key: 'k9', device_name: 'pump gas', device_secret_file: '\(secret)' } }]"
+        guard case .failure(let cloud) = loader.parse(withCloud + ", uplink: { kind: 'http', url: 'https://x' } }", file: "vigil.json5") else { return XCTFail() }
+        XCTAssertTrue(cloud.description.contains("devices[0].cloud: a device's own cloud identity needs the uplink { kind: \"mqtt\", format: \"alink\" }"), cloud.description)
+        XCTAssertTrue(cloud.description.contains("devices[0].cloud.device_name: \"pump gas\" must be what the Alibaba Cloud IoT console shows"), cloud.description)
+        XCTAssertTrue(cloud.description.contains("devices[0].cloud.device_secret_file: \(secret) is readable by every user"), cloud.description)
         guard case .failure(let http) = parse("{ kind: 'http', format: 'alink', url: 'https://x' }") else { return XCTFail() }
         XCTAssertTrue(http.description.contains("\"alink\" cannot be carried by a http uplink"), http.description)
     }

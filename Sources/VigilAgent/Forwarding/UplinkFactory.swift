@@ -17,7 +17,8 @@ public func makeUplink(_ config: VigilConfig, log: Logger) throws -> any Uplink 
             log.warning("uplink \(redactedURL(spec.url)): the password is sent over plain mqtt: anyone on the path can read it; use mqtts")
         }
         if spec.insecure { log.warning("uplink \(redactedURL(spec.url)): TLS verification is OFF (insecure: true); anyone on the path can read and forge this gateway's data") }
-        return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: messageFormat(spec, config: config, log: log), login: mqttLogin(spec))
+        let format = spec.format == .alink ? try alinkFormat(spec, config: config) : messageFormat(spec, config: config, log: log)
+        return try MQTTUplink(spec: spec, gateway: config.gateway.id, format: format, login: mqttLogin(spec))
     case .hj212(let spec):
         return try HJ212Uplink(spec: spec, format: hj212Format(spec, config: config))
     }
@@ -62,6 +63,7 @@ func messageFormat(_ spec: MQTTUplinkSpec, config: VigilConfig, log: Logger) -> 
     case .vigil, .influx: VigilMessageFormat(gateway: config.gateway.id, prefix: spec.topicPrefix)
     case .thingsboard: ThingsBoardFormat(devices: thingsBoardDevices(config))
     case .sparkplugB: sparkplugFormat(spec, config: config, log: log)
+    // The agent's uplink builds it with its sub-devices' secrets (alinkFormat); a probe needs none.
     case .alink: AlinkFormat(productKey: spec.productKey ?? "", deviceName: spec.deviceName ?? "")
     case .iotda: IoTDAFormat(gatewayID: spec.deviceID ?? "", serviceID: spec.serviceID, childIDs: iotdaChildIDs(spec, config: config))
     }
@@ -80,6 +82,24 @@ func mqttLogin(_ spec: MQTTUplinkSpec) throws -> (@Sendable () throws(MQTTLogin.
     let login = try MQTTLogin.alink(productKey: spec.productKey ?? "", deviceName: spec.deviceName ?? "", deviceSecret: secret,
                                     timestampMs: WallTime.now(kernelSynchronised: true).milliseconds, tls: spec.tls)
     return { login }
+}
+
+/// format alink: the gateway's thing, and each device with its own cloud identity as a
+/// sub-device, its login signed with its DeviceSecret (read at start).
+func alinkFormat(_ spec: MQTTUplinkSpec, config: VigilConfig) throws -> AlinkFormat {
+    var subDevices: [String: AlinkFormat.SubDevice] = [:]
+    var secrets: [String: String] = [:]
+    for device in config.devices where device.enabled {
+        guard let cloud = device.cloud else { continue }
+        let secret = trimmed(try readTextFile(cloud.deviceSecretFile))
+        guard !secret.isEmpty else { throw MQTTLogin.Failure(description: "devices \(device.id): cloud.device_secret_file \(cloud.deviceSecretFile) is empty") }
+        subDevices[device.id] = AlinkFormat.SubDevice(productKey: cloud.productKey, deviceName: cloud.deviceName)
+        secrets[device.id] = secret
+    }
+    _ = try MQTTLogin.hmacSHA256Hex(key: "", message: "") // libcrypto is there, or the uplink says so now
+    let signingKeys = secrets
+    return AlinkFormat(productKey: spec.productKey ?? "", deviceName: spec.deviceName ?? "", subDevices: subDevices,
+                       sign: { device, content in signingKeys[device].flatMap { try? MQTTLogin.hmacSHA256Hex(key: $0, message: content) } })
 }
 
 /// Each enabled device's IoTDA child id (the loader made sure every one has one).

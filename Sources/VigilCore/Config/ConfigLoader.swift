@@ -60,7 +60,7 @@ private struct Validation {
     static let tcpOnlyKeys = ["host"]
     /// rtu-over-tcp: the device server's host and port, and the gap of the line behind it.
     static let rtuOverTCPKeys = ["id", "kind", "host", "port", "gap_ms", "timeout_ms", "retries", "max_registers"]
-    static let deviceKeys = ["id", "bus", "unit", "profile", "points", "interval_ms", "enabled", "max_gap", "offline_after", "report"]
+    static let deviceKeys = ["id", "bus", "unit", "profile", "points", "interval_ms", "enabled", "max_gap", "offline_after", "report", "cloud"]
     /// Keys every uplink that leaves the gateway takes; then each kind's own.
     static let sharedUplinkKeys = ["url", "format", "ca_file", "client_cert", "client_key", "insecure", "batch_max_records",
                                    "batch_max_bytes", "flush_ms", "gzip", "timeout_ms", "heartbeat_s"]
@@ -98,6 +98,11 @@ private struct Validation {
         checkUnits(devices, items: r.array("devices") ?? [])
         let uplinkReader = r.object("uplink", keys: Self.uplinkKeys)
         let uplink = parseUplink(uplinkReader, devices: devices)
+        if case .mqtt(let spec) = uplink, spec.format == .alink {} else {
+            for (node, path) in r.array("devices") ?? [] where node["cloud"] != nil {
+                diagnostics.report(path + ".cloud", at: node["cloud"]?.location, "a device's own cloud identity needs the uplink { kind: \"mqtt\", format: \"alink\" }")
+            }
+        }
         let report = uplinkReader?.object("report", keys: ReportPolicy.keys).flatMap(ReportPolicy.parse)
         let journal = parseJournal(r.object("journal", keys: Self.journalKeys))
         var watchdog = WatchdogSpec()
@@ -268,11 +273,19 @@ private struct Validation {
             }
         }
         let report = r.object("report", keys: ReportPolicy.keys).flatMap(ReportPolicy.parse)
+        let cloud = r.object("cloud", keys: ["product_key", "device_name", "device_secret_file"]).flatMap { c -> CloudIdentity? in
+            let productKey = alinkName(c, "product_key"), deviceName = alinkName(c, "device_name")
+            guard let secret = c.string("device_secret_file", required: true) else { return nil }
+            checkSecretFile(c, "device_secret_file", secret)
+            guard let productKey, let deviceName else { return nil }
+            return CloudIdentity(productKey: productKey, deviceName: deviceName, deviceSecretFile: secret)
+        }
         guard diagnostics.issues.count == before, let id, let busID, let unit else { return nil }
         var device = DeviceSpec(id: id, bus: busID, unit: unit, profile: profileName, points: points, intervalMs: intervalMs,
                                 enabled: enabled, maxGap: maxGap, offlineAfter: offlineAfter)
         device.model = profile.map { "\($0.manufacturer) \($0.model)" }
         device.report = report
+        device.cloud = cloud
         return device
     }
 
@@ -352,15 +365,12 @@ private struct Validation {
         let batching = parseBatching(r)
         let tls = TLSFiles(caFile: r.string("ca_file"), clientCert: r.string("client_cert"), clientKey: r.string("client_key"))
         if tls.clientCert != nil && tls.clientKey == nil { r.report("client_key", "is required with client_cert") }
-        for key in ["token_file", "password_file", "device_secret_file", "ca_file", "client_cert", "client_key"] where own.contains(key) || Self.sharedUplinkKeys.contains(key) {
+        for key in ["ca_file", "client_cert", "client_key"] {
             guard let path = r.string(key) else { continue }
             if loader.environment.fileMode(path) == nil { r.report(key, "\(path) does not exist") }
         }
         for key in ["token_file", "password_file", "device_secret_file"] where own.contains(key) {
-            if let secret = r.string(key), let mode = loader.environment.fileMode(secret), mode & 0o004 != 0 {
-                r.report(key, "\(secret) is readable by every user (mode \(String(mode & 0o777, radix: 8))); "
-                         + "let only root and the service read it: chgrp vigil \(secret) && chmod 640 \(secret)")
-            }
+            if let secret = r.string(key) { checkSecretFile(r, key, secret) }
         }
         switch kind {
         case .stdout:
@@ -586,6 +596,15 @@ private struct Validation {
             r.report(key, "does not apply to format iotda: the login is signed from device_id and device_secret_file")
         }
         for key in ["product_key", "device_name"] where r.has(key) { r.report(key, "applies only to format alink, not iotda") }
+    }
+
+    /// A secret's file exists and is not readable by every user.
+    private func checkSecretFile(_ r: ObjectReader, _ key: String, _ path: String) {
+        guard let mode = loader.environment.fileMode(path) else { return r.report(key, "\(path) does not exist") }
+        if mode & 0o004 != 0 {
+            r.report(key, "\(path) is readable by every user (mode \(String(mode & 0o777, radix: 8))); "
+                     + "let only root and the service read it: chgrp vigil \(path) && chmod 640 \(path)")
+        }
     }
 
     /// Alibaba's ProductKey and DeviceName: letters, digits and `-_@.:`, as its console allows.

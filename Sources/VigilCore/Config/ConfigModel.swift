@@ -207,6 +207,8 @@ public struct DeviceSpec: Sendable, Equatable {
     public var offlineAfter: Int
     /// Report by exception for this device's points (else the uplink's).
     public var report: ReportPolicy?
+    /// Its own identity on Alibaba Cloud IoT (format alink): a sub-device of the gateway.
+    public var cloud: CloudIdentity?
 
     // The config's defaults (ConfigLoader reads these too).
     public static let defaultIntervalMs = 1000
@@ -217,6 +219,16 @@ public struct DeviceSpec: Sendable, Equatable {
                 enabled: Bool = true, maxGap: Int = defaultMaxGap, offlineAfter: Int = defaultOfflineAfter) {
         self.id = id; self.bus = bus; self.unit = unit; self.profile = profile; self.points = points
         self.intervalMs = intervalMs; self.enabled = enabled; self.maxGap = maxGap; self.offlineAfter = offlineAfter
+    }
+}
+
+/// `devices[].cloud: { product_key, device_name, device_secret_file }`.
+public struct CloudIdentity: Sendable, Equatable {
+    public var productKey: String
+    public var deviceName: String
+    public var deviceSecretFile: String
+    public init(productKey: String, deviceName: String, deviceSecretFile: String) {
+        self.productKey = productKey; self.deviceName = deviceName; self.deviceSecretFile = deviceSecretFile
     }
 }
 

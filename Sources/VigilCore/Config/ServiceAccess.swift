@@ -82,7 +82,10 @@ public enum ServiceAccess {
             }
         }
         for (key, path) in uplinkFiles(config.uplink) {
-            needs.append(AccessNeed(["token_file", "password_file", "client_key"].contains(key) ? .secret : .tlsFile, "uplink.\(key)", path, write: false))
+            needs.append(AccessNeed(["token_file", "password_file", "device_secret_file", "client_key"].contains(key) ? .secret : .tlsFile, "uplink.\(key)", path, write: false))
+        }
+        for device in config.devices {
+            if let cloud = device.cloud { needs.append(AccessNeed(.secret, "devices \(device.id) cloud.device_secret_file", cloud.deviceSecretFile, write: false)) }
         }
         needs.append(AccessNeed(.stateDirectory, "gateway.state_dir", config.gateway.stateDir, write: true))
         if let device = config.watchdog.device {

@@ -1,30 +1,92 @@
 /// Alibaba Cloud IoT Platform's Alink protocol (docs/alink.md), as its
-/// documentation gives the topics ("设备属性上报", "设备事件上报", "物模型历史数据上报"):
-/// readings as properties of the gateway device, identifier `<device>_<point>`;
+/// documentation gives the topics ("设备属性上报", "设备事件上报", "物模型历史数据上报",
+/// "管理拓扑关系", "子设备上下线"): readings as properties of the gateway device,
+/// identifier `<device>_<point>`, or of a sub-device with its own cloud identity
+/// (added to the gateway's topology and logged in on every connect), identifier `<point>`;
 /// readings from a backlog (older than `historyAfterMs` when sent) through the
 /// history topic; alarms and device state changes as events. Every message
 /// asks for the platform's reply, which is the commit point (code 200).
 public struct AlinkFormat: MessageFormat {
     public let productKey: String
     public let deviceName: String
+    /// A device with its own identity on the platform, by Vigil device id.
+    public struct SubDevice: Sendable, Equatable {
+        public var productKey: String
+        public var deviceName: String
+        public init(productKey: String, deviceName: String) { self.productKey = productKey; self.deviceName = deviceName }
+    }
+    public let subDevices: [String: SubDevice]
+    /// Signs a sub-device's login content with its DeviceSecret (hex HMAC-SHA256); by Vigil device id.
+    private let sign: @Sendable (_ device: String, _ content: String) -> String?
+    private let nowMs: @Sendable () -> Int64
     /// Readings older than this when sent go as history (the platform's rules see them as such).
     public let historyAfterMs: Int64
     /// Alink takes at most 200 properties in one history message.
     public static let maxHistoryProperties = 200
 
-    public init(productKey: String, deviceName: String, historyAfterMs: Int64 = 5 * 60_000) {
+    public init(productKey: String, deviceName: String, historyAfterMs: Int64 = 5 * 60_000, subDevices: [String: SubDevice] = [:],
+                sign: @escaping @Sendable (_ device: String, _ content: String) -> String? = { _, _ in nil },
+                nowMs: @escaping @Sendable () -> Int64 = { WallTime.now(kernelSynchronised: true).milliseconds }) {
         self.productKey = productKey; self.deviceName = deviceName; self.historyAfterMs = historyAfterMs
+        self.subDevices = subDevices; self.sign = sign; self.nowMs = nowMs
     }
 
     private var thing: String { "/sys/\(productKey)/\(deviceName)/thing/event" }
+    /// Where a device's messages go: its own thing when it has an identity, else the gateway's.
+    private func thing(of device: String?) -> String {
+        guard let device, let sub = subDevices[device] else { return thing }
+        return "/sys/\(sub.productKey)/\(sub.deviceName)/thing/event"
+    }
+    private func identifier(_ r: Reading) -> String {
+        subDevices[r.device] == nil ? Self.identifier(device: r.device, point: r.point) : Self.identifier(point: r.point)
+    }
 
     public var batchesCarryStatus: Bool { false }
     public func presence(online: Bool, status: GatewayStatus?, sentAt: WallTime) -> UplinkMessage? { nil }
-    public var replyTopics: [String] { ["\(thing)/+/post_reply", "\(thing)/property/history/post_reply"] }
+    public var replyTopics: [String] {
+        ["\(thing)/+/post_reply", "\(thing)/property/history/post_reply"]
+            + subDevices.values.map { "/sys/\($0.productKey)/\($0.deviceName)/thing/event/+/post_reply" }.sorted()
+    }
+
+    /// On every connect: the sub-devices joined to the gateway's topology, then logged in
+    /// ("添加拓扑关系", "子设备批量上线"), each signed with its own DeviceSecret.
+    public func announcements(status: GatewayStatus?) -> [UplinkMessage] {
+        let now = nowMs()
+        var topo: [UInt8] = [], login: [UInt8] = []
+        for (device, sub) in subDevices.sorted(by: { $0.key < $1.key }) {
+            let clientID = "\(sub.productKey).\(sub.deviceName)"
+            guard let signature = sign(device, "clientId\(clientID)deviceName\(sub.deviceName)productKey\(sub.productKey)timestamp\(now)") else { continue }
+            for out in [0, 1] {
+                var entry: [UInt8] = []
+                if !(out == 0 ? topo : login).isEmpty { entry.append(0x2C) }
+                RecordJSON.literal(#"{"productKey":"#, to: &entry); RecordJSON.appendString(sub.productKey, to: &entry)
+                RecordJSON.literal(#","deviceName":"#, to: &entry); RecordJSON.appendString(sub.deviceName, to: &entry)
+                RecordJSON.literal(#","clientId":"#, to: &entry); RecordJSON.appendString(clientID, to: &entry)
+                RecordJSON.literal(#","timestamp":""#, to: &entry); RecordJSON.appendInteger(now, to: &entry)
+                RecordJSON.literal(out == 0 ? #"","signmethod":"hmacSha256","sign":""# : #"","cleanSession":"false","sign":""#, to: &entry)
+                entry.append(contentsOf: signature.utf8)
+                RecordJSON.literal(#""}"#, to: &entry)
+                if out == 0 { topo += entry } else { login += entry }
+            }
+        }
+        guard !topo.isEmpty else { return [] }
+        let id = Self.messageID(UInt64(now))
+        var add: [UInt8] = []
+        header(id: id, to: &add)
+        RecordJSON.literal(#","params":["#, to: &add); add += topo
+        RecordJSON.literal(#"],"method":"thing.topo.add"}"#, to: &add)
+        var batchLogin: [UInt8] = []
+        header(id: Self.messageID(UInt64(now) + 1), to: &batchLogin)
+        RecordJSON.literal(#","params":{"signMethod":"hmacSha256","deviceList":["#, to: &batchLogin); batchLogin += login
+        RecordJSON.literal("]}}", to: &batchLogin)
+        return [UplinkMessage(topic: "/sys/\(productKey)/\(deviceName)/thing/topo/add", payload: add),
+                UplinkMessage(topic: "/ext/session/\(productKey)/\(deviceName)/combine/batch_login", payload: batchLogin)]
+    }
 
     /// `gas-1`, `gas` → `gas_1_gas`: Alink identifiers are letters, digits and `_`.
-    public static func identifier(device: String, point: String) -> String {
-        String("\(device)_\(point)".map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") ? $0 : "_" })
+    public static func identifier(device: String, point: String) -> String { identifier(point: "\(device)_\(point)") }
+    public static func identifier(point: String) -> String {
+        String(point.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") ? $0 : "_" })
     }
 
     public func messages(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UplinkMessage] {
@@ -40,19 +102,21 @@ public struct AlinkFormat: MessageFormat {
                 if let message = event(e, seq: stored.seq) { out.append(message) }
             }
         }
-        // History first: it is older.
+        // History first: it is older. One message per thing and chunk.
         var start = 0
         while start < history.count {
-            let chunk = history[start..<min(start + Self.maxHistoryProperties, history.count)]
-            out.append(historyMessage(Array(chunk)))
-            start += chunk.count
+            let owner = thing(of: history[start].reading.device)
+            var end = start
+            while end < history.count, end - start < Self.maxHistoryProperties, thing(of: history[end].reading.device) == owner { end += 1 }
+            out.append(historyMessage(Array(history[start..<end])))
+            start = end
         }
-        // A property appears once in a post: a second poll of it starts the next message.
+        // A post is one thing's, with each property once: another thing, or a second poll of a property, starts the next.
         var group: [(seq: UInt64, reading: Reading)] = []
         var names: Set<String> = []
         for item in live {
-            let name = Self.identifier(device: item.reading.device, point: item.reading.point)
-            if names.contains(name) {
+            let name = identifier(item.reading)
+            if names.contains(name) || group.first.map({ thing(of: $0.reading.device) != thing(of: item.reading.device) }) == true {
                 out.append(propertyPost(group))
                 group = []
                 names = []
@@ -75,7 +139,7 @@ public struct AlinkFormat: MessageFormat {
             property(item.reading, to: &out)
         }
         RecordJSON.literal(#"},"method":"thing.event.property.post"}"#, to: &out)
-        return UplinkMessage(topic: "\(thing)/property/post", payload: out, replyID: id)
+        return UplinkMessage(topic: "\(thing(of: items[0].reading.device))/property/post", payload: out, replyID: id)
     }
 
     /// `params: [{ identity: { productKey, deviceName }, properties: [{ "gas_1_gas": { value, time } }, …], events: [] }]`
@@ -83,10 +147,11 @@ public struct AlinkFormat: MessageFormat {
         let id = Self.messageID(items[0].seq)
         var out: [UInt8] = []
         header(id: id, to: &out)
+        let sub = subDevices[items[0].reading.device]
         RecordJSON.literal(#","params":[{"identity":{"productKey":"#, to: &out)
-        RecordJSON.appendString(productKey, to: &out)
+        RecordJSON.appendString(sub?.productKey ?? productKey, to: &out)
         RecordJSON.literal(#","deviceName":"#, to: &out)
-        RecordJSON.appendString(deviceName, to: &out)
+        RecordJSON.appendString(sub?.deviceName ?? deviceName, to: &out)
         RecordJSON.literal(#"},"properties":["#, to: &out)
         for (i, item) in items.enumerated() {
             if i > 0 { out.append(0x2C) }
@@ -130,7 +195,7 @@ public struct AlinkFormat: MessageFormat {
         RecordJSON.literal(#"},"method":"thing.event."#, to: &out)
         out.append(contentsOf: identifier.utf8)
         RecordJSON.literal(#".post"}"#, to: &out)
-        return UplinkMessage(topic: "\(thing)/\(identifier)/post", payload: out, replyID: id)
+        return UplinkMessage(topic: "\(thing(of: e.device))/\(identifier)/post", payload: out, replyID: id)
     }
 
     private func header(id: String, to out: inout [UInt8]) {
@@ -140,7 +205,7 @@ public struct AlinkFormat: MessageFormat {
     }
 
     private func property(_ r: Reading, to out: inout [UInt8]) {
-        RecordJSON.appendString(Self.identifier(device: r.device, point: r.point), to: &out)
+        RecordJSON.appendString(identifier(r), to: &out)
         RecordJSON.literal(#":{"value":"#, to: &out)
         if case .bool(let on)? = r.value { out.append(on ? 0x31 : 0x30) } else { RecordJSON.appendValue(r.value, to: &out) } // Alink's bool is 0/1
         RecordJSON.literal(#","time":"#, to: &out)
