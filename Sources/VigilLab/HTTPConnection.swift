@@ -21,7 +21,7 @@ struct HTTPResponse {
 
     var reason: String {
         switch status {
-        case 200: "OK"; case 400: "Bad Request"; case 401: "Unauthorized"; case 405: "Method Not Allowed"
+        case 200: "OK"; case 204: "No Content"; case 400: "Bad Request"; case 401: "Unauthorized"; case 405: "Method Not Allowed"
         case 411: "Length Required"; case 413: "Payload Too Large"; case 429: "Too Many Requests"; case 500: "Internal Server Error"
         default: "Status"
         }
@@ -77,7 +77,9 @@ struct HTTPConnection {
     }
 
     func write(_ response: HTTPResponse) -> Bool {
-        var text = "HTTP/1.1 \(response.status) \(response.reason)\r\nContent-Length: \(response.body.utf8.count)\r\nContent-Type: text/plain\r\n"
+        // 204: no body, so neither its length nor its type (the fewest bytes back to a gateway on a SIM).
+        var text = response.status == 204 ? "HTTP/1.1 204 No Content\r\n"
+            : "HTTP/1.1 \(response.status) \(response.reason)\r\nContent-Length: \(response.body.utf8.count)\r\nContent-Type: text/plain\r\n"
         for header in response.headers { text += header + "\r\n" }
         text += "\r\n" + response.body
         var bytes = Array(text.utf8)

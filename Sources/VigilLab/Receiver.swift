@@ -6,7 +6,7 @@ import VigilThreads
 
 /// `vigil receive`: a reference upstream. Accepts batches over HTTP, checks
 /// gzip and JSON, drops batches whose Idempotency-Key it has seen, appends
-/// readings and events as JSON Lines, answers 200. It can inject faults (500s,
+/// readings and events as JSON Lines, answers 204. It can inject faults (500s,
 /// 429s with Retry-After, delays, dropped connections) to rehearse outages.
 public final class Receiver: Sendable {
     public struct Options: Sendable {
@@ -167,7 +167,7 @@ public final class Receiver: Sendable {
         }
         if batch.heartbeat {
             state.withLock { $0.counters.heartbeats += 1 }
-            return HTTPResponse(status: 200, body: "{\"ok\":true}\n")
+            return HTTPResponse(status: 204, body: "")
         }
         guard let gateway = batch.gateway else {
             state.withLock { $0.counters.rejected += 1 }
@@ -193,6 +193,6 @@ public final class Receiver: Sendable {
             s.counters.readings += batch.readings.count
             s.counters.events += batch.events.count
         }
-        return HTTPResponse(status: 200, body: "{\"ok\":true}\n")
+        return HTTPResponse(status: 204, body: "")
     }
 }

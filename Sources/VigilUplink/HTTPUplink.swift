@@ -93,7 +93,6 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         _ = CCurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, spec.batching.timeoutMs)
         _ = CCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(spec.batching.timeoutMs, 10_000))
         _ = CCurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
-        _ = CCurl_setopt_string(handle, CURLOPT_USERAGENT, "vigil")
         if let ca = spec.caFile { _ = CCurl_setopt_string(handle, CURLOPT_CAINFO, ca) }
         if let cert = spec.clientCert { _ = CCurl_setopt_string(handle, CURLOPT_SSLCERT, cert) }
         if let key = spec.clientKey { _ = CCurl_setopt_string(handle, CURLOPT_SSLKEY, key) }
