@@ -53,7 +53,7 @@ func site(dir: String, kind: String, report: String, uplink kindOfUplink: String
         if !batch.isEmpty && ((poll + 1) % flushSeconds == 0 || poll == sitePolls - 1) {
             let carried = uplink.batchesCarryStatus && statusSchedule.isDue(status, nowNanos: nowMs * 1_000_000)
             guard case .delivered = uplink.send(UplinkBatch(gateway: gateway, lane: .telemetry, firstSeq: batch.first!.seq,
-                                                            lastSeq: batch.last!.seq, records: batch), status: carried ? status : nil) else { fail("not delivered") }
+                                                            lastSeq: batch.last!.seq, records: batch), status: carried || !uplink.batchesCarryStatus ? status : nil) else { fail("not delivered") }
             if carried {
                 lastSendMs = nowMs
                 statusSchedule.sent(status, nowNanos: nowMs * 1_000_000)

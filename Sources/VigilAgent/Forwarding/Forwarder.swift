@@ -127,7 +127,8 @@ public final class Forwarder: Sendable {
                                             sizeCap: sizeCap[lane]) else { continue }
                 let status = status()
                 let carried = uplink.batchesCarryStatus && statusSchedule.isDue(status, nowNanos: monotonicNanos())
-                switch deliver(batch, batchers[lane]!, status: carried ? status : nil) {
+                // An uplink that never puts it in a batch still keeps the latest (MQTT: what a reconnect announces).
+                switch deliver(batch, batchers[lane]!, status: carried || !uplink.batchesCarryStatus ? status : nil) {
                 case .delivered:
                     backoff.reset()
                     heldUntil[lane] = nil

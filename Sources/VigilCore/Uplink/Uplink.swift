@@ -48,8 +48,8 @@ public protocol Uplink: Sendable {
     func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome?
     /// An orderly stop, after the forwarder's last batch (MQTT: presence offline, DISCONNECT).
     func close()
-    /// Whether batches carry the gateway's status (when `StatusSchedule` says so, else nil); when not, heartbeats go
-    /// every `heartbeat_s` even while busy.
+    /// Whether batches carry the gateway's status (when `StatusSchedule` says so, else nil); when not, every batch
+    /// gets the latest status to keep (not to send), and heartbeats go every `heartbeat_s` even while busy.
     var batchesCarryStatus: Bool { get }
     /// Bytes put on the wire both ways since the uplink was made (the cellular bill; `TrafficLedger`).
     var bytesOnTheWire: UInt64 { get }
