@@ -338,7 +338,7 @@ final class ControlSocketTests: XCTestCase {
         try "right-token\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
         XCTAssertTrue(eventually(timeout: 30) { uplinkState() == "ok" }, agent.process.stderr)
         let ok = try XCTUnwrap(try agent.json(["uplink", "test"]) as? [String: Any])
-        XCTAssertEqual(ok["http_status"] as? Int, 200)
+        XCTAssertEqual(ok["http_status"] as? Int, 204, "vigil receive answers a stored heartbeat 204 No Content")
         XCTAssertEqual(ok["outcome"] as? String, "delivered")
         XCTAssertGreaterThan(ok["total_ms"] as? Double ?? 0, 0)
         func delivered() -> [[String: Any]] {
