@@ -103,15 +103,8 @@ extension ControlSocketTests {
         let broker = try TestBroker(in: dir)
         let platform = try TestSubscriber(port: broker.port, topic: "/sys/#", clientID: "platform", alinkCodeFile: codeFile)
         defer { platform.stop() }
-        let simPort = freeTCPPort()
-        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(simPort)", "--device", "1:honeywell-xnx", "--start-at", "16"])
-        XCTAssertTrue(sim.waitFor("serving"))
-        defer { sim.stop() }
-        let agent = try startAgent(
-            buses: "{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(simPort) }",
-            devices: "{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 100 }",
-            extra: ", uplink: { kind: 'mqtt', format: 'alink', url: 'mqtt://127.0.0.1:\(broker.port)', product_key: 'a1B2c3', device_name: 'gw-ctl', device_secret_file: '\(dir)/secret', flush_ms: 100 }")
-        defer { agent.process.stop() }
+        let (agent, sim) = try startAgentPollingOneGasDetector(uplink: "uplink: { kind: 'mqtt', format: 'alink', url: 'mqtt://127.0.0.1:\(broker.port)', product_key: 'a1B2c3', device_name: 'gw-ctl', device_secret_file: '\(dir)/secret', flush_ms: 100 }")
+        defer { agent.process.stop(); sim.stop() }
         XCTAssertTrue(eventually(timeout: 10) { platform.messages.contains { $0.topic == "/sys/a1B2c3/gw-ctl/thing/event/alarm/post" } }, agent.process.stderr)
         XCTAssertTrue(eventually(timeout: 10) { platform.messages.filter { $0.topic == "/sys/a1B2c3/gw-ctl/thing/event/property/post" }.count > 5 })
         let ids = platform.messages.filter { $0.topic.hasSuffix("/property/post") }.compactMap { $0.json?["id"] as? String }
@@ -136,15 +129,8 @@ extension ControlSocketTests {
         let broker = try TestBroker(in: dir)
         let platform = try TestSubscriber(port: broker.port, topic: "#", clientID: "platform", alinkCodeFile: codeFile)
         defer { platform.stop() }
-        let simPort = freeTCPPort()
-        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(simPort)", "--device", "1:honeywell-xnx"])
-        XCTAssertTrue(sim.waitFor("serving"))
-        defer { sim.stop() }
-        let agent = try startAgent(
-            buses: "{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(simPort) }",
-            devices: "{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 100, cloud: { product_key: 'k9', device_name: 'pump-gas', device_secret_file: '\(dir)/sub-secret' } }",
-            extra: ", uplink: { kind: 'mqtt', format: 'alink', url: 'mqtt://127.0.0.1:\(broker.port)', product_key: 'a1B2c3', device_name: 'gw-ctl', device_secret_file: '\(dir)/secret', flush_ms: 100 }")
-        defer { agent.process.stop() }
+        let (agent, sim) = try startAgentPollingOneGasDetector(alarmAtOnce: false, device: "cloud: { product_key: 'k9', device_name: 'pump-gas', device_secret_file: '\(dir)/sub-secret' }", uplink: "uplink: { kind: 'mqtt', format: 'alink', url: 'mqtt://127.0.0.1:\(broker.port)', product_key: 'a1B2c3', device_name: 'gw-ctl', device_secret_file: '\(dir)/secret', flush_ms: 100 }")
+        defer { agent.process.stop(); sim.stop() }
         XCTAssertTrue(eventually(timeout: 10) { platform.messages.contains { $0.topic == "/ext/session/a1B2c3/gw-ctl/combine/batch_login" } }, agent.process.stderr)
         XCTAssertTrue(platform.messages.contains { $0.topic == "/sys/a1B2c3/gw-ctl/thing/topo/add" && $0.payload.contains("\"deviceName\":\"pump-gas\"") })
         XCTAssertTrue(eventually(timeout: 10) { platform.messages.filter { $0.topic == "/sys/k9/pump-gas/thing/event/property/post" }.count > 3 })

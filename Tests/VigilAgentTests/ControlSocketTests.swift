@@ -25,6 +25,26 @@ final class ControlSocketTests: XCTestCase {
         }
     }
 
+    /// `vigil run` polling one simulated Honeywell XNX every 100 ms, with `uplink`; by default its gas is past
+    /// 25 %LEL at once, an alarm to deliver. `device`: more keys for the device's entry. Stop both.
+    func startAgentPollingOneGasDetector(alarmAtOnce: Bool = true, device: String? = nil, uplink: String) throws -> (agent: RunningAgent, simulator: PeerProcess) {
+        let port = freeTCPPort()
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx"] + (alarmAtOnce ? ["--start-at", "16"] : []))
+        guard sim.waitFor("serving") else {
+            sim.stop()
+            throw MissingPeer(description: "vigil simulate did not start: \(sim.stderr)")
+        }
+        do {
+            let agent = try startAgent(buses: "{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port) }",
+                                       devices: "{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 100\(device.map { ", \($0)" } ?? "") }",
+                                       extra: ", \(uplink)")
+            return (agent, sim)
+        } catch {
+            sim.stop()
+            throw error
+        }
+    }
+
     func startAgent(buses: String, devices: String, extra: String = "", board: String? = nil) throws -> RunningAgent {
         let dir = temporaryDirectory()
         try """

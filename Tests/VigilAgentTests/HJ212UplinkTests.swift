@@ -86,15 +86,8 @@ extension ControlSocketTests {
         let platform = try HJ212Platform(password: "123456")
         platform.start()
         defer { platform.stop() }
-        let simPort = freeTCPPort()
-        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(simPort)", "--device", "1:honeywell-xnx", "--start-at", "16"])
-        XCTAssertTrue(sim.waitFor("serving"))
-        defer { sim.stop() }
-        let agent = try startAgent(
-            buses: "{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(simPort) }",
-            devices: "{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 100 }",
-            extra: ", uplink: { kind: 'hj212', url: 'tcp://127.0.0.1:\(platform.port)', st: 31, mn: 'MN-GW-CTL', password_file: '\(dir)/pw', codes: { gas: 'a21026' }, flush_ms: 100 }")
-        defer { agent.process.stop() }
+        let (agent, sim) = try startAgentPollingOneGasDetector(uplink: "uplink: { kind: 'hj212', url: 'tcp://127.0.0.1:\(platform.port)', st: 31, mn: 'MN-GW-CTL', password_file: '\(dir)/pw', codes: { gas: 'a21026' }, flush_ms: 100 }")
+        defer { agent.process.stop(); sim.stop() }
         XCTAssertTrue(eventually(timeout: 10) { platform.packets.contains { $0.contains(";CN=2072;") && $0.contains("a21026-Ala=") && $0.contains("AlarmType=1") } },
                       agent.process.stderr + "\(platform.packets.suffix(3))")
         XCTAssertTrue(eventually(timeout: 10) { platform.packets.filter { $0.contains(";CN=2011;") && $0.contains("MN=MN-GW-CTL") }.count > 5 })

@@ -40,15 +40,8 @@ extension ControlSocketTests {
         let broker = try TestBroker(in: dir, passwords: ["p1_gw": try iotdaPassword(secret: "s3cr3t", hour: hour), "judge": "j"])
         let judge = try TestSubscriber(port: broker.port, topic: "$oc/devices/#", clientID: "judge", username: "judge", password: "j")
         defer { judge.stop() }
-        let simPort = freeTCPPort()
-        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(simPort)", "--device", "1:honeywell-xnx", "--start-at", "16"])
-        XCTAssertTrue(sim.waitFor("serving"))
-        defer { sim.stop() }
-        let agent = try startAgent(
-            buses: "{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(simPort) }",
-            devices: "{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 100 }",
-            extra: ", uplink: { kind: 'mqtt', format: 'iotda', url: 'mqtt://127.0.0.1:\(broker.port)', device_id: 'p1_gw', device_secret_file: '\(dir)/secret', child_product_id: 'p1', flush_ms: 100 }")
-        defer { agent.process.stop() }
+        let (agent, sim) = try startAgentPollingOneGasDetector(uplink: "uplink: { kind: 'mqtt', format: 'iotda', url: 'mqtt://127.0.0.1:\(broker.port)', device_id: 'p1_gw', device_secret_file: '\(dir)/secret', child_product_id: 'p1', flush_ms: 100 }")
+        defer { agent.process.stop(); sim.stop() }
         let reports = "$oc/devices/p1_gw/sys/gateway/sub_devices/properties/report"
         XCTAssertTrue(eventually(timeout: 10) { judge.messages.filter { $0.topic == reports }.count > 3 }, agent.process.stderr)
         let report = try XCTUnwrap(judge.messages.first { $0.topic == reports }?.json)
