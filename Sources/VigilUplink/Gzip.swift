@@ -6,11 +6,11 @@ public struct GzipError: Error, CustomStringConvertible, Sendable {
 
 /// gzip (RFC 1952) through zlib.
 public enum Gzip {
-    /// The level by default: 6 for the small batches of a live site, where the
-    /// bytes are the cellular bill and the CPU is microseconds; 1 for the large
-    /// ones of a backlog, where the CPU is what limits the drain.
-    public static func compress(_ input: [UInt8], level: Int32? = nil) -> [UInt8] {
-        let level = level ?? (input.count < 64 * 1024 ? 6 : 1)
+    /// Level 6 for the small batches of a live site, where the bytes are the
+    /// cellular bill and the CPU is microseconds; 1 for the large ones of a
+    /// backlog, where the CPU is what limits the drain.
+    public static func compress(_ input: [UInt8]) -> [UInt8] {
+        let level: Int32 = input.count < 64 * 1024 ? 6 : 1
         var stream = z_stream()
         // 15 + 16: a gzip header and trailer instead of zlib's.
         guard CZlib_deflateInit2(&stream, level, 15 + 16) == Z_OK else { return [] }

@@ -63,7 +63,7 @@ func messageFormat(_ spec: MQTTUplinkSpec, config: VigilConfig, log: Logger) -> 
     case .vigil, .influx: VigilMessageFormat(gateway: config.gateway.id, prefix: spec.topicPrefix)
     case .thingsboard: ThingsBoardFormat(devices: thingsBoardDevices(config))
     case .sparkplugB: sparkplugFormat(spec, config: config, log: log)
-    // The agent's uplink builds it with its sub-devices' secrets (alinkFormat); a probe needs none.
+    // Never used: makeUplink builds alink with its sub-devices' secrets (alinkFormat), and `vigil uplink test` does not connect for it.
     case .alink: AlinkFormat(productKey: spec.productKey ?? "", deviceName: spec.deviceName ?? "")
     case .iotda: IoTDAFormat(gatewayID: spec.deviceID ?? "", serviceID: spec.serviceID, childIDs: iotdaChildIDs(spec, config: config))
     }
@@ -96,7 +96,6 @@ func alinkFormat(_ spec: MQTTUplinkSpec, config: VigilConfig) throws -> AlinkFor
         subDevices[device.id] = AlinkFormat.SubDevice(productKey: cloud.productKey, deviceName: cloud.deviceName)
         secrets[device.id] = secret
     }
-    _ = try MQTTLogin.hmacSHA256Hex(key: "", message: "") // libcrypto is there, or the uplink says so now
     let signingKeys = secrets
     return AlinkFormat(productKey: spec.productKey ?? "", deviceName: spec.deviceName ?? "", subDevices: subDevices,
                        sign: { device, content in signingKeys[device].flatMap { try? MQTTLogin.hmacSHA256Hex(key: $0, message: content) } })

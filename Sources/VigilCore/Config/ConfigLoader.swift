@@ -436,7 +436,8 @@ private struct Validation {
             } else if format == .iotda {
                 parseIoTDA(r, into: &spec, devices: devices)
             } else {
-                for key in ["product_key", "device_name", "device_secret_file"] where r.has(key) { r.report(key, "applies only to format alink, not \(format.rawValue)") }
+                for key in ["product_key", "device_name"] where r.has(key) { r.report(key, "applies only to format alink, not \(format.rawValue)") }
+                if r.has("device_secret_file") { r.report("device_secret_file", "applies only to formats alink and iotda, not \(format.rawValue)") }
             }
             if format != .iotda {
                 for key in ["device_id", "service_id", "child_product_id", "child_ids"] where r.has(key) { r.report(key, "applies only to format iotda, not \(format.rawValue)") }
