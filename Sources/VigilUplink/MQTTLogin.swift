@@ -1,4 +1,3 @@
-import CCryptoLoader
 import VigilCore
 
 /// An MQTT login a platform computes from a device secret, instead of a user
@@ -34,16 +33,42 @@ public struct MQTTLogin: Sendable, Equatable {
         return MQTTLogin(clientID: "\(deviceID)_0_1_\(hour)", username: deviceID, password: try hmacSHA256Hex(key: hour, message: secret))
     }
 
+    /// China Mobile OneNET's device login ("MQTT设备连接", "设备安全认证"): client id the
+    /// device name, user name the product id, password the token
+    /// `version=2018-10-31&res=products/<pid>/devices/<dn>&et=<expiry s>&method=<m>&sign=<sign>`
+    /// with each value URL-encoded, where sign is the base64 HMAC (md5, sha1 or sha256) keyed by
+    /// the base64-decoded key over `et\nmethod\nres\nversion`. Without a device name the
+    /// resource is the product (`products/<pid>`, signed with the product's access key).
+    public static func onenet(productID: String, deviceName: String, key: String, method: String = "sha256",
+                              expiresAtSeconds: Int64) throws(Failure) -> MQTTLogin {
+        MQTTLogin(clientID: deviceName, username: productID,
+                  password: try onenetToken(resource: "products/\(productID)/devices/\(deviceName)", key: key, method: method, expiresAtSeconds: expiresAtSeconds))
+    }
+
+    public static func onenetToken(resource: String, key: String, method: String, expiresAtSeconds: Int64) throws(Failure) -> String {
+        guard let digest = Crypto.Digest(rawValue: method) else { throw Failure(description: "OneNET token method \(method): expected md5, sha1 or sha256") }
+        guard let keyBytes = try Crypto.fromBase64(key), !keyBytes.isEmpty else {
+            throw Failure(description: "the OneNET key is not base64 (copy it as the console shows it)")
+        }
+        let version = "2018-10-31"
+        let sign = try Crypto.base64(try Crypto.hmac(digest, key: keyBytes, message: Array("\(expiresAtSeconds)\n\(method)\n\(resource)\n\(version)".utf8)))
+        return "version=\(version)&res=\(urlEncoded(resource))&et=\(expiresAtSeconds)&method=\(method)&sign=\(urlEncoded(sign))"
+    }
+
+    /// Every byte but letters, digits and `-_.~` as %XX, as the token's values must be.
+    static func urlEncoded(_ text: String) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for byte in text.utf8 {
+            if (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || "-_.~".utf8.contains(byte) { out.append(byte) } else {
+                out += [0x25, digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Lower-case hex of HMAC-SHA256, by OpenSSL's libcrypto.
     public static func hmacSHA256Hex(key: String, message: String) throws(Failure) -> String {
-        if let error = CCrypto_load() { throw Failure(description: "cannot load libcrypto: \(String(cString: error))") }
-        var digest = [UInt8](repeating: 0, count: 32)
-        let key = Array(key.utf8), message = Array(message.utf8)
-        let rc = digest.withUnsafeMutableBufferPointer { out in
-            CCrypto_hmac_sha256(key, Int32(key.count), message, message.count, out.baseAddress!)
-        }
-        guard rc == 0 else { throw Failure(description: "HMAC-SHA256 failed in libcrypto") }
-        let hex = Array("0123456789abcdef".utf8)
-        return String(decoding: digest.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] }, as: UTF8.self)
+        Crypto.hex(try Crypto.hmac(.sha256, key: Array(key.utf8), message: Array(message.utf8)))
     }
 }

@@ -54,6 +54,9 @@ final class WireCounter: @unchecked Sendable {
                 connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             } }
             guard connected == 0 else { close(client); close(server); continue }
+            // A relay adds no delay of its own: without it Nagle holds a small write behind a delayed ACK.
+            var on: Int32 = 1
+            for fd in [client, server] { setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size)) }
             DedicatedThread(name: "wire relay") { [self] in relay(client, server) }.startDetached()
         }
     }

@@ -19,21 +19,37 @@ parser.add_argument("--answer-session-limits", action="store_true",
 parser.add_argument("--alink-code-file",
                     help="play Alibaba Cloud IoT: answer each Alink post on <topic>_reply with the code in this file "
                          "(none while the file is empty or missing)")
+parser.add_argument("--onenet-code-file",
+                    help="play China Mobile OneNET: answer each OneJSON post on <topic>/reply with the code in this file "
+                         "(none while the file is empty or missing)")
 args = parser.parse_args()
 
 
-def answer_alink(client, message):
+def code_in(path):
     try:
-        with open(args.alink_code_file) as f:
-            code = f.read().strip()
+        with open(path) as f:
+            return f.read().strip()
     except OSError:
-        return
+        return ""
+
+
+def answer_alink(client, message):
+    code = code_in(args.alink_code_file)
     if not code:
         return
     request = json.loads(message.payload)
     reply = {"code": int(code), "data": {}, "id": request["id"], "message": "success" if code == "200" else "refused by the test",
              "method": request.get("method"), "version": "1.0"}
     client.publish(message.topic + "_reply", json.dumps(reply), qos=1)
+
+
+def answer_onenet(client, message):
+    code = code_in(args.onenet_code_file)
+    if not code:
+        return
+    request = json.loads(message.payload)
+    reply = {"id": request["id"], "code": int(code), "msg": "success" if code == "200" else "refused by the test"}
+    client.publish(message.topic + "/reply", json.dumps(reply), qos=1)
 
 
 def on_connect(client, userdata, flags, rc):
@@ -49,6 +65,8 @@ def on_message(client, userdata, message):
                       "payload": message.payload.decode("utf-8", "replace")}), flush=True)
     if args.alink_code_file and message.topic.startswith("/sys/") and message.topic.endswith("/post"):
         answer_alink(client, message)
+    if args.onenet_code_file and message.topic.startswith("$sys/") and message.topic.endswith("/post"):
+        answer_onenet(client, message)
     if args.answer_session_limits and message.topic.startswith("v1/devices/me/rpc/request/"):
         request = json.loads(message.payload)
         if request.get("method") == "getSessionLimits":

@@ -366,6 +366,29 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertTrue(http.description.contains("\"alink\" cannot be carried by a http uplink"), http.description)
     }
 
+    func testAOneNETUplink() throws {
+        let key = temporaryDirectory() + "/key"
+        try "s6W5Qf29VVc1gaUfA5VBt+XZbyPBC/Wpk7Ntf7vNE0E=".write(toFile: key, atomically: true, encoding: .utf8)
+        chmod(key, 0o600)
+        guard case .success(let c) = parse("{ kind: 'mqtt', format: 'onenet', url: 'mqtts://mqttstls.heclouds.com:8883', product_id: '8q4Ad1z2jn', device_name: 'gw-07', device_secret_file: '\(key)' }"),
+              case .mqtt(let spec) = c.uplink else { return XCTFail() }
+        XCTAssertEqual(spec.format, .onenet)
+        XCTAssertEqual(spec.protocolVersion, .v311, "OneNET speaks 3.1.1")
+        XCTAssertEqual(spec.productID, "8q4Ad1z2jn")
+        XCTAssertEqual(spec.deviceName, "gw-07")
+        XCTAssertEqual(spec.tokenMethod, .sha256)
+
+        guard case .failure(let e) = parse("{ kind: 'mqtt', format: 'onenet', url: 'mqtts://x', product_id: 'a/b', token_method: 'sha512', password_file: '\(key)', product_key: 'k', device_secret_file: '\(key)' }") else { return XCTFail() }
+        let text = e.description
+        XCTAssertTrue(text.contains("uplink.device_name: is required"), text)
+        XCTAssertTrue(text.contains("uplink.product_id: \"a/b\" must be what the OneNET console shows"), text)
+        XCTAssertTrue(text.contains("uplink.token_method: \"sha512\" is not one of md5, sha1, sha256"), text)
+        XCTAssertTrue(text.contains("uplink.password_file: does not apply to format onenet"), text)
+        XCTAssertTrue(text.contains("uplink.product_key: applies only to format alink; OneNET's is product_id"), text)
+        guard case .failure(let other) = parse("{ kind: 'mqtt', format: 'alink', url: 'mqtts://x', product_key: 'a1', device_name: 'd', device_secret_file: '\(key)', product_id: 'p' }") else { return XCTFail() }
+        XCTAssertTrue(other.description.contains("uplink.product_id: applies only to format onenet, not alink"), other.description)
+    }
+
     func testAnIoTDAUplink() throws {
         let secret = temporaryDirectory() + "/secret"
         try "s3cr3t".write(toFile: secret, atomically: true, encoding: .utf8)

@@ -99,13 +99,14 @@ public final class TestSubscriber: @unchecked Sendable {
     }
 
     /// `answerSessionLimits`: plays ThingsBoard to thingsboard-gateway, which sends nothing before its getSessionLimits RPC is answered.
-    /// `alinkCodeFile`: plays Alibaba Cloud IoT, answering each Alink post with the code the file holds (none while it is empty).
+    /// `alinkCodeFile`, `onenetCodeFile`: plays Alibaba Cloud IoT or OneNET, answering each post with the code the file holds (none while it is empty).
     public init(port: Int, topic: String, clientID: String = "vigil-test-judge", username: String? = nil, password: String? = nil,
-                answerSessionLimits: Bool = false, alinkCodeFile: String? = nil) throws {
+                answerSessionLimits: Bool = false, alinkCodeFile: String? = nil, onenetCodeFile: String? = nil) throws {
         let python = try requirePaho()
         var args = [Repo.peerScript("mqtt_subscriber.py"), "--port", String(port), "--topic", topic, "--client-id", clientID]
         if answerSessionLimits { args.append("--answer-session-limits") }
         if let alinkCodeFile { args += ["--alink-code-file", alinkCodeFile] }
+        if let onenetCodeFile { args += ["--onenet-code-file", onenetCodeFile] }
         if let username, let password { args += ["--username", username, "--password", password] }
         peer = try PeerProcess(python, args)
         guard peer.waitFor("subscribed") else {

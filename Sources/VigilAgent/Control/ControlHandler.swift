@@ -171,7 +171,7 @@ public final class ControlHandler: Sendable {
             return failure("the uplink is standard output (kind: stdout): nothing to test", ControlCode.usage)
         case .http(let spec):
             return httpUplinkTest(spec)
-        case .mqtt(let spec) where spec.format == .alink || spec.format == .iotda:
+        case .mqtt(let spec) where [.alink, .iotda, .onenet].contains(spec.format):
             return failure("uplink test does not connect for format \(spec.format.rawValue): the platform keeps one connection per device and would log the agent out; "
                            + "`vigil status` shows the agent's own connection", ControlCode.usage)
         case .mqtt(let spec):

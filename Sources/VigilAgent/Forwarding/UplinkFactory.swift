@@ -66,18 +66,31 @@ func messageFormat(_ spec: MQTTUplinkSpec, config: VigilConfig, log: Logger) -> 
     // Never used: makeUplink builds alink with its sub-devices' secrets (alinkFormat), and `vigil uplink test` does not connect for it.
     case .alink: AlinkFormat(productKey: spec.productKey ?? "", deviceName: spec.deviceName ?? "")
     case .iotda: IoTDAFormat(gatewayID: spec.deviceID ?? "", serviceID: spec.serviceID, childIDs: iotdaChildIDs(spec, config: config))
+    case .onenet: OneNETFormat(productID: spec.productID ?? "", deviceName: spec.deviceName ?? "")
     }
 }
 
-/// formats alink and iotda: the login signed from the device secret. Alink's is made once (its
-/// timestamp is the start's); IoTDA's before every connection, as the platform checks its hour.
+/// formats alink, iotda and onenet: the login signed from the device secret. Alink's is made
+/// once (its timestamp is the start's); IoTDA's before every connection, as the platform checks
+/// its hour; OneNET's too, its token valid for a day from the connection.
 func mqttLogin(_ spec: MQTTUplinkSpec) throws -> (@Sendable () throws(MQTTLogin.Failure) -> MQTTLogin)? {
-    guard spec.format == .alink || spec.format == .iotda, let file = spec.deviceSecretFile else { return nil }
+    guard [.alink, .iotda, .onenet].contains(spec.format), let file = spec.deviceSecretFile else { return nil }
     let secret = trimmed(try readTextFile(file))
     guard !secret.isEmpty else { throw MQTTLogin.Failure(description: "uplink.device_secret_file: \(file) is empty") }
     if spec.format == .iotda {
         let deviceID = spec.deviceID ?? ""
         return { () throws(MQTTLogin.Failure) in try MQTTLogin.iotda(deviceID: deviceID, secret: secret, atMs: WallTime.now(kernelSynchronised: true).milliseconds) }
+    }
+    if spec.format == .onenet {
+        let (productID, deviceName, method) = (spec.productID ?? "", spec.deviceName ?? "", spec.tokenMethod.rawValue)
+        // A bad key is named at start, not at the first connection.
+        do { _ = try MQTTLogin.onenet(productID: productID, deviceName: deviceName, key: secret, method: method, expiresAtSeconds: 0) } catch {
+            throw MQTTLogin.Failure(description: "uplink.device_secret_file: \(file): \(error)")
+        }
+        return { () throws(MQTTLogin.Failure) in
+            try MQTTLogin.onenet(productID: productID, deviceName: deviceName, key: secret, method: method,
+                                 expiresAtSeconds: WallTime.now(kernelSynchronised: true).milliseconds / 1000 + 86_400)
+        }
     }
     let login = try MQTTLogin.alink(productKey: spec.productKey ?? "", deviceName: spec.deviceName ?? "", deviceSecret: secret,
                                     timestampMs: WallTime.now(kernelSynchronised: true).milliseconds, tls: spec.tls)

@@ -68,7 +68,7 @@ private struct Validation {
         .http: ["token_file", "measurement"],
         .mqtt: ["client_id", "username", "password_file", "protocol", "qos", "keepalive_s", "session_expiry_s", "topic_prefix", "inflight",
                 "token_file", "commands", "group_id", "edge_node_id", "primary_host_id", "product_key", "device_name", "device_secret_file",
-                "device_id", "service_id", "child_product_id", "child_ids"],
+                "device_id", "service_id", "child_product_id", "child_ids", "product_id", "token_method"],
         .hj212: ["st", "mn", "device_mn", "password_file", "codes", "utc_offset", "alarm_events"],
     ]
     /// Shared keys HJ 212 has no use for: it is plain TCP in one format.
@@ -77,7 +77,7 @@ private struct Validation {
     static let anyUplinkKeys = ["kind", "report"]
     static let uplinkKeys = anyUplinkKeys + sharedUplinkKeys + UplinkKind.allCases.flatMap { uplinkKeysByKind[$0] ?? [] }
     /// The formats each transport can carry.
-    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil, .influx], .mqtt: [.vigil, .thingsboard, .sparkplugB, .alink, .iotda],
+    static let formatsByKind: [UplinkKind: [UplinkFormat]] = [.stdout: [.vigil], .http: [.vigil, .influx], .mqtt: [.vigil, .thingsboard, .sparkplugB, .alink, .iotda, .onenet],
                                                              .hj212: []]
     static let journalKeys = ["max_bytes", "max_age_s", "commit_ms", "segment_bytes"]
 
@@ -424,8 +424,8 @@ private struct Validation {
             if !spec.tls && (tls.caFile != nil || tls.clientCert != nil || spec.insecure) {
                 r.report("url", "TLS settings (ca_file, client_cert, insecure) need an mqtts:// url")
             }
-            // Alibaba's public instances speak 3.1.1; newer ones also 5.
-            spec.protocolVersion = r.choice("protocol", as: MQTTProtocolVersion.self) ?? (format == .alink ? .v311 : spec.protocolVersion)
+            // Alibaba's public instances speak 3.1.1, newer ones also 5; OneNET speaks 3.1.1.
+            spec.protocolVersion = r.choice("protocol", as: MQTTProtocolVersion.self) ?? (format == .alink || format == .onenet ? .v311 : spec.protocolVersion)
             if format == .alink {
                 spec.productKey = alinkName(r, "product_key")
                 spec.deviceName = alinkName(r, "device_name")
@@ -435,9 +435,15 @@ private struct Validation {
                 }
             } else if format == .iotda {
                 parseIoTDA(r, into: &spec, devices: devices)
+            } else if format == .onenet {
+                parseOneNET(r, into: &spec)
             } else {
-                for key in ["product_key", "device_name"] where r.has(key) { r.report(key, "applies only to format alink, not \(format.rawValue)") }
-                if r.has("device_secret_file") { r.report("device_secret_file", "applies only to formats alink and iotda, not \(format.rawValue)") }
+                if r.has("product_key") { r.report("product_key", "applies only to format alink, not \(format.rawValue)") }
+                if r.has("device_name") { r.report("device_name", "applies only to formats alink and onenet, not \(format.rawValue)") }
+                if r.has("device_secret_file") { r.report("device_secret_file", "applies only to formats alink, iotda and onenet, not \(format.rawValue)") }
+            }
+            if format != .onenet {
+                for key in ["product_id", "token_method"] where r.has(key) { r.report(key, "applies only to format onenet, not \(format.rawValue)") }
             }
             if format != .iotda {
                 for key in ["device_id", "service_id", "child_product_id", "child_ids"] where r.has(key) { r.report(key, "applies only to format iotda, not \(format.rawValue)") }
@@ -596,7 +602,8 @@ private struct Validation {
         for key in ["username", "password_file", "token_file", "client_id"] where r.has(key) {
             r.report(key, "does not apply to format iotda: the login is signed from device_id and device_secret_file")
         }
-        for key in ["product_key", "device_name"] where r.has(key) { r.report(key, "applies only to format alink, not iotda") }
+        if r.has("product_key") { r.report("product_key", "applies only to format alink, not iotda") }
+        if r.has("device_name") { r.report("device_name", "applies only to formats alink and onenet, not iotda") }
     }
 
     /// A secret's file exists and is not readable by every user.
@@ -606,6 +613,24 @@ private struct Validation {
             r.report(key, "\(path) is readable by every user (mode \(String(mode & 0o777, radix: 8))); "
                      + "let only root and the service read it: chgrp vigil \(path) && chmod 640 \(path)")
         }
+    }
+
+    /// format onenet: the gateway's device (product id, device name), its key's file and the token's HMAC.
+    private func parseOneNET(_ r: ObjectReader, into spec: inout MQTTUplinkSpec) {
+        for key in ["product_id", "device_name"] {
+            guard let name = r.string(key, required: true) else { continue }
+            // One topic level of `$sys/{pid}/{device-name}/…`, as the OneNET console allows names.
+            if name.isEmpty || name.utf8.count > 64 || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.@".contains($0)) }) {
+                r.report(key, "\"\(name)\" must be what the OneNET console shows: letters, digits and - _ . @")
+            }
+            if key == "product_id" { spec.productID = name } else { spec.deviceName = name }
+        }
+        spec.deviceSecretFile = r.string("device_secret_file", required: true)
+        spec.tokenMethod = r.choice("token_method", as: OneNETTokenMethod.self) ?? spec.tokenMethod
+        for key in ["username", "password_file", "token_file", "client_id"] where r.has(key) {
+            r.report(key, "does not apply to format onenet: the login is the token signed from product_id, device_name and device_secret_file")
+        }
+        if r.has("product_key") { r.report("product_key", "applies only to format alink; OneNET's is product_id") }
     }
 
     /// Alibaba's ProductKey and DeviceName: letters, digits and `-_@.:`, as its console allows.

@@ -276,7 +276,12 @@ public enum UplinkFormat: String, Sendable, CaseIterable {
     case alink
     /// Huawei Cloud IoTDA (docs/iotda.md).
     case iotda
+    /// China Mobile OneNET's thing model, OneJSON (docs/onenet.md).
+    case onenet
 }
+
+/// The HMAC a OneNET token is signed with (its `method`).
+public enum OneNETTokenMethod: String, Sendable, CaseIterable { case md5, sha1, sha256 }
 
 /// Batch size and pacing, the same keys for every transport.
 public struct UplinkBatching: Sendable, Equatable {
@@ -336,10 +341,14 @@ public struct MQTTUplinkSpec: Sendable, Equatable {
     public var groupID: String?
     public var edgeNodeID: String?
     public var primaryHostID: String?
-    /// format alink: the gateway's device on Alibaba Cloud IoT, and the file with its DeviceSecret.
+    /// format alink: the gateway's device on Alibaba Cloud IoT, and the file with its DeviceSecret
+    /// (format onenet: its device name, and the file with its device key).
     public var productKey: String?
     public var deviceName: String?
     public var deviceSecretFile: String?
+    /// format onenet: the product the gateway's device belongs to, and the HMAC its token is signed with.
+    public var productID: String?
+    public var tokenMethod = OneNETTokenMethod.sha256
     /// format iotda: the gateway's device id, the service its children's points belong to, and
     /// each child's device id (`child_ids`, else `<child_product_id>_<device>`, IoTDA's own rule).
     public var deviceID: String?

@@ -84,10 +84,8 @@ public struct AlinkFormat: MessageFormat {
     }
 
     /// `gas-1`, `gas` → `gas_1_gas`: Alink identifiers are letters, digits and `_`.
-    public static func identifier(device: String, point: String) -> String { identifier(point: "\(device)_\(point)") }
-    public static func identifier(point: String) -> String {
-        String(point.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") ? $0 : "_" })
-    }
+    public static func identifier(device: String, point: String) -> String { ThingModelJSON.identifier("\(device)_\(point)") }
+    public static func identifier(point: String) -> String { ThingModelJSON.identifier(point) }
 
     public func messages(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UplinkMessage] {
         var out: [UplinkMessage] = []
@@ -111,20 +109,7 @@ public struct AlinkFormat: MessageFormat {
             out.append(historyMessage(Array(history[start..<end])))
             start = end
         }
-        // A post is one thing's, with each property once: another thing, or a second poll of a property, starts the next.
-        var group: [(seq: UInt64, reading: Reading)] = []
-        var names: Set<String> = []
-        for item in live {
-            let name = identifier(item.reading)
-            if names.contains(name) || group.first.map({ thing(of: $0.reading.device) != thing(of: item.reading.device) }) == true {
-                out.append(propertyPost(group))
-                group = []
-                names = []
-            }
-            group.append(item)
-            names.insert(name)
-        }
-        if !group.isEmpty { out.append(propertyPost(group)) }
+        out += ThingModelJSON.posts(live, owner: { thing(of: $0.device) }, name: { identifier($0) }).map(propertyPost)
         return out
     }
 
@@ -165,27 +150,7 @@ public struct AlinkFormat: MessageFormat {
 
     /// Alarms as event `alarm`, device state changes as event `device_state` (their fields in docs/alink.md).
     private func event(_ e: Event, seq: UInt64) -> UplinkMessage? {
-        let identifier: String
-        var value: [UInt8] = [0x7B]
-        switch e.kind {
-        case .alarmRaised, .alarmCleared:
-            guard let alarm = e.alarm else { return nil }
-            identifier = "alarm"
-            RecordJSON.literal(#""device":"#, to: &value); RecordJSON.appendString(e.device ?? "", to: &value)
-            RecordJSON.literal(#","point":"#, to: &value); RecordJSON.appendString(alarm.point, to: &value)
-            RecordJSON.literal(#","level":"#, to: &value); RecordJSON.appendString(alarm.level.rawValue, to: &value)
-            RecordJSON.literal(e.kind == .alarmRaised ? #","state":"raised""# : #","state":"cleared""#, to: &value)
-            RecordJSON.literal(#","value":"#, to: &value); RecordJSON.appendValue(alarm.value.map { .double($0) }, to: &value)
-            RecordJSON.literal(#","setpoint":"#, to: &value); RecordJSON.appendValue(.double(alarm.setpoint), to: &value)
-        case .deviceOnline, .deviceOffline:
-            identifier = "device_state"
-            RecordJSON.literal(#""device":"#, to: &value); RecordJSON.appendString(e.device ?? "", to: &value)
-            RecordJSON.literal(e.kind == .deviceOnline ? #","state":"online""# : #","state":"offline""#, to: &value)
-            RecordJSON.literal(#","detail":"#, to: &value); RecordJSON.appendString(e.detail ?? "", to: &value)
-        default:
-            return nil // acknowledgements, outputs, gateway events: kept in the journal and `vigil status`, not modelled in Alink
-        }
-        value.append(0x7D)
+        guard let (identifier, value) = ThingModelJSON.event(e) else { return nil }
         let id = Self.messageID(seq)
         var out: [UInt8] = []
         header(id: id, to: &out)
@@ -198,19 +163,13 @@ public struct AlinkFormat: MessageFormat {
         return UplinkMessage(topic: "\(thing(of: e.device))/\(identifier)/post", payload: out, replyID: id)
     }
 
-    private func header(id: String, to out: inout [UInt8]) {
-        RecordJSON.literal(#"{"id":""#, to: &out)
-        out.append(contentsOf: id.utf8)
-        RecordJSON.literal(#"","version":"1.0""#, to: &out)
-    }
+    private func header(id: String, to out: inout [UInt8]) { ThingModelJSON.header(id: id, to: &out) }
 
+    /// `"gas_1_gas":{"value":2.45,"time":…}`; Alink's bool is 0/1.
     private func property(_ r: Reading, to out: inout [UInt8]) {
         RecordJSON.appendString(identifier(r), to: &out)
-        RecordJSON.literal(#":{"value":"#, to: &out)
-        if case .bool(let on)? = r.value { out.append(on ? 0x31 : 0x30) } else { RecordJSON.appendValue(r.value, to: &out) } // Alink's bool is 0/1
-        RecordJSON.literal(#","time":"#, to: &out)
-        RecordJSON.appendInteger(r.timestamp.milliseconds, to: &out)
-        out.append(0x7D)
+        out.append(0x3A)
+        ThingModelJSON.timedValue(r, boolAsNumber: true, to: &out)
     }
 
     /// Alink ids are decimal strings in 0…4294967295, unique per device: the
@@ -219,20 +178,14 @@ public struct AlinkFormat: MessageFormat {
 
     /// `{"code":200,"id":"…","message":"success",…}` on a `…_reply` topic.
     public func platformReply(topic: String, payload: [UInt8]) -> PlatformReply? {
-        guard topic.hasSuffix("_reply"), let root = try? JSON5Reader.parse(String(decoding: payload, as: UTF8.self)),
-              case .string(let id)? = root["id"]?.value else { return nil }
-        guard case .number(let number)? = root["code"]?.value else {
-            return PlatformReply(id: id, outcome: .retry(afterMs: nil, reason: "a reply on \(topic) without a code"))
-        }
-        let code = Int(number)
-        guard code != 200 else { return PlatformReply(id: id, outcome: .delivered) }
-        let message: String = if case .string(let text)? = root["message"]?.value { text } else { "" }
-        let reason = "Alink \(code) \(message) (message \(id) on \(topic))"
-        switch code {
-        // Bad parameters, and the thing model's checks (6xxx): this content will never be taken.
-        case 400, 460, 6000..<7000: return PlatformReply(id: id, outcome: .rejected(reason: reason))
-        case 401, 403: return PlatformReply(id: id, outcome: .unauthorized(reason: reason))
-        default: return PlatformReply(id: id, outcome: .retry(afterMs: nil, reason: reason)) // 429 rate limit, 5xx
+        guard topic.hasSuffix("_reply") else { return nil }
+        return ThingModelJSON.reply(topic: topic, payload: payload, platform: "Alink", messageKey: "message") { code, reason in
+            switch code {
+            // Bad parameters, and the thing model's checks (6xxx): this content will never be taken.
+            case 400, 460, 6000..<7000: .rejected(reason: reason)
+            case 401, 403: .unauthorized(reason: reason)
+            default: .retry(afterMs: nil, reason: reason) // 429 rate limit, 5xx
+            }
         }
     }
 }

@@ -1,0 +1,87 @@
+/// What Alibaba's Alink and China Mobile's OneJSON (OneNET) share: a message
+/// `{"id":"…","version":"1.0","params":…}`, properties as
+/// `"identifier":{"value":…,"time":ms}`, events with a value object, and the
+/// platform's reply `{"id":"…","code":200,…}` as the commit point.
+enum ThingModelJSON {
+    typealias Item = (seq: UInt64, reading: Reading)
+
+    /// `gas-1`, `gas` → `gas_1_gas`: thing-model identifiers are letters, digits and `_`.
+    static func identifier(_ text: String) -> String {
+        String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") ? $0 : "_" })
+    }
+
+    static func header(id: String, to out: inout [UInt8]) {
+        RecordJSON.literal(#"{"id":""#, to: &out)
+        out.append(contentsOf: id.utf8)
+        RecordJSON.literal(#"","version":"1.0""#, to: &out)
+    }
+
+    /// `{"value":2.45,"time":1795900000000}`; booleans as 0/1 where the thing model has no bool (Alink).
+    static func timedValue(_ r: Reading, boolAsNumber: Bool, to out: inout [UInt8]) {
+        RecordJSON.literal(#"{"value":"#, to: &out)
+        if boolAsNumber, case .bool(let on)? = r.value { out.append(on ? 0x31 : 0x30) } else { RecordJSON.appendValue(r.value, to: &out) }
+        RecordJSON.literal(#","time":"#, to: &out)
+        RecordJSON.appendInteger(r.timestamp.milliseconds, to: &out)
+        out.append(0x7D)
+    }
+
+    /// Live readings in posts of one owner each, every property at most once in a post:
+    /// another owner, or a second poll of a property, starts the next.
+    static func posts(_ live: [Item], owner: (Reading) -> String, name: (Reading) -> String) -> [[Item]] {
+        var out: [[Item]] = []
+        var group: [Item] = []
+        var names: Set<String> = []
+        for item in live {
+            let property = name(item.reading)
+            if names.contains(property) || group.first.map({ owner($0.reading) != owner(item.reading) }) == true {
+                out.append(group)
+                group = []
+                names = []
+            }
+            group.append(item)
+            names.insert(property)
+        }
+        if !group.isEmpty { out.append(group) }
+        return out
+    }
+
+    /// Alarms as event `alarm`, device state changes as event `device_state` (their fields in
+    /// docs/alink.md); nil for the other events, which stay in the journal and `vigil status`.
+    static func event(_ e: Event) -> (identifier: String, value: [UInt8])? {
+        var value: [UInt8] = [0x7B]
+        let identifier: String
+        switch e.kind {
+        case .alarmRaised, .alarmCleared:
+            guard let alarm = e.alarm else { return nil }
+            identifier = "alarm"
+            RecordJSON.literal(#""device":"#, to: &value); RecordJSON.appendString(e.device ?? "", to: &value)
+            RecordJSON.literal(#","point":"#, to: &value); RecordJSON.appendString(alarm.point, to: &value)
+            RecordJSON.literal(#","level":"#, to: &value); RecordJSON.appendString(alarm.level.rawValue, to: &value)
+            RecordJSON.literal(e.kind == .alarmRaised ? #","state":"raised""# : #","state":"cleared""#, to: &value)
+            RecordJSON.literal(#","value":"#, to: &value); RecordJSON.appendValue(alarm.value.map { .double($0) }, to: &value)
+            RecordJSON.literal(#","setpoint":"#, to: &value); RecordJSON.appendValue(.double(alarm.setpoint), to: &value)
+        case .deviceOnline, .deviceOffline:
+            identifier = "device_state"
+            RecordJSON.literal(#""device":"#, to: &value); RecordJSON.appendString(e.device ?? "", to: &value)
+            RecordJSON.literal(e.kind == .deviceOnline ? #","state":"online""# : #","state":"offline""#, to: &value)
+            RecordJSON.literal(#","detail":"#, to: &value); RecordJSON.appendString(e.detail ?? "", to: &value)
+        default:
+            return nil
+        }
+        value.append(0x7D)
+        return (identifier, value)
+    }
+
+    /// A reply `{"id":"…","code":…,"<messageKey>":"…"}`: 200 delivers; what else a code means is the platform's (`refusal`).
+    static func reply(topic: String, payload: [UInt8], platform: String, messageKey: String,
+                      refusal: (Int, String) -> UplinkOutcome) -> PlatformReply? {
+        guard let root = try? JSON5Reader.parse(String(decoding: payload, as: UTF8.self)), case .string(let id)? = root["id"]?.value else { return nil }
+        guard case .number(let number)? = root["code"]?.value else {
+            return PlatformReply(id: id, outcome: .retry(afterMs: nil, reason: "a reply on \(topic) without a code"))
+        }
+        let code = Int(number)
+        guard code != 200 else { return PlatformReply(id: id, outcome: .delivered) }
+        let message: String = if case .string(let text)? = root[messageKey]?.value { text } else { "" }
+        return PlatformReply(id: id, outcome: refusal(code, "\(platform) \(code) \(message) (message \(id) on \(topic))"))
+    }
+}
