@@ -88,18 +88,8 @@ public struct AlinkFormat: MessageFormat {
     public static func identifier(point: String) -> String { ThingModelJSON.identifier(point) }
 
     public func messages(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UplinkMessage] {
-        var out: [UplinkMessage] = []
-        var live: [(seq: UInt64, reading: Reading)] = []
-        var history: [(seq: UInt64, reading: Reading)] = []
-        for stored in batch.records {
-            switch stored.record {
-            case .reading(let r):
-                guard r.value != nil else { continue } // Alink has no quality: a failed read has no value to post
-                if sentAt.milliseconds - r.timestamp.milliseconds > historyAfterMs { history.append((stored.seq, r)) } else { live.append((stored.seq, r)) }
-            case .event(let e):
-                if let message = event(e, seq: stored.seq) { out.append(message) }
-            }
-        }
+        let (live, history, events) = ThingModelJSON.split(batch, sentAt: sentAt, historyAfterMs: historyAfterMs)
+        var out = events.compactMap { event($0.event, seq: $0.seq) }
         // History first: it is older. One message per thing and chunk.
         var start = 0
         while start < history.count {

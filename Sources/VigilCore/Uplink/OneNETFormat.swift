@@ -26,18 +26,8 @@ public struct OneNETFormat: MessageFormat {
     private func identifier(_ r: Reading) -> String { Self.identifier(device: r.device, point: r.point) }
 
     public func messages(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UplinkMessage] {
-        var out: [UplinkMessage] = []
-        var live: [ThingModelJSON.Item] = []
-        var history: [ThingModelJSON.Item] = []
-        for stored in batch.records {
-            switch stored.record {
-            case .reading(let r):
-                guard r.value != nil else { continue } // OneJSON has no quality: a failed read has no value to post
-                if sentAt.milliseconds - r.timestamp.milliseconds > historyAfterMs { history.append((stored.seq, r)) } else { live.append((stored.seq, r)) }
-            case .event(let e):
-                if let message = event(e, seq: stored.seq) { out.append(message) }
-            }
-        }
+        let (live, history, events) = ThingModelJSON.split(batch, sentAt: sentAt, historyAfterMs: historyAfterMs)
+        var out = events.compactMap { event($0.event, seq: $0.seq) }
         out += historyChunks(history).map(historyMessage)
         out += ThingModelJSON.posts(live, owner: { _ in thing }, name: { identifier($0) }).map(propertyPost)
         return out

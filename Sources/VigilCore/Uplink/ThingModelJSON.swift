@@ -25,6 +25,23 @@ enum ThingModelJSON {
         out.append(0x7D)
     }
 
+    /// A batch as both platforms take it: readings with a value (neither has a quality, so a
+    /// failed read has nothing to post), split into live ones and history (older than
+    /// `historyAfterMs` when sent), and the events, in journal order.
+    static func split(_ batch: UplinkBatch, sentAt: WallTime, historyAfterMs: Int64) -> (live: [Item], history: [Item], events: [(seq: UInt64, event: Event)]) {
+        var live: [Item] = [], history: [Item] = [], events: [(seq: UInt64, event: Event)] = []
+        for stored in batch.records {
+            switch stored.record {
+            case .reading(let r):
+                guard r.value != nil else { continue }
+                if sentAt.milliseconds - r.timestamp.milliseconds > historyAfterMs { history.append((stored.seq, r)) } else { live.append((stored.seq, r)) }
+            case .event(let e):
+                events.append((stored.seq, e))
+            }
+        }
+        return (live, history, events)
+    }
+
     /// Live readings in posts of one owner each, every property at most once in a post:
     /// another owner, or a second poll of a property, starts the next.
     static func posts(_ live: [Item], owner: (Reading) -> String, name: (Reading) -> String) -> [[Item]] {
