@@ -37,14 +37,15 @@ public struct MQTTLogin: Sendable, Equatable {
     /// device name, user name the product id, password the token
     /// `version=2018-10-31&res=products/<pid>/devices/<dn>&et=<expiry s>&method=<m>&sign=<sign>`
     /// with each value URL-encoded, where sign is the base64 HMAC (md5, sha1 or sha256) keyed by
-    /// the base64-decoded key over `et\nmethod\nres\nversion`. Without a device name the
-    /// resource is the product (`products/<pid>`, signed with the product's access key).
+    /// the base64-decoded key over `et\nmethod\nres\nversion`.
     public static func onenet(productID: String, deviceName: String, key: String, method: String = "sha256",
                               expiresAtSeconds: Int64) throws(Failure) -> MQTTLogin {
         MQTTLogin(clientID: deviceName, username: productID,
                   password: try onenetToken(resource: "products/\(productID)/devices/\(deviceName)", key: key, method: method, expiresAtSeconds: expiresAtSeconds))
     }
 
+    /// A OneNET token for any resource: a device's (`products/<pid>/devices/<dn>`, its device key)
+    /// or a product's (`products/<pid>`, the product's access key).
     public static func onenetToken(resource: String, key: String, method: String, expiresAtSeconds: Int64) throws(Failure) -> String {
         guard let digest = Crypto.Digest(rawValue: method) else { throw Failure(description: "OneNET token method \(method): expected md5, sha1 or sha256") }
         guard let keyBytes = try Crypto.fromBase64(key), !keyBytes.isEmpty else {
