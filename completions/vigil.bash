@@ -24,11 +24,12 @@ _vigil() {
         gpio) COMPREPLY=($(compgen -W "read set reset on off auto --yes $socket_opts" -- "$cur")) ;;
         uplink) [ "$cword" -eq 2 ] && COMPREPLY=($(compgen -W "test" -- "$cur")) ;;
         config)
-            if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "check" -- "$cur"))
+            if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "check tsl" -- "$cur"))
             elif [ "$prev" = "--user" ]; then COMPREPLY=($(compgen -u -- "$cur"))
+            elif [ "${words[2]}" = "tsl" ]; then COMPREPLY=($(compgen -f -W "--product-key" -- "$cur"))
             else COMPREPLY=($(compgen -f -W "--as-service --user" -- "$cur")); fi ;;
         board|profile)
-            if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "list show" -- "$cur"))
+            if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "list show$([ "${words[1]}" = profile ] && echo ' tsl')" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(vigil "${words[1]}" list 2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur")); fi ;;
         help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
         *) COMPREPLY=($(compgen -W "$socket_opts --config --duration --log-level --out --help" -- "$cur")) ;;

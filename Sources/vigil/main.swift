@@ -5,7 +5,7 @@ import VigilAgent
 func allCommands() -> [any Command.Type] {
     [RunCommand.self, StatusCommand.self, ValuesCommand.self, AlarmsCommand.self, AlarmAckCommand.self, QueueCommand.self,
      DiagReadCommand.self, DiagWriteCommand.self, DiagScanCommand.self, DiagWatchCommand.self, DiagFramesCommand.self,
-     GPIOCommand.self, UplinkTestCommand.self, ConfigCheckCommand.self, BoardCommand.self, ProfileCommand.self, BundleCommand.self,
+     GPIOCommand.self, UplinkTestCommand.self, ConfigCheckCommand.self, ConfigTSLCommand.self, BoardCommand.self, ProfileCommand.self, BundleCommand.self,
      SimulateCommand.self, ReceiveCommand.self, DemoCommand.self, ReloadCommand.self]
 }
 

@@ -198,9 +198,40 @@ final class CommandLineTests: XCTestCase {
             complete_line vigil diag sc
             complete_line vigil diag read --order c
             complete_line vigil profile show qdy
+            complete_line vigil profile t
+            complete_line vigil config t
             """
         let r = try runCommand("/bin/bash", ["-c", script])
-        XCTAssertEqual(r.stdout.split(separator: "\n"), ["diag", "scan", "cdab", "qdy30a-level"], r.stderr)
+        XCTAssertEqual(r.stdout.split(separator: "\n"), ["diag", "scan", "cdab", "qdy30a-level", "tsl", "tsl"], r.stderr)
+    }
+
+    /// The thing model an installer imports into Alibaba's console: from a profile (a
+    /// sub-device product) or from the config (the gateway's product, with its ProductKey).
+    func testTheAlibabaThingModelFromAProfileAndFromTheConfig() throws {
+        let profile = try runCommand(Repo.vigil, ["profile", "tsl", "qdy30a-level", "--product-key", "k9xYz"])
+        XCTAssertEqual(profile.status, 0, profile.stderr)
+        let model = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(profile.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((model["profile"] as? [String: String])?["productKey"], "k9xYz")
+        let properties = try XCTUnwrap(model["properties"] as? [[String: Any]])
+        XCTAssertEqual(properties.map { $0["identifier"] as? String }, ["unit_code", "decimals", "level"])
+        XCTAssertEqual(Set(properties.map { $0["accessMode"] as? String }), ["r"])
+        XCTAssertEqual((model["events"] as? [[String: Any]])?.compactMap { $0["identifier"] as? String }, ["post", "alarm", "device_state"])
+
+        let dir = temporaryDirectory()
+        try "s3cr3t".write(toFile: "\(dir)/secret", atomically: true, encoding: .utf8)
+        chmod("\(dir)/secret", 0o600)
+        let config = try write(String(contentsOfFile: Repo.path("Examples/alink.json5"), encoding: .utf8)
+            .replacingOccurrences(of: "/etc/vigil/alink-secret", with: "\(dir)/secret"), to: "vigil.json5")
+        let gateway = try runCommand(Repo.vigil, ["config", "tsl", config])
+        XCTAssertEqual(gateway.status, 0, gateway.stderr)
+        let gatewayModel = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(gateway.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((gatewayModel["profile"] as? [String: String])?["productKey"], "a1B2c3D4e5F", "the uplink's product_key")
+        let identifiers = (gatewayModel["properties"] as? [[String: Any]] ?? []).compactMap { $0["identifier"] as? String }
+        XCTAssertTrue(identifiers.contains("gas_1_gas") && identifiers.contains("level_1_level"), "\(identifiers)")
+
+        let unknown = try runCommand(Repo.vigil, ["profile", "tsl", "qdy30"])
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.stderr.contains("did you mean \"qdy30a-level\""), unknown.stderr)
     }
 
     func testATokenInTheURLIsNeverLoggedAndPlainHTTPIsWarned() throws {

@@ -389,6 +389,20 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertTrue(other.description.contains("uplink.product_id: applies only to format onenet, not alink"), other.description)
     }
 
+    func testPointsThatWouldBeOneAlinkOrOneNETPropertyAreRefused() throws {
+        let key = temporaryDirectory() + "/key"
+        try "c2VjcmV0".write(toFile: key, atomically: true, encoding: .utf8)
+        chmod(key, 0o600)
+        let devices = "[{ id: 'gas-1', bus: 'b', unit: 1, points: [{ id: 'gas', register: 40003, type: 'float32' }] }, { id: 'gas.1', bus: 'b', unit: 2, points: [{ id: 'gas', register: 40003, type: 'float32' }] }]"
+        for uplink in ["format: 'alink', product_key: 'a1', device_name: 'gw'", "format: 'onenet', product_id: 'p1', device_name: 'gw'"] {
+            guard case .failure(let e) = loader.parse("{ gateway: { id: 'g' }, buses: [{ id: 'b', kind: 'tcp', host: 'h' }], devices: \(devices), uplink: { kind: 'mqtt', url: 'mqtts://x', device_secret_file: '\(key)', \(uplink) } }", file: "vigil.json5") else { return XCTFail(uplink) }
+            XCTAssertTrue(e.description.contains("devices[1].points: point gas.1/gas would be Alink/OneNET property gas_1_gas, as gas-1/gas is"), e.description)
+        }
+        guard case .success = loader.parse("{ gateway: { id: 'g' }, buses: [{ id: 'b', kind: 'tcp', host: 'h' }], devices: \(devices), uplink: { kind: 'mqtt', url: 'mqtt://x', format: 'thingsboard', token_file: '\(key)' } }", file: "vigil.json5") else {
+            return XCTFail("other formats keep the ids apart")
+        }
+    }
+
     func testAnIoTDAUplink() throws {
         let secret = temporaryDirectory() + "/secret"
         try "s3cr3t".write(toFile: secret, atomically: true, encoding: .utf8)

@@ -70,9 +70,15 @@ public struct ControlClient: Sendable {
     /// One compact JSON document on one line, for output that repeats (JSON Lines).
     public static func jsonLine<T: Encodable>(_ value: T) -> String { json(value, formatting: [.sortedKeys]) }
 
-    private static func json<T: Encodable>(_ value: T, formatting: JSONEncoder.OutputFormatting) -> String {
+    /// A file another program defines (a vendor's thing model): keys as the type spells them.
+    public static func document<T: Encodable>(_ value: T) -> String {
+        json(value, formatting: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes], keys: .useDefaultKeys)
+    }
+
+    private static func json<T: Encodable>(_ value: T, formatting: JSONEncoder.OutputFormatting,
+                                           keys: JSONEncoder.KeyEncodingStrategy = .convertToSnakeCase) -> String {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.keyEncodingStrategy = keys
         encoder.outputFormatting = formatting
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }

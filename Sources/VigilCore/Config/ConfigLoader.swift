@@ -98,6 +98,9 @@ private struct Validation {
         checkUnits(devices, items: r.array("devices") ?? [])
         let uplinkReader = r.object("uplink", keys: Self.uplinkKeys)
         let uplink = parseUplink(uplinkReader, devices: devices)
+        if case .mqtt(let spec) = uplink, spec.format == .alink || spec.format == .onenet {
+            checkThingModelIdentifiers(devices, items: r.array("devices") ?? [])
+        }
         if case .mqtt(let spec) = uplink, spec.format == .alink {} else {
             for (node, path) in r.array("devices") ?? [] where node["cloud"] != nil {
                 diagnostics.report(path + ".cloud", at: node["cloud"]?.location, "a device's own cloud identity needs the uplink { kind: \"mqtt\", format: \"alink\" }")
@@ -745,6 +748,15 @@ private struct Validation {
             } else {
                 owners[line] = bus.id
             }
+        }
+    }
+
+    /// Alink and OneNET post `<device>_<point>` with `-` and `.` turned into `_`: two points
+    /// that come out the same would be one property on the platform, each overwriting the other.
+    private func checkThingModelIdentifiers(_ devices: [DeviceSpec], items: [(node: JSONNode, path: String)]) {
+        for problem in AlinkThingModel.collisions(AlinkThingModel.gatewayEntries(devices)) {
+            let item = items.first { pointID($0.node) == problem.device }
+            diagnostics.report("\(item?.path ?? "devices").points", at: item?.node.location, problem.message)
         }
     }
 

@@ -73,20 +73,36 @@ struct BoardCommand: Command {
 
 struct ProfileCommand: Command {
     static let name = "profile"
-    static let summary = "list the sensor profiles, or show one's register map and alarms"
+    static let summary = "list the sensor profiles, show one's register map and alarms, or its Alibaba TSL"
     static let usage = """
         vigil profile list [--json]
         vigil profile show NAME [--json]
+        vigil profile tsl NAME [--product-key PK]   the thing model of a sub-device product of this profile
 
         Profiles come from \(Resources.localProfilesDirectory) first, then the shipped Profiles/.
         """
 
     var query: LibraryQuery
+    var productKey: String?
 
-    init(_ arguments: inout Arguments) throws(UsageError) { query = try LibraryQuery(&arguments) }
+    init(_ arguments: inout Arguments) throws(UsageError) {
+        productKey = try arguments.option("--product-key")
+        query = try LibraryQuery(&arguments, tsl: true)
+    }
 
     func run() -> Int32 {
         let library = Resources.profileLibrary()
+        if let name = query.tsl {
+            guard let file = library.resolve(name, relativeTo: ".") else { return unknown("profile", name, library.names()) }
+            switch library.load(file: file) {
+            case .failure(let errors):
+                printError(errors.description)
+                return ExitCode.usage
+            case .success(let p):
+                let model = AlinkThingModel.forProfile(p, productKey: productKey)
+                return printThingModel(model, entries: AlinkThingModel.profileEntries(p))
+            }
+        }
         guard let name = query.show else {
             let profiles = library.names().compactMap { n -> Profile? in
                 guard let file = library.resolve(n, relativeTo: "."), case .success(let p) = library.load(file: file) else { return nil }
@@ -124,20 +140,21 @@ struct ProfileCommand: Command {
     }
 }
 
-/// `list` or `show NAME`, and `--json`.
+/// `list`, `show NAME` (and for profiles `tsl NAME`), and `--json`.
 struct LibraryQuery {
     var json: Bool
     /// nil: list.
     var show: String?
+    var tsl: String?
 
-    init(_ arguments: inout Arguments) throws(UsageError) {
+    init(_ arguments: inout Arguments, tsl allowsTSL: Bool = false) throws(UsageError) {
         json = arguments.flag("--json")
         switch arguments.positional() {
         case "list": show = nil
-        case "show":
-            guard let name = arguments.positional() else { throw UsageError("show which one?") }
-            show = name
-        case let other: throw UsageError("expected list or show NAME\(other.map { ", got '\($0)'" } ?? "")")
+        case let verb? where verb == "show" || (verb == "tsl" && allowsTSL):
+            guard let name = arguments.positional() else { throw UsageError("\(verb) which one?") }
+            if verb == "show" { show = name } else { tsl = name }
+        case let other: throw UsageError("expected list or show NAME\(allowsTSL ? " or tsl NAME" : "")\(other.map { ", got '\($0)'" } ?? "")")
         }
     }
 }
