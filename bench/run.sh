@@ -84,6 +84,9 @@ CONF
   t1=$(awk '{print $14+$15}' /proc/$agent/stat)
   rss=$(awk '/VmRSS/ {print $2}' /proc/$agent/status)
   hwm=$(awk '/VmHWM/ {print $2}' /proc/$agent/status)
+  # RSS counts library pages shared with other processes (the broker's libcrypto too) in full:
+  # private memory is what this process alone costs the gateway.
+  private=$(awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' /proc/$agent/smaps_rollup)
   delivered=$(VIGIL_SOCKET="$OUT/control.sock" $BIN/vigil status --json 2>/dev/null | grep -o '"records_delivered" *: *[0-9]*' | grep -o '[0-9]*$' || echo 0)
   if [ $uplink = stdout ]; then
     # vigil status against this agent: the whole command, connect to table, 20 times.
@@ -99,9 +102,9 @@ CONF
   bad=$(grep -c '"quality":"bad"' "$records" || true)
   # Over MQTT nobody here subscribes: what the broker acknowledged, by the agent's count.
   [ $uplink = mqtts ] && { lines=${delivered:-0}; bad=0; }
-  awk -v t0=$t0 -v t1=$t1 -v tck=$ticks -v s=$RUN_SECONDS -v rss=$rss -v hwm=$hwm -v lines=$lines -v bad=$bad -v u=$uplink 'BEGIN {
+  awk -v t0=$t0 -v t1=$t1 -v tck=$ticks -v s=$RUN_SECONDS -v rss=$rss -v hwm=$hwm -v private=$private -v lines=$lines -v bad=$bad -v u=$uplink 'BEGIN {
     printf "   uplink %s: %d records delivered (%d bad)\n", u, lines, bad
-    printf "     RSS %.1f MB (peak %.1f MB; target: at most 16 MB)\n", rss / 1024, hwm / 1024
+    printf "     RSS %.1f MB (peak %.1f MB; target: at most 16 MB), of it private to the process %.1f MB\n", rss / 1024, hwm / 1024, private / 1024
     printf "     CPU %.2f %% of one core over %d s (target: at most 1 %%)\n", 100 * (t1 - t0) / tck / s, s }'
 done
 kill $recv $sim $broker; wait $recv $sim $broker 2>/dev/null || true
