@@ -279,6 +279,7 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
         wireBytes.add(UInt64(MQTTPacketSize.publish(topic: topic, payload: payload.count, qos: 1, v5: spec.protocolVersion == .v5)), ordering: .relaxed)
         if let reply = format.platformReply(topic: topic, payload: payload) {
             session.update { $0.replies[reply.id] = reply.outcome }
+            for message in reply.followUp { _ = publish(message) }
             return
         }
         for command in format.commands(topic: topic, payload: payload) {

@@ -140,4 +140,34 @@ extension ControlSocketTests {
         let ids = platform.messages.filter { $0.topic.hasSuffix("/property/post") }.compactMap { $0.json?["id"] as? String }
         XCTAssertEqual(Set(ids).count, ids.count, "answered by the platform: none sent twice")
     }
+
+    /// The platform answers a sub-device's posts with 520 (no session: logged out behind the
+    /// gateway's back): the agent logs it in again on the same connection, and the posts then go.
+    func testASubDeviceWithoutASessionIsLoggedInAgainWithoutAReconnect() throws {
+        let dir = temporaryDirectory()
+        for name in ["secret", "sub-secret"] {
+            try "s3cr3t-\(name)\n".write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
+            chmod("\(dir)/\(name)", 0o600)
+        }
+        let codeFile = "\(dir)/code"
+        try "520".write(toFile: codeFile, atomically: true, encoding: .utf8)
+        let broker = try TestBroker(in: dir)
+        let platform = try TestSubscriber(port: broker.port, topic: "#", clientID: "platform", alinkCodeFile: codeFile)
+        defer { platform.stop() }
+        let (agent, sim) = try startAgentPollingOneGasDetector(alarmAtOnce: false, device: "cloud: { product_key: 'k9', device_name: 'pump-gas', device_secret_file: '\(dir)/sub-secret' }", uplink: "uplink: { kind: 'mqtt', format: 'alink', url: 'mqtt://127.0.0.1:\(broker.port)', product_key: 'a1B2c3', device_name: 'gw-ctl', device_secret_file: '\(dir)/secret', flush_ms: 100 }")
+        defer { agent.process.stop(); sim.stop() }
+        func count(_ topic: String) -> Int { platform.messages.filter { $0.topic == topic }.count }
+        XCTAssertTrue(eventually(timeout: 15) { count("/ext/session/a1B2c3/gw-ctl/combine/batch_login") >= 2 }, agent.process.stderr)
+        XCTAssertEqual(count("/sys/a1B2c3/gw-ctl/thing/topo/add"), 1, "one connection: the topology is added on connect only")
+        let relogin = try XCTUnwrap(platform.messages.last { $0.topic == "/ext/session/a1B2c3/gw-ctl/combine/batch_login" }?.json)
+        XCTAssertEqual(((relogin["params"] as? [String: Any])?["deviceList"] as? [[String: String]])?.map { $0["deviceName"] }, ["pump-gas"])
+        let status = try XCTUnwrap(try agent.json(["status"]) as? [String: Any])
+        XCTAssertTrue("\(status)".contains("Alink 520"), "vigil status says why nothing is delivered: \(status)")
+
+        try "200".write(toFile: codeFile, atomically: true, encoding: .utf8)
+        XCTAssertTrue(eventually(timeout: 20) {
+            ((try? agent.json(["status"]) as? [String: Any])?["uplink"] as? [String: Any])?["state"] as? String == "ok"
+        }, "the posts go once the session is back")
+        XCTAssertEqual(count("/sys/a1B2c3/gw-ctl/thing/topo/add"), 1, "still the first connection")
+    }
 }

@@ -62,7 +62,7 @@ final class AlinkFormatTests: XCTestCase {
         let topic = "/sys/a1B2c3/gw-07/thing/event/property/post_reply"
         func reply(_ json: String) -> PlatformReply? { format.platformReply(topic: topic, payload: Array(json.utf8)) }
         XCTAssertEqual(reply(#"{"code":200,"data":{},"id":"41","message":"success","method":"thing.event.property.post","version":"1.0"}"#),
-                       PlatformReply(id: "41", outcome: .delivered))
+                       PlatformReply(id: "41", outcome: .delivered, code: 200))
         guard case .rejected(let reason)? = reply(#"{"code":6313,"id":"41","message":"tsl parse: params not match"}"#)?.outcome else { return XCTFail() }
         XCTAssertEqual(reason, "Alink 6313 tsl parse: params not match (message 41 on \(topic))")
         guard case .retry? = reply(#"{"code":500,"id":"41","message":"busy"}"#)?.outcome else { return XCTFail("a server error is retried") }
@@ -93,6 +93,26 @@ final class AlinkFormatTests: XCTestCase {
         XCTAssertEqual(params["signMethod"] as? String, "hmacSha256")
         XCTAssertEqual((params["deviceList"] as? [[String: String]])?.first?["cleanSession"], "false")
         XCTAssertTrue(format.announcements(status: nil).isEmpty, "no sub-devices, nothing to announce")
+    }
+
+    func testASubDeviceWithoutASessionIsLoggedInAgainAtOnce() throws {
+        let sub = AlinkFormat(productKey: "a1B2c3", deviceName: "gw-07", subDevices: ["gas-2": .init(productKey: "k9", deviceName: "pump-gas"),
+                                                                                     "gas-3": .init(productKey: "k9", deviceName: "tank-gas")],
+                              sign: { device, content in "signed(\(device):\(content))" }, nowMs: { 1_795_900_000_000 })
+        let gone = Array(#"{"code":520,"id":"42","message":"device session error"}"#.utf8)
+        let reply = try XCTUnwrap(sub.platformReply(topic: "/sys/k9/tank-gas/thing/event/property/post_reply", payload: gone))
+        guard case .retry(_, let reason) = reply.outcome else { return XCTFail("the post goes again, after its login") }
+        XCTAssertTrue(reason.hasPrefix("Alink 520 device session error"), reason)
+        XCTAssertEqual(reply.followUp.map(\.topic), ["/ext/session/a1B2c3/gw-07/combine/batch_login"])
+        let login = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(reply.followUp[0].payload)) as? [String: Any])
+        let devices = try XCTUnwrap((login["params"] as? [String: Any])?["deviceList"] as? [[String: String]])
+        XCTAssertEqual(devices.map { $0["deviceName"] }, ["tank-gas"], "only the one the platform named")
+        XCTAssertEqual(devices.first?["sign"], "signed(gas-3:clientIdk9.tank-gasdeviceNametank-gasproductKeyk9timestamp1795900000000)")
+
+        XCTAssertEqual(sub.platformReply(topic: "/sys/a1B2c3/gw-07/thing/event/property/post_reply", payload: gone)?.followUp, [],
+                       "the gateway's own session is its connection")
+        let busy = Array(#"{"code":500,"id":"42","message":"busy"}"#.utf8)
+        XCTAssertEqual(sub.platformReply(topic: "/sys/k9/tank-gas/thing/event/property/post_reply", payload: busy)?.followUp, [])
     }
 
     func testIdentifiersKeepOnlyWhatAlinkAllows() {

@@ -81,7 +81,7 @@ final class OneNETFormatTests: XCTestCase {
     func testThePlatformsReplyDecidesTheBatch() {
         let topic = "$sys/8q4Ad1z2jn/gw-07/thing/property/post/reply"
         func reply(_ json: String, on topic: String = topic) -> PlatformReply? { format.platformReply(topic: topic, payload: Array(json.utf8)) }
-        XCTAssertEqual(reply(#"{"id":"41","code":200,"msg":"success"}"#), PlatformReply(id: "41", outcome: .delivered))
+        XCTAssertEqual(reply(#"{"id":"41","code":200,"msg":"success"}"#), PlatformReply(id: "41", outcome: .delivered, code: 200))
         guard case .rejected(let reason)? = reply(#"{"id":"41","code":400,"msg":"params error"}"#)?.outcome else { return XCTFail() }
         XCTAssertEqual(reason, "OneNET 400 params error (message 41 on \(topic))")
         guard case .unauthorized? = reply(#"{"id":"41","code":401,"msg":"auth failed"}"#)?.outcome else { return XCTFail() }

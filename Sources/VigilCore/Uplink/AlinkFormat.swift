@@ -51,36 +51,53 @@ public struct AlinkFormat: MessageFormat {
     /// On every connect: the sub-devices joined to the gateway's topology, then logged in
     /// ("添加拓扑关系", "子设备批量上线"), each signed with its own DeviceSecret.
     public func announcements(status: GatewayStatus?) -> [UplinkMessage] {
+        let devices = subDevices.keys.sorted()
         let now = nowMs()
-        var topo: [UInt8] = [], login: [UInt8] = []
-        for (device, sub) in subDevices.sorted(by: { $0.key < $1.key }) {
+        guard let add = signedList(.topologyAdd, devices, at: now), let login = signedList(.login, devices, at: now) else { return [] }
+        return [UplinkMessage(topic: "/sys/\(productKey)/\(deviceName)/thing/topo/add", payload: add),
+                UplinkMessage(topic: "/ext/session/\(productKey)/\(deviceName)/combine/batch_login", payload: login)]
+    }
+
+    /// One sub-device logged in again, while the gateway stays connected: after the platform
+    /// answered its post with 520 (its session is gone: logged out, or the login was lost).
+    func login(again device: String) -> UplinkMessage? {
+        signedList(.login, [device], at: nowMs()).map {
+            UplinkMessage(topic: "/ext/session/\(productKey)/\(deviceName)/combine/batch_login", payload: $0)
+        }
+    }
+
+    private enum SignedList { case topologyAdd, login }
+
+    /// A topology add or a batch login of `devices`, each entry signed; nil when none can be.
+    private func signedList(_ kind: SignedList, _ devices: [String], at now: Int64) -> [UInt8]? {
+        var entries: [UInt8] = []
+        for device in devices {
+            guard let sub = subDevices[device] else { continue }
             let clientID = "\(sub.productKey).\(sub.deviceName)"
             guard let signature = sign(device, "clientId\(clientID)deviceName\(sub.deviceName)productKey\(sub.productKey)timestamp\(now)") else { continue }
-            for out in [0, 1] {
-                var entry: [UInt8] = []
-                if !(out == 0 ? topo : login).isEmpty { entry.append(0x2C) }
-                RecordJSON.literal(#"{"productKey":"#, to: &entry); RecordJSON.appendString(sub.productKey, to: &entry)
-                RecordJSON.literal(#","deviceName":"#, to: &entry); RecordJSON.appendString(sub.deviceName, to: &entry)
-                RecordJSON.literal(#","clientId":"#, to: &entry); RecordJSON.appendString(clientID, to: &entry)
-                RecordJSON.literal(#","timestamp":""#, to: &entry); RecordJSON.appendInteger(now, to: &entry)
-                RecordJSON.literal(out == 0 ? #"","signmethod":"hmacSha256","sign":""# : #"","cleanSession":"false","sign":""#, to: &entry)
-                entry.append(contentsOf: signature.utf8)
-                RecordJSON.literal(#""}"#, to: &entry)
-                if out == 0 { topo += entry } else { login += entry }
-            }
+            if !entries.isEmpty { entries.append(0x2C) }
+            RecordJSON.literal(#"{"productKey":"#, to: &entries); RecordJSON.appendString(sub.productKey, to: &entries)
+            RecordJSON.literal(#","deviceName":"#, to: &entries); RecordJSON.appendString(sub.deviceName, to: &entries)
+            RecordJSON.literal(#","clientId":"#, to: &entries); RecordJSON.appendString(clientID, to: &entries)
+            RecordJSON.literal(#","timestamp":""#, to: &entries); RecordJSON.appendInteger(now, to: &entries)
+            RecordJSON.literal(kind == .login ? #"","cleanSession":"false","sign":""# : #"","signmethod":"hmacSha256","sign":""#, to: &entries)
+            entries.append(contentsOf: signature.utf8)
+            RecordJSON.literal(#""}"#, to: &entries)
         }
-        guard !topo.isEmpty else { return [] }
-        let id = Self.messageID(UInt64(now))
-        var add: [UInt8] = []
-        header(id: id, to: &add)
-        RecordJSON.literal(#","params":["#, to: &add); add += topo
-        RecordJSON.literal(#"],"method":"thing.topo.add"}"#, to: &add)
-        var batchLogin: [UInt8] = []
-        header(id: Self.messageID(UInt64(now) + 1), to: &batchLogin)
-        RecordJSON.literal(#","params":{"signMethod":"hmacSha256","deviceList":["#, to: &batchLogin); batchLogin += login
-        RecordJSON.literal("]}}", to: &batchLogin)
-        return [UplinkMessage(topic: "/sys/\(productKey)/\(deviceName)/thing/topo/add", payload: add),
-                UplinkMessage(topic: "/ext/session/\(productKey)/\(deviceName)/combine/batch_login", payload: batchLogin)]
+        guard !entries.isEmpty else { return nil }
+        var out: [UInt8] = []
+        // Ids: the clock's ms; the login's one more, apart from the topology add of the same connect.
+        switch kind {
+        case .topologyAdd:
+            header(id: Self.messageID(UInt64(now)), to: &out)
+            RecordJSON.literal(#","params":["#, to: &out); out += entries
+            RecordJSON.literal(#"],"method":"thing.topo.add"}"#, to: &out)
+        case .login:
+            header(id: Self.messageID(UInt64(now) + 1), to: &out)
+            RecordJSON.literal(#","params":{"signMethod":"hmacSha256","deviceList":["#, to: &out); out += entries
+            RecordJSON.literal("]}}", to: &out)
+        }
+        return out
     }
 
     /// `gas-1`, `gas` → `gas_1_gas`: Alink identifiers are letters, digits and `_`.
@@ -169,13 +186,24 @@ public struct AlinkFormat: MessageFormat {
     /// `{"code":200,"id":"…","message":"success",…}` on a `…_reply` topic.
     public func platformReply(topic: String, payload: [UInt8]) -> PlatformReply? {
         guard topic.hasSuffix("_reply") else { return nil }
-        return ThingModelJSON.reply(topic: topic, payload: payload, platform: "Alink", messageKey: "message") { code, reason in
+        guard var reply = ThingModelJSON.reply(topic: topic, payload: payload, platform: "Alink", messageKey: "message", refusal: { code, reason in
             switch code {
             // Bad parameters, and the thing model's checks (6xxx): this content will never be taken.
             case 400, 460, 6000..<7000: .rejected(reason: reason)
             case 401, 403: .unauthorized(reason: reason)
-            default: .retry(afterMs: nil, reason: reason) // 429 rate limit, 5xx
+            default: .retry(afterMs: nil, reason: reason) // 429 rate limit, 5xx, 520 a sub-device without a session
             }
+        }) else { return nil }
+        // 520, "子设备会话错误": the sub-device is not logged in (the platform logged it out, or the
+        // login of this connect was refused or lost). Log it in again now; the post is retried after backoff.
+        if reply.code == Self.subDeviceSessionGone,
+           let device = subDevices.first(where: { topic.hasPrefix("/sys/\($0.value.productKey)/\($0.value.deviceName)/") })?.key,
+           let login = login(again: device) {
+            reply.followUp = [login]
         }
+        return reply
     }
+
+    /// Alink's code for a post of a sub-device that has no session.
+    static let subDeviceSessionGone = 520
 }

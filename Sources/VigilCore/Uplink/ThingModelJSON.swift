@@ -97,8 +97,8 @@ enum ThingModelJSON {
             return PlatformReply(id: id, outcome: .retry(afterMs: nil, reason: "a reply on \(topic) without a code"))
         }
         let code = Int(number)
-        guard code != 200 else { return PlatformReply(id: id, outcome: .delivered) }
+        guard code != 200 else { return PlatformReply(id: id, outcome: .delivered, code: code) }
         let message: String = if case .string(let text)? = root[messageKey]?.value { text } else { "" }
-        return PlatformReply(id: id, outcome: refusal(code, "\(platform) \(code) \(message) (message \(id) on \(topic))"))
+        return PlatformReply(id: id, outcome: refusal(code, "\(platform) \(code) \(message) (message \(id) on \(topic))"), code: code)
     }
 }

@@ -22,7 +22,11 @@ public struct PlatformReply: Sendable, Equatable {
     public var id: String
     /// `.delivered`, or what the refusal means for the batch.
     public var outcome: UplinkOutcome
-    public init(id: String, outcome: UplinkOutcome) { self.id = id; self.outcome = outcome }
+    /// The platform's own code (200 for delivered), when it gives one.
+    public var code: Int?
+    /// What the transport publishes at once, before the batch goes again (Alink: a sub-device's login).
+    public var followUp: [UplinkMessage] = []
+    public init(id: String, outcome: UplinkOutcome, code: Int? = nil) { self.id = id; self.outcome = outcome; self.code = code }
 }
 
 /// A format for a topic-based transport: pure, no I/O. The transport
