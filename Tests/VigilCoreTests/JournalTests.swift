@@ -147,6 +147,42 @@ final class JournalTests: XCTestCase {
         XCTAssertEqual(try Journal(directory: dir, options: options).cursor.dropped[.telemetry], dropped)
     }
 
+    /// A power cut spoils what was written since the last fsync: here, the cursor slot that
+    /// is not the durable one, torn. What an unsynced acknowledgement loses is sent again.
+    func tearTheUnsyncedCursorSlot(_ journal: Journal) throws {
+        let durable = try XCTUnwrap(journal.durableCursorSlot)
+        let file = try XCTUnwrap(FileHandle(forWritingAtPath: "\(dir!)/cursor"))
+        try file.seek(toOffset: UInt64((1 - durable) * CursorFile.slotSize))
+        file.write(Data(repeating: 0xA5, count: CursorFile.slotSize))
+        try file.close()
+    }
+
+    func testAnAcknowledgementIsDurableAtOnceOnlyWhenASegmentGoes() throws {
+        var options = JournalOptions()
+        options.segmentBytes = 4096
+        do {
+            let journal = try Journal(directory: dir, options: options)
+            try journal.append((1...300).map { reading($0) })
+            try journal.commit()
+            // Within the interval of the cursor's creation, and on segments that stay: not fsynced yet.
+            try journal.acknowledge(.telemetry, through: 5)
+            try journal.acknowledge(.telemetry, through: 9)
+            try tearTheUnsyncedCursorSlot(journal)
+        }
+        do {
+            let journal = try Journal(directory: dir, options: options)
+            XCTAssertEqual(journal.cursor.acked[.telemetry] ?? 0, 0, "the power cut took the unsynced acknowledgements: 1…9 go again, nothing is lost")
+            XCTAssertEqual(try readAll(journal, .telemetry, after: 0).first?.seq, 1)
+            let segments = directoryEntries("\(dir!)/telemetry").count
+            try journal.acknowledge(.telemetry, through: 300) // deletes segments: fsynced before they go
+            XCTAssertLessThan(directoryEntries("\(dir!)/telemetry").count, segments)
+            try tearTheUnsyncedCursorSlot(journal)
+        }
+        let journal = try Journal(directory: dir, options: options)
+        XCTAssertEqual(journal.cursor.acked[.telemetry], 300, "what deleted segments is never taken back by a power cut")
+        XCTAssertEqual(try journal.append([reading(1)]), 301...301, "so no seq is reused")
+    }
+
     func testCursorInFlightAndAcksSurviveRestart() throws {
         do {
             let journal = try Journal(directory: dir)

@@ -66,15 +66,26 @@ public struct JournalCursor: Sendable, Equatable {
     }
 }
 
-/// The cursor file: two 4 KiB slots written in turn, each a whole cursor with
-/// its generation and CRC. A write torn by a power cut spoils at most the slot
-/// being written, and the other still holds the previous cursor; so one
-/// fdatasync makes an update durable, with no rename and no directory fsync.
-/// It runs once a delivered batch.
+/// The cursor file: two 4 KiB slots, each a whole cursor with its generation
+/// and CRC. One slot holds the last fsynced cursor and is not written until
+/// the other has been fsynced in its turn: a power cut spoils at most the slot
+/// being written, so one fdatasync makes an update durable, with no rename and
+/// no directory fsync. Updates that need not be durable at once (`.within`)
+/// all go to the other slot, fsynced when the interval has passed.
 final class CursorFile {
     static let slotSize = 4096
     let path: String
     private var file: POSIXFile?
+    /// The slot that holds the last fsynced cursor; nil before the first store.
+    private(set) var durableSlot: Int?
+    private var lastSyncNanos: Int64 = 0
+
+    enum Durability {
+        /// Fsynced before store returns.
+        case now
+        /// Written at once (a SIGKILL loses nothing); fsynced when the last fsync is this old.
+        case within(nanoseconds: Int64)
+    }
 
     init(path: String) { self.path = path }
 
@@ -98,8 +109,9 @@ final class CursorFile {
         }
     }
 
-    /// Writes `cursor` into the slot its generation picks, and fsyncs.
-    func store(_ cursor: JournalCursor) throws(FileError) {
+    /// Writes `cursor` into the slot that does not hold the last durable one, and fsyncs
+    /// as `durability` asks (the first store of a run always: which slot is durable is unknown before).
+    func store(_ cursor: JournalCursor, _ durability: Durability = .now) throws(FileError) {
         if file == nil {
             let created = !fileExists(path)
             file = try POSIXFile(path: path, flags: O_RDWR | O_CREAT)
@@ -108,8 +120,17 @@ final class CursorFile {
         var bytes = cursor.encoded()
         guard bytes.count < Self.slotSize else { throw FileError(operation: "cursor larger than its slot", path: path, errno: EOVERFLOW) }
         bytes += [UInt8](repeating: 0, count: Self.slotSize - bytes.count)
-        try file!.write(bytes, at: Int(cursor.generation % 2) * Self.slotSize)
+        // A run's first store alternates by generation, as every store did before: the loaded cursor's slot is kept.
+        let slot = durableSlot.map { 1 - $0 } ?? Int(cursor.generation % 2)
+        try file!.write(bytes, at: slot * Self.slotSize)
+        let sync: Bool = switch durability {
+        case .now: true
+        case .within(let interval): durableSlot == nil || monotonicNanos() - lastSyncNanos >= interval
+        }
+        guard sync else { return }
         try file!.dataSync()
+        durableSlot = slot
+        lastSyncNanos = monotonicNanos()
     }
 
     /// Sets a damaged cursor file aside (kept for a look, never reused).

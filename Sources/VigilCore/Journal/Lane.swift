@@ -290,6 +290,10 @@ final class Lane {
     // MARK: Deleting
 
     /// Deletes segments whose every record is acknowledged (never the one being written).
+    func wouldDeleteAcknowledged(through acked: UInt64) -> Bool {
+        segments.count > (current == nil ? 0 : 1) && segments.first.map { $0.lastSeq <= acked } == true
+    }
+
     func deleteAcknowledged(through acked: UInt64) {
         while segments.count > (current == nil ? 0 : 1), let oldest = segments.first, oldest.lastSeq <= acked {
             try? FileSystem.remove(oldest.path)
