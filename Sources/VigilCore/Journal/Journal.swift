@@ -14,6 +14,9 @@ public struct JournalOptions: Sendable, Equatable {
     /// Encoded readings held in memory while the disk refuses writes; beyond
     /// this, new readings are dropped (counted). Events are always held.
     public var maxUnwrittenBytes: Int = 4 * 1024 * 1024
+    /// An acknowledgement is fsynced at most this long after it was written (at once when
+    /// a segment goes): a power cut may have that long of delivered batches sent again.
+    public var cursorSyncMs: Int = 1000
     /// Test hook (`VIGIL_JOURNAL_TRACE`): after every fsync of a segment, a
     /// line `lane path size durable_seq records` is appended here, so a crash
     /// test knows what was accepted and can cut files back as a power cut would.
@@ -334,15 +337,14 @@ public final class Journal: Sendable {
         }
         // Durable at once only before a segment goes (else a power cut could bring back a seq
         // floor below seqs that are gone, and seqs would be reused); otherwise at most
-        // `cursorSyncInterval` of acknowledgements are lost to a power cut: those batches go again,
+        // `cursorSyncMs` of acknowledgements are lost to a power cut: those batches go again,
         // and the upstream dedups them by seq. An fsync per batch cost 80 % of MQTT throughput.
         let deletes = state.withLock { $0.lanes[lane]!.wouldDeleteAcknowledged(through: seq) }
-        try writeCursor(deletes ? .now : .within(nanoseconds: Self.cursorSyncIntervalNanos))
+        try writeCursor(deletes ? .now : cursorSyncLater)
         state.withLock { s in s.lanes[lane]!.deleteAcknowledged(through: seq) }
     }
 
-    /// How old an acknowledgement may be before it is fsynced.
-    public static let cursorSyncIntervalNanos: Int64 = 1_000_000_000
+    private var cursorSyncLater: CursorFile.Durability { .within(nanoseconds: Int64(options.cursorSyncMs) * 1_000_000) }
 
     /// The cursor slot a power cut cannot take (the other may be torn): for crash tests.
     var durableCursorSlot: Int? { cursorFile.withLock { $0.durableSlot } }
@@ -353,7 +355,7 @@ public final class Journal: Sendable {
     /// then re-forms from the acknowledged seq, and what it repeats the upstream dedups by seq.
     public func markInFlight(_ lane: JournalLane, _ range: ClosedRange<UInt64>) throws(FileError) {
         state.withLock { $0.cursor.inFlight[lane] = range }
-        try writeCursor(.within(nanoseconds: Self.cursorSyncIntervalNanos))
+        try writeCursor(cursorSyncLater)
     }
 
     private func writeCursor(_ durability: CursorFile.Durability = .now) throws(FileError) {

@@ -138,7 +138,7 @@ public struct AlinkThingModel: Encodable, Sendable, Equatable {
         // labels lack would have the platform refuse the whole post it is in.
         if !scaled, p.type != .float64, range.lowerBound >= -2_147_483_648, range.upperBound <= 2_147_483_647 {
             specs.merge(["min": format(range.lowerBound), "max": format(range.upperBound), "step": "1"]) { $1 }
-            return DataType(type: "float", specs: specs)
+            return DataType(type: "int", specs: specs)
         }
         // Scaled (and decimals_from, at its widest: no decimals), 64-bit and uint32 values: double.
         let ends = [range.lowerBound * p.scale + p.offset, range.upperBound * p.scale + p.offset]
