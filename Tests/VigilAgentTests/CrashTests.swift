@@ -13,11 +13,14 @@ final class CrashTests: XCTestCase {
         var accepted: [String: (seq: UInt64, records: Int)] = [:]
         /// Per segment file: its size at its last fsync.
         var syncedSizes: [String: Int] = [:]
+        /// Per cursor file: the slot that holds its last fsynced cursor.
+        var durableCursorSlot: [String: Int] = [:]
 
         init(_ path: String) {
             let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
             for line in text.split(separator: "\n") {
                 let f = line.split(separator: " ").map(String.init)
+                if f.count == 3, f[0] == "cursor", let slot = Int(f[2]) { durableCursorSlot[f[1]] = slot; continue }
                 guard f.count == 5, let size = Int(f[2]), let seq = UInt64(f[3]), let records = Int(f[4]) else { continue } // a torn last line
                 syncedSizes[f[1]] = size
                 accepted[f[0]] = (seq, records)
@@ -36,9 +39,15 @@ final class CrashTests: XCTestCase {
     /// A simulated power cut after a SIGKILL: every segment file cut back to its size at its last fsync
     /// of this run (the trace), or to its size when the run started (`before`, durable then) when the run
     /// never fsynced it; a file the run created and never fsynced is unlinked (its name never reached the
-    /// disk). Returns the bytes taken away.
+    /// disk); the cursor's slot written since its last fsync is torn. Returns the bytes taken away.
     static func cutToLastFsync(_ journal: String, before: [String: Int], trace: Trace) -> Int {
         var bytesCut = 0
+        for (cursor, durable) in trace.durableCursorSlot {
+            guard let file = FileHandle(forWritingAtPath: cursor) else { continue }
+            try? file.seek(toOffset: UInt64((1 - durable) * 4096)) // two slots of CursorFile.slotSize
+            file.write(Data(repeating: 0xA5, count: 4096))
+            try? file.close()
+        }
         for file in segmentFiles(journal) {
             let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
             if let synced = trace.syncedSizes[file] ?? before[file] {

@@ -18,8 +18,9 @@ public struct JournalOptions: Sendable, Equatable {
     /// a segment goes): a power cut may have that long of delivered batches sent again.
     public var cursorSyncMs: Int = 1000
     /// Test hook (`VIGIL_JOURNAL_TRACE`): after every fsync of a segment, a
-    /// line `lane path size durable_seq records` is appended here, so a crash
-    /// test knows what was accepted and can cut files back as a power cut would.
+    /// line `lane path size durable_seq records` is appended here, and after
+    /// every fsync of the cursor `cursor path slot`, so a crash test knows what
+    /// was accepted and can cut files back as a power cut would.
     public var traceFile: String?
 
     public init() {}
@@ -107,7 +108,7 @@ public final class Journal: Sendable {
             lanes[lane] = l
         }
         var cursor = JournalCursor()
-        let cursorFile = CursorFile(path: "\(directory)/cursor")
+        let cursorFile = CursorFile(path: "\(directory)/cursor", trace: trace)
         if cursorFile.exists {
             switch cursorFile.load() {
             case .success(let loaded): cursor = loaded
@@ -121,6 +122,11 @@ public final class Journal: Sendable {
         }
         cursor.corruptRecords += report.corruptRecords
         let highest = max(cursor.seqFloor, lanes.values.map(\.lastSeq).max() ?? 0, cursor.acked.values.max() ?? 0)
+        // The cursor read may be one a crash left unsynced: durable before it deletes anything.
+        if lanes.contains(where: { $0.value.wouldDeleteAcknowledged(through: cursor.acked[$0.key] ?? 0) }) {
+            cursor.generation += 1
+            try cursorFile.store(cursor, .now)
+        }
         for (name, lane) in lanes { lane.deleteAcknowledged(through: cursor.acked[name] ?? 0) }
         self.recovery = report
         // The events lane keeps a segment open from the start: an alarm on a disk

@@ -79,6 +79,8 @@ final class CursorFile {
     /// The slot that holds the last fsynced cursor; nil before the first store.
     private(set) var durableSlot: Int?
     private var lastSyncNanos: Int64 = 0
+    /// Crash tests' trace (`JournalOptions.traceFile`): a line `cursor PATH SLOT` after each fsync.
+    private let trace: POSIXFile?
 
     enum Durability {
         /// Fsynced before store returns.
@@ -87,7 +89,7 @@ final class CursorFile {
         case within(nanoseconds: Int64)
     }
 
-    init(path: String) { self.path = path }
+    init(path: String, trace: POSIXFile? = nil) { self.path = path; self.trace = trace }
 
     var exists: Bool { fileExists(path) }
 
@@ -131,6 +133,7 @@ final class CursorFile {
         try file!.dataSync()
         durableSlot = slot
         lastSyncNanos = monotonicNanos()
+        try? trace?.write(Array("cursor \(path) \(slot)\n".utf8))
     }
 
     /// Sets a damaged cursor file aside (kept for a look, never reused).
