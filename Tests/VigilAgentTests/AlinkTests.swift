@@ -117,20 +117,26 @@ extension ControlSocketTests {
         XCTAssertFalse(agent.process.stderr.contains("s3cr3t"), "no secret in the log")
     }
 
-    /// A device with its own cloud identity: joined and logged in on connect, posting under its own thing.
-    func testAnAgentOverAlinkLogsInASubDevice() throws {
+    /// An agent whose gas detector is sub-device k9/pump-gas of gateway a1B2c3/gw-ctl, and a paho "platform"
+    /// answering every post with the code in `codeFile` (first `code`).
+    func startAgentWithASubDevice(answering code: String) throws -> (agent: RunningAgent, sim: PeerProcess, platform: TestSubscriber, broker: TestBroker, codeFile: String) {
         let dir = temporaryDirectory()
         for name in ["secret", "sub-secret"] {
             try "s3cr3t-\(name)\n".write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
             chmod("\(dir)/\(name)", 0o600)
         }
         let codeFile = "\(dir)/code"
-        try "200".write(toFile: codeFile, atomically: true, encoding: .utf8)
+        try code.write(toFile: codeFile, atomically: true, encoding: .utf8)
         let broker = try TestBroker(in: dir)
         let platform = try TestSubscriber(port: broker.port, topic: "#", clientID: "platform", alinkCodeFile: codeFile)
-        defer { platform.stop() }
         let (agent, sim) = try startAgentPollingOneGasDetector(alarmAtOnce: false, device: "cloud: { product_key: 'k9', device_name: 'pump-gas', device_secret_file: '\(dir)/sub-secret' }", uplink: "uplink: { kind: 'mqtt', format: 'alink', url: 'mqtt://127.0.0.1:\(broker.port)', product_key: 'a1B2c3', device_name: 'gw-ctl', device_secret_file: '\(dir)/secret', flush_ms: 100 }")
-        defer { agent.process.stop(); sim.stop() }
+        return (agent, sim, platform, broker, codeFile)
+    }
+
+    /// A device with its own cloud identity: joined and logged in on connect, posting under its own thing.
+    func testAnAgentOverAlinkLogsInASubDevice() throws {
+        let (agent, sim, platform, broker, _) = try startAgentWithASubDevice(answering: "200")
+        defer { agent.process.stop(); sim.stop(); platform.stop(); _ = broker }
         XCTAssertTrue(eventually(timeout: 10) { platform.messages.contains { $0.topic == "/ext/session/a1B2c3/gw-ctl/combine/batch_login" } }, agent.process.stderr)
         XCTAssertTrue(platform.messages.contains { $0.topic == "/sys/a1B2c3/gw-ctl/thing/topo/add" && $0.payload.contains("\"deviceName\":\"pump-gas\"") })
         XCTAssertTrue(eventually(timeout: 10) { platform.messages.filter { $0.topic == "/sys/k9/pump-gas/thing/event/property/post" }.count > 3 })
@@ -144,18 +150,8 @@ extension ControlSocketTests {
     /// The platform answers a sub-device's posts with 520 (no session: logged out behind the
     /// gateway's back): the agent logs it in again on the same connection, and the posts then go.
     func testASubDeviceWithoutASessionIsLoggedInAgainWithoutAReconnect() throws {
-        let dir = temporaryDirectory()
-        for name in ["secret", "sub-secret"] {
-            try "s3cr3t-\(name)\n".write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
-            chmod("\(dir)/\(name)", 0o600)
-        }
-        let codeFile = "\(dir)/code"
-        try "520".write(toFile: codeFile, atomically: true, encoding: .utf8)
-        let broker = try TestBroker(in: dir)
-        let platform = try TestSubscriber(port: broker.port, topic: "#", clientID: "platform", alinkCodeFile: codeFile)
-        defer { platform.stop() }
-        let (agent, sim) = try startAgentPollingOneGasDetector(alarmAtOnce: false, device: "cloud: { product_key: 'k9', device_name: 'pump-gas', device_secret_file: '\(dir)/sub-secret' }", uplink: "uplink: { kind: 'mqtt', format: 'alink', url: 'mqtt://127.0.0.1:\(broker.port)', product_key: 'a1B2c3', device_name: 'gw-ctl', device_secret_file: '\(dir)/secret', flush_ms: 100 }")
-        defer { agent.process.stop(); sim.stop() }
+        let (agent, sim, platform, broker, codeFile) = try startAgentWithASubDevice(answering: "520")
+        defer { agent.process.stop(); sim.stop(); platform.stop(); _ = broker }
         func count(_ topic: String) -> Int { platform.messages.filter { $0.topic == topic }.count }
         XCTAssertTrue(eventually(timeout: 15) { count("/ext/session/a1B2c3/gw-ctl/combine/batch_login") >= 2 }, agent.process.stderr)
         XCTAssertEqual(count("/sys/a1B2c3/gw-ctl/thing/topo/add"), 1, "one connection: the topology is added on connect only")

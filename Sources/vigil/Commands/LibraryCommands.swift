@@ -93,15 +93,8 @@ struct ProfileCommand: Command {
     func run() -> Int32 {
         let library = Resources.profileLibrary()
         if let name = query.tsl {
-            guard let file = library.resolve(name, relativeTo: ".") else { return unknown("profile", name, library.names()) }
-            switch library.load(file: file) {
-            case .failure(let errors):
-                printError(errors.description)
-                return ExitCode.usage
-            case .success(let p):
-                let model = AlinkThingModel.forProfile(p, productKey: productKey)
-                return printThingModel(model, entries: AlinkThingModel.profileEntries(p))
-            }
+            guard let p = load(name, from: library) else { return ExitCode.usage }
+            return printThingModel(AlinkThingModel.forProfile(p, productKey: productKey), entries: AlinkThingModel.profileEntries(p))
         }
         guard let name = query.show else {
             let profiles = library.names().compactMap { n -> Profile? in
@@ -114,28 +107,34 @@ struct ProfileCommand: Command {
             say(t.text)
             return ExitCode.ok
         }
-        guard let file = library.resolve(name, relativeTo: ".") else { return unknown("profile", name, library.names()) }
+        guard let p = load(name, from: library) else { return ExitCode.usage }
+        var t = Table("POINT", "TABLE", "ADDRESS", "REGISTER", "TYPE", "ORDER", "UNIT", "ROLE", "ALARMS")
+        for point in p.points {
+            let alarms = point.alarms.map { a in
+                [a.high.map { "high \(format($0))" }, a.highHigh.map { "highhigh \(format($0))" }, a.low.map { "low \(format($0))" },
+                 a.lowLow.map { "lowlow \(format($0))" }, a.risePerMinute.map { "rise \(format($0))/min" }].compactMap { $0 }.joined(separator: ", ")
+            } ?? ""
+            t.add(point.id, point.table.rawValue, "\(point.address)", manualNumber(point.table, point.address), point.type.rawValue,
+                  point.width > 1 ? point.order.rawValue : "-", point.unit ?? "", point.role?.rawValue ?? "", alarms)
+        }
+        if query.json {
+            say(ControlClient.json(["name": p.name, "manufacturer": p.manufacturer, "model": p.model, "kind": p.kind.rawValue,
+                                    "source": p.source, "primary": p.primary, "file": p.file]))
+        } else {
+            say("\(p.manufacturer) \(p.model) — \(p.kind.rawValue) (\(p.file))\nsource: \(p.source)\nprimary point: \(p.primary)\(p.oel.map { ", OEL \(format($0))" } ?? "")\n\n\(t.text)")
+        }
+        return ExitCode.ok
+    }
+
+    /// The profile named, or nil after saying why (unknown, with the closest name; or its errors).
+    private func load(_ name: String, from library: ProfileLibrary) -> Profile? {
+        guard let file = library.resolve(name, relativeTo: ".") else { _ = unknown("profile", name, library.names()); return nil }
         switch library.load(file: file) {
         case .failure(let errors):
             printError(errors.description)
-            return ExitCode.usage
+            return nil
         case .success(let p):
-            var t = Table("POINT", "TABLE", "ADDRESS", "REGISTER", "TYPE", "ORDER", "UNIT", "ROLE", "ALARMS")
-            for point in p.points {
-                let alarms = point.alarms.map { a in
-                    [a.high.map { "high \(format($0))" }, a.highHigh.map { "highhigh \(format($0))" }, a.low.map { "low \(format($0))" },
-                     a.lowLow.map { "lowlow \(format($0))" }, a.risePerMinute.map { "rise \(format($0))/min" }].compactMap { $0 }.joined(separator: ", ")
-                } ?? ""
-                t.add(point.id, point.table.rawValue, "\(point.address)", manualNumber(point.table, point.address), point.type.rawValue,
-                      point.width > 1 ? point.order.rawValue : "-", point.unit ?? "", point.role?.rawValue ?? "", alarms)
-            }
-            if query.json {
-                say(ControlClient.json(["name": p.name, "manufacturer": p.manufacturer, "model": p.model, "kind": p.kind.rawValue,
-                                        "source": p.source, "primary": p.primary, "file": p.file]))
-            } else {
-                say("\(p.manufacturer) \(p.model) — \(p.kind.rawValue) (\(p.file))\nsource: \(p.source)\nprimary point: \(p.primary)\(p.oel.map { ", OEL \(format($0))" } ?? "")\n\n\(t.text)")
-            }
-            return ExitCode.ok
+            return p
         }
     }
 }
