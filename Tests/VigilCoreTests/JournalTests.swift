@@ -353,6 +353,33 @@ final class JournalPiecesTests: XCTestCase {
         XCTAssertEqual(Array("123456789".utf8).withUnsafeBytes { CRC32C.tableChecksum($0) }, 0xE306_9283)
     }
 
+    /// A crash can leave the newest cursor unsynced; the next run fsyncs what it read and
+    /// never writes over that slot until another is durable.
+    func testARunNeverWritesOverTheSlotItReadItsCursorFrom() throws {
+        let path = temporaryDirectory() + "/cursor"
+        let hour: Int64 = 3_600_000_000_000
+        var cursor = JournalCursor()
+        cursor.generation = 1
+        let first = CursorFile(path: path)
+        try first.store(cursor) // a new file: slot 0, fsynced
+        cursor.generation = 2
+        cursor.acked[.telemetry] = 7
+        try first.store(cursor, .within(nanoseconds: hour)) // slot 1, not fsynced: then the crash
+        XCTAssertEqual(first.durableSlot, 0)
+
+        let next = CursorFile(path: path)
+        guard case .success(let loaded) = next.load() else { return XCTFail("the cursor loads") }
+        XCTAssertEqual(loaded.acked[.telemetry], 7)
+        XCTAssertEqual(next.durableSlot, 1, "what was read is the durable slot now")
+        let slotOne = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))[4096..<8192]
+        cursor.generation = 3
+        cursor.acked[.telemetry] = 9
+        try next.store(cursor, .within(nanoseconds: hour))
+        XCTAssertEqual(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))[4096..<8192], slotOne, "slot 1 untouched")
+        guard case .success(let newest) = CursorFile(path: path).load() else { return XCTFail() }
+        XCTAssertEqual(newest.acked[.telemetry], 9, "the newest is still found by its generation")
+    }
+
     func testATornCursorSlotFallsBackToThePreviousCursor() throws {
         let dir = temporaryDirectory() + "/journal"
         var options = JournalOptions()

@@ -122,11 +122,7 @@ public final class Journal: Sendable {
         }
         cursor.corruptRecords += report.corruptRecords
         let highest = max(cursor.seqFloor, lanes.values.map(\.lastSeq).max() ?? 0, cursor.acked.values.max() ?? 0)
-        // The cursor read may be one a crash left unsynced: durable before it deletes anything.
-        if lanes.contains(where: { $0.value.wouldDeleteAcknowledged(through: cursor.acked[$0.key] ?? 0) }) {
-            cursor.generation += 1
-            try cursorFile.store(cursor, .now)
-        }
+        // Safe to delete by: CursorFile.load fsyncs the cursor it read (a crash may have left it unsynced).
         for (name, lane) in lanes { lane.deleteAcknowledged(through: cursor.acked[name] ?? 0) }
         self.recovery = report
         // The events lane keeps a segment open from the start: an alarm on a disk
@@ -344,7 +340,7 @@ public final class Journal: Sendable {
         // Durable at once only before a segment goes (else a power cut could bring back a seq
         // floor below seqs that are gone, and seqs would be reused); otherwise at most
         // `cursorSyncMs` of acknowledgements are lost to a power cut: those batches go again,
-        // and the upstream dedups them by seq. An fsync per batch cost 80 % of MQTT throughput.
+        // and the upstream dedups them by seq. Two fsyncs a batch cost a sixth of an MQTT drain.
         let deletes = state.withLock { $0.lanes[lane]!.wouldDeleteAcknowledged(through: seq) }
         try writeCursor(deletes ? .now : cursorSyncLater)
         state.withLock { s in s.lanes[lane]!.deleteAcknowledged(through: seq) }

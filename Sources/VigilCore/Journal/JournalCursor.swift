@@ -93,18 +93,25 @@ final class CursorFile {
 
     var exists: Bool { fileExists(path) }
 
-    /// The current cursor, or why there is none usable.
+    /// The current cursor, or why there is none usable. What was read is fsynced (a crash
+    /// may have left it unsynced), and its slot is the durable one: the run writes the other.
     func load() -> Result<JournalCursor, JournalCursor.ParseError> {
         do {
             let file = try POSIXFile(path: path, flags: O_RDONLY)
-            var best: JournalCursor?
+            var best: (cursor: JournalCursor, slot: Int)?
             var buffer: [UInt8] = []
             for slot in 0..<2 {
                 let n = try file.read(at: slot * Self.slotSize, count: Self.slotSize, into: &buffer)
                 let text = String(decoding: buffer[0..<n].prefix { $0 != 0 }, as: UTF8.self)
-                if let cursor = try? JournalCursor.parse(text), cursor.generation >= (best?.generation ?? 0) { best = cursor }
+                if let cursor = try? JournalCursor.parse(text), cursor.generation >= (best?.cursor.generation ?? 0) { best = (cursor, slot) }
             }
-            if let best { return .success(best) }
+            if let best {
+                try file.dataSync()
+                durableSlot = best.slot
+                lastSyncNanos = monotonicNanos()
+                try? trace?.write(Array("cursor \(path) \(best.slot)\n".utf8))
+                return .success(best.cursor)
+            }
             return .failure(.corrupt("neither slot holds a valid cursor"))
         } catch {
             return .failure(.corrupt("\(error)"))
@@ -112,7 +119,7 @@ final class CursorFile {
     }
 
     /// Writes `cursor` into the slot that does not hold the last durable one, and fsyncs
-    /// as `durability` asks (the first store of a run always: which slot is durable is unknown before).
+    /// as `durability` asks (always the first store into a new file).
     func store(_ cursor: JournalCursor, _ durability: Durability = .now) throws(FileError) {
         if file == nil {
             let created = !fileExists(path)
@@ -122,8 +129,7 @@ final class CursorFile {
         var bytes = cursor.encoded()
         guard bytes.count < Self.slotSize else { throw FileError(operation: "cursor larger than its slot", path: path, errno: EOVERFLOW) }
         bytes += [UInt8](repeating: 0, count: Self.slotSize - bytes.count)
-        // A run's first store alternates by generation, as every store did before: the loaded cursor's slot is kept.
-        let slot = durableSlot.map { 1 - $0 } ?? Int(cursor.generation % 2)
+        let slot = durableSlot.map { 1 - $0 } ?? 0
         try file!.write(bytes, at: slot * Self.slotSize)
         let sync: Bool = switch durability {
         case .now: true
