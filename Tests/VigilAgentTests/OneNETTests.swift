@@ -19,11 +19,14 @@ final class OneNETTests: XCTestCase {
 
     /// The device login with each method, against Python's own HMAC and base64 (another implementation than libcrypto's).
     func testTheDeviceLoginIsSignedAsDocumented() throws {
-        for method in ["md5", "sha1", "sha256"] {
+        // The second key (96 bytes) is longer than the digests' 64-byte block: HMAC hashes it first.
+        let longKey = "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1"
+        for (method, key) in ["md5", "sha1", "sha256"].flatMap({ method in [(method, key), (method, longKey)] }) {
             let login = try MQTTLogin.onenet(productID: "8q4Ad1z2jn", deviceName: "gw-07", key: key, method: method, expiresAtSeconds: 1_893_456_000)
             XCTAssertEqual(login.clientID, "gw-07", "the client id is the device name")
             XCTAssertEqual(login.username, "8q4Ad1z2jn", "the user name is the product id")
-            XCTAssertEqual(login.password, try onenetToken(productID: "8q4Ad1z2jn", deviceName: "gw-07", key: key, method: method, et: 1_893_456_000), method)
+            XCTAssertEqual(login.password, try onenetToken(productID: "8q4Ad1z2jn", deviceName: "gw-07", key: key, method: method, et: 1_893_456_000),
+                           "\(method), a \(key.count)-character key")
         }
         XCTAssertThrowsError(try MQTTLogin.onenet(productID: "p", deviceName: "d", key: "not base64!", expiresAtSeconds: 1)) { error in
             XCTAssertTrue("\(error)".contains("not base64"), "\(error)")
