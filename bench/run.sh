@@ -42,7 +42,9 @@ echo
 echo "== 2. vigil run polling 100 simulated devices every second: RSS and CPU"
 echo "   Three times: readings to stdout (the uplink of the core issue's target), to vigil receive"
 echo "   over HTTP (libcurl and its TLS libraries are loaded only for an HTTP uplink), and to a local"
-echo "   mosquitto over MQTT with TLS (libmosquitto and OpenSSL loaded only for an MQTT uplink)."
+echo "   mosquitto over MQTT with TLS (libmosquitto and OpenSSL loaded only for an MQTT uplink);"
+echo "   then each MQTT format, over plain TCP and over TLS. The control socket's group exists, as the"
+echo "   package's vigil group does (a group that does not would load libnss_systemd: 0.3 MB)."
 port=$(free_port)
 devices=""; args=""
 for u in $(seq 1 100); do
@@ -61,33 +63,49 @@ mkdir -p "$OUT/tls"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
   -keyout "$OUT/tls/key.pem" -out "$OUT/tls/cert.pem" 2>/dev/null
 # As this user: as root, mosquitto would drop to "mosquitto", which cannot read the key in $OUT.
-printf 'user %s\nlistener %s 127.0.0.1\nallow_anonymous true\ncertfile %s\nkeyfile %s\n' "$(id -un)" $mqtts_port "$OUT/tls/cert.pem" "$OUT/tls/key.pem" > "$OUT/tls/mosquitto.conf"
-broker=""
-if command -v mosquitto >/dev/null; then mosquitto -c "$OUT/tls/mosquitto.conf" 2>"$OUT/mosquitto-tls.log" & broker=$!; fi
+mqtt_port=$(free_port)
+printf 'user %s\nlistener %s 127.0.0.1\nallow_anonymous true\ncertfile %s\nkeyfile %s\nlistener %s 127.0.0.1\n' \
+  "$(id -un)" $mqtts_port "$OUT/tls/cert.pem" "$OUT/tls/key.pem" $mqtt_port > "$OUT/tls/mosquitto.conf"
+broker=""; platform=""
+if command -v mosquitto >/dev/null; then
+  mosquitto -c "$OUT/tls/mosquitto.conf" 2>"$OUT/mosquitto-tls.log" & broker=$!
+  sleep 0.5
+  # Formats alink and onenet deliver on the platform's reply: a stand-in answers on the broker.
+  $BIN/vigil-bench platform $mqtt_port >"$OUT/platform.log" 2>&1 & platform=$!
+  wait_for "$OUT/platform.log" answering
+fi
 RUN_SECONDS=${BENCH_RUN_SECONDS:-20}
 ticks=$(getconf CLK_TCK)
-for uplink in stdout http mqtts; do
-  [ $uplink = mqtts ] && [ -z "$broker" ] && { echo "   uplink mqtts: mosquitto is not installed (make deps installs it)"; continue; }
+# Runs `vigil run` with the 100 devices and UPLINK_CONFIG for SECONDS after 3 s to settle, leaves it
+# running as $agent, and sets rss, hwm, private (KiB), cpu (% of one core) and delivered.
+measure_agent() {
+  local name=$1 uplink_config=$2 seconds=$3
   rm -rf "$OUT/state"
-  uplink_config=""
-  [ $uplink = http ] && uplink_config="uplink: { kind: 'http', url: 'http://127.0.0.1:$recv_port/' },"
-  [ $uplink = mqtts ] && uplink_config="uplink: { kind: 'mqtt', url: 'mqtts://127.0.0.1:$mqtts_port', ca_file: '$OUT/tls/cert.pem' },"
   cat > "$OUT/hundred.json5" <<CONF
-{ gateway: { id: 'bench-$uplink', state_dir: '$OUT/state' }, buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: $port }], devices: [ $devices ],
-  $uplink_config control: { socket: '$OUT/control.sock' } }
+{ gateway: { id: 'bench-$name', state_dir: '$OUT/state' }, buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: $port }], devices: [ $devices ],
+  $uplink_config control: { socket: '$OUT/control.sock', group: '$(id -gn)' } }
 CONF
   $BIN/vigil run --config "$OUT/hundred.json5" >"$OUT/readings.jsonl" 2>"$OUT/run.log" &
   agent=$!
   sleep 3 # let it settle: start-up is not steady state
+  local t0 t1
   t0=$(awk '{print $14+$15}' /proc/$agent/stat)
-  sleep $RUN_SECONDS
+  sleep "$seconds"
   t1=$(awk '{print $14+$15}' /proc/$agent/stat)
+  cpu=$(awk -v t0=$t0 -v t1=$t1 -v tck=$ticks -v s=$seconds 'BEGIN { printf "%.2f", 100 * (t1 - t0) / tck / s }')
   rss=$(awk '/VmRSS/ {print $2}' /proc/$agent/status)
   hwm=$(awk '/VmHWM/ {print $2}' /proc/$agent/status)
   # RSS counts library pages shared with other processes (the broker's libcrypto too) in full:
   # private memory is what this process alone costs the gateway.
   private=$(awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' /proc/$agent/smaps_rollup)
   delivered=$(VIGIL_SOCKET="$OUT/control.sock" $BIN/vigil status --json 2>/dev/null | grep -o '"records_delivered" *: *[0-9]*' | grep -o '[0-9]*$' || echo 0)
+}
+for uplink in stdout http mqtts; do
+  [ $uplink = mqtts ] && [ -z "$broker" ] && { echo "   uplink mqtts: mosquitto is not installed (make deps installs it)"; continue; }
+  uplink_config=""
+  [ $uplink = http ] && uplink_config="uplink: { kind: 'http', url: 'http://127.0.0.1:$recv_port/' },"
+  [ $uplink = mqtts ] && uplink_config="uplink: { kind: 'mqtt', url: 'mqtts://127.0.0.1:$mqtts_port', ca_file: '$OUT/tls/cert.pem' },"
+  measure_agent $uplink "$uplink_config" $RUN_SECONDS
   if [ $uplink = stdout ]; then
     # vigil status against this agent: the whole command, connect to table, 20 times.
     : > "$OUT/status-ms"
@@ -102,12 +120,38 @@ CONF
   bad=$(grep -c '"quality":"bad"' "$records" || true)
   # Over MQTT nobody here subscribes: what the broker acknowledged, by the agent's count.
   [ $uplink = mqtts ] && { lines=${delivered:-0}; bad=0; }
-  awk -v t0=$t0 -v t1=$t1 -v tck=$ticks -v s=$RUN_SECONDS -v rss=$rss -v hwm=$hwm -v private=$private -v lines=$lines -v bad=$bad -v u=$uplink 'BEGIN {
+  awk -v cpu=$cpu -v s=$RUN_SECONDS -v rss=$rss -v hwm=$hwm -v private=$private -v lines=$lines -v bad=$bad -v u=$uplink 'BEGIN {
     printf "   uplink %s: %d records delivered (%d bad)\n", u, lines, bad
     printf "     RSS %.1f MB (peak %.1f MB; target: at most 16 MB), of it private to the process %.1f MB\n", rss / 1024, hwm / 1024, private / 1024
-    printf "     CPU %.2f %% of one core over %d s (target: at most 1 %%)\n", 100 * (t1 - t0) / tck / s, s }'
+    printf "     CPU %.2f %% of one core over %d s (target: at most 1 %%)\n", cpu, s }'
 done
-kill $recv $sim $broker; wait $recv $sim $broker 2>/dev/null || true
+if [ -n "$broker" ]; then
+  FORMAT_SECONDS=${BENCH_FORMAT_SECONDS:-10}
+  echo "   Each MQTT format, ${FORMAT_SECONDS} s each: RSS MB (private MB), CPU % of one core, records the broker or platform acknowledged"
+  printf "   %-12s %34s %34s\n" "" "mqtt:// (plain TCP)" "mqtts:// (TLS)"
+  for format in vigil thingsboard sparkplug-b alink onenet iotda; do
+    secret="$OUT/format-secret"; printf 'c2VjcmV0c2VjcmV0c2VjcmV0' > "$secret"; chmod 600 "$secret"
+    case $format in
+      thingsboard) extra="token_file: '$secret'," ;;
+      sparkplug-b) extra="group_id: 'bench'," ;;
+      alink) extra="product_key: 'a1Bench', device_name: 'bench-alink', device_secret_file: '$secret'," ;;
+      onenet) extra="product_id: 'Bench12345', device_name: 'bench-onenet', device_secret_file: '$secret'," ;;
+      iotda) extra="device_id: 'p_bench', device_secret_file: '$secret', child_product_id: 'p'," ;;
+      *) extra="" ;;
+    esac
+    row=""
+    for url in "mqtt://127.0.0.1:$mqtt_port" "mqtts://127.0.0.1:$mqtts_port"; do
+      tls=""; [ "${url%%:*}" = mqtts ] && tls="ca_file: '$OUT/tls/cert.pem',"
+      measure_agent $format "uplink: { kind: 'mqtt', format: '$format', url: '$url', $tls $extra }," $FORMAT_SECONDS
+      kill $agent; wait $agent 2>/dev/null || true
+      row="$row $(awk -v rss=$rss -v private=$private -v cpu=$cpu -v d=${delivered:-0} 'BEGIN { printf "%.1f(%.1f),%.2f%%,%d", rss / 1024, private / 1024, cpu, d }')"
+    done
+    printf "   %-12s %34s %34s\n" $format $row
+  done
+  echo "   (target: RSS at most 16 MB with each format; over TLS, OpenSSL's handshake and record layer"
+  echo "   map about 3 MB of libcrypto and libssl pages, shared with every other TLS process)"
+fi
+kill $recv $sim $broker $platform; wait $recv $sim $broker $platform 2>/dev/null || true
 sort -n "$OUT/status-ms" | awk '{ v[NR] = $1 } END { printf "   vigil status with 100 devices: median %.1f ms, max %.1f ms over %d runs (target: under 100 ms)\n", v[int((NR + 1) / 2)] / 1000, v[NR] / 1000, NR }'
 
 echo

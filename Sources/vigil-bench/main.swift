@@ -17,6 +17,7 @@ import VigilUplink
 ///   vigil-bench drain DIR URL                forward a journal to an upstream until nothing is pending
 ///   vigil-bench mqtt-drain DIR PORT [FORMAT] forward a journal to a local broker over MQTT (vigil, thingsboard, sparkplug-b)
 ///   vigil-bench mqtt-baseline DIR PORT       the same payloads from a plain libmosquitto loop
+///   vigil-bench platform PORT                answer Alink and OneNET posts on the broker at PORT until killed
 ///   vigil-bench alarm-latency PORT URL       poll → alarm fsynced → upstream ack (AlarmLatency.swift)
 ///   vigil-bench site DIR static|moving on|off http|mqtt|hj212 FORMAT PORT [FLUSH_S]
 ///                                            an hour of a 14-point site's polls, report by exception on or
@@ -165,7 +166,7 @@ func drain(dir: String, url: String) {
 }
 
 let args = CommandLine.arguments
-guard args.count == 4 || (args.count == 5 && ["raw-fdatasync", "mqtt-drain"].contains(args[1])) || ((8...9).contains(args.count) && args[1] == "site") else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
+guard args.count == 4 || (args.count == 3 && args[1] == "platform") || (args.count == 5 && ["raw-fdatasync", "mqtt-drain"].contains(args[1])) || ((8...9).contains(args.count) && args[1] == "site") else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
 switch args[1] {
 case "baseline-loop": baselineLoop(port: Int(args[2])!, duration: Double(args[3])!)
 case "agent-loop": agentLoop(port: Int(args[2])!, duration: Double(args[3])!)
@@ -176,6 +177,11 @@ case "site": site(dir: args[2], kind: args[3], report: args[4], uplink: args[5],
 case "drain": drain(dir: args[2], url: args[3])
 case "mqtt-drain": mqttDrain(dir: args[2], port: Int(args[3])!, format: args.count > 4 ? args[4] : "vigil")
 case "mqtt-baseline": mqttBaseline(dir: args[2], port: Int(args[3])!)
+case "platform":
+    // For `vigil run` with format alink or onenet: their commit point is the platform's reply.
+    ThingModelPlatform(port: Int(args[2])!).start()
+    _ = write(1, "answering\n", 10) // unbuffered: the bench waits for this line in a file
+    while true { pause() }
 case "alarm-latency": alarmLatency(port: Int(args[2])!, url: args[3], duration: Double(getenv("BENCH_ALARM_SECONDS").map { String(cString: $0) } ?? "30") ?? 30)
 default: fail("unknown benchmark \(args[1])")
 }
