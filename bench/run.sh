@@ -281,8 +281,9 @@ if command -v mosquitto >/dev/null; then
   sleep 0.5
   printf "   %-18s %14s %14s %14s %14s\n" "" "static, off" "static, on" "moving, off" "moving, on"
   own=""
-  # The last row: telemetry sent every 10 s instead of every second (alarms and events still go at once).
-  for uplink in "http vigil" "mqtt vigil" "mqtt thingsboard" "mqtt sparkplug-b" "mqtt alink" "mqtt onenet" "mqtt iotda" "hj212 hj212" "http vigil 10"; do
+  # The last rows: readings without their raw registers (send_raw: false), and telemetry sent every
+  # 10 s instead of every second (alarms and events still go at once).
+  for uplink in "http vigil" "mqtt vigil" "mqtt thingsboard" "mqtt sparkplug-b" "mqtt alink" "mqtt onenet" "mqtt iotda" "hj212 hj212" "http vigil-noraw" "http vigil 10"; do
     row=""
     for case in "static off" "static on" "moving off" "moving on"; do
       set -- $uplink
@@ -296,6 +297,7 @@ if command -v mosquitto >/dev/null; then
       rm -rf "$dir"
     done
     label=$uplink; [ "$uplink" = "http vigil 10" ] && label="http vigil, 10 s"; [ "$1" = hj212 ] && label="hj212"
+    [ "$uplink" = "http vigil-noraw" ] && label="http, no raw"
     printf "   %-18s %14s %14s %14s %14s\n" "$label" $row
   done
   echo "   vigil status's own count against the wire (moving site, report by exception off)${own#,}"

@@ -13,7 +13,7 @@ import VigilUplink
 /// polled every second. `static`: nothing moves; `moving`: gas drifting and noisy
 /// (±0.3 %LEL a poll), levels rising and falling. UPLINK: http (vigil receive on PORT),
 /// mqtt (a broker on PORT) or hj212 (the lab platform, started here; each device its own MN);
-/// FORMAT as in the config.
+/// FORMAT as in the config (`vigil-noraw`: format vigil with `send_raw: false`).
 /// Prints `site POLLED JOURNALED UP DOWN OWN`: bytes each way at the TCP payload level,
 /// and what the uplink counted itself (what `vigil status` shows).
 func site(dir: String, kind: String, report: String, uplink kindOfUplink: String, format: String, port: Int, flushSeconds: Int = 1) {
@@ -27,7 +27,8 @@ func site(dir: String, kind: String, report: String, uplink kindOfUplink: String
     let gateway = "site-\(baseName(of: dir))"
     let uplink: any Uplink
     if kindOfUplink == "http" {
-        uplink = try! HTTPUplink(spec: HTTPUplinkSpec(url: "http://127.0.0.1:\(wire.port)/\(gateway)"), gateway: gateway)
+        uplink = try! HTTPUplink(spec: HTTPUplinkSpec(url: "http://127.0.0.1:\(wire.port)/\(gateway)"), gateway: gateway,
+                                 format: VigilBodyFormat(sendRaw: format != "vigil-noraw"))
     } else if kindOfUplink == "hj212" {
         let password = "\(dir)-password"
         try! FileSystem.replaceAtomically(password, with: Array("123456".utf8))
@@ -113,18 +114,21 @@ private func fillSite(dir: String, kind: String, report: String) -> Journal {
         let time = WallTime(milliseconds: siteStartMs + Int64(poll) * 1000, clockSynced: true)
         var readings: [Record] = []
         for detector in 1...10 {
-            let gas = kind == "moving" ? max(0, 3 + 2 * sin(t / 300 + Double(detector)) + 0.6 * jitter()) : 0
-            readings.append(.reading(Reading(timestamp: time, device: "gas-\(detector)", point: "gas", value: .float(Float(gas)),
-                                             raw: .none, unit: "%LEL", label: nil, quality: .good, error: nil)))
+            let gas = Float(kind == "moving" ? max(0, 3 + 2 * sin(t / 300 + Double(detector)) + 0.6 * jitter()) : 0)
+            // The registers as the detector sends them: a float32 in two words, big-endian word order.
+            let raw = RawRegisters(words: [UInt16(gas.bitPattern >> 16), UInt16(gas.bitPattern & 0xFFFF)])
+            readings.append(.reading(Reading(timestamp: time, device: "gas-\(detector)", point: "gas", value: .float(gas),
+                                             raw: raw, unit: "%LEL", label: nil, quality: .good, error: nil)))
         }
         for well in 1...2 {
-            let level = kind == "moving" ? 1.2 + 0.3 * sin(t / 900 + Double(well)) : 1.2
-            readings.append(.reading(Reading(timestamp: time, device: "level-\(well)", point: "level", value: .double((level * 100).rounded() / 100),
-                                             raw: .none, unit: "m", label: nil, quality: .good, error: nil)))
+            let centimetres = ((kind == "moving" ? 1.2 + 0.3 * sin(t / 900 + Double(well)) : 1.2) * 100).rounded()
+            // One register in centimetres, scaled by 0.01.
+            readings.append(.reading(Reading(timestamp: time, device: "level-\(well)", point: "level", value: .double(centimetres / 100),
+                                             raw: RawRegisters(words: [UInt16(centimetres)]), unit: "m", label: nil, quality: .good, error: nil)))
         }
         for contact in ["smoke", "float"] {
             readings.append(.reading(Reading(timestamp: time, device: "gpio", point: contact, value: .bool(false),
-                                             raw: .none, unit: nil, label: nil, quality: .good, error: nil)))
+                                             raw: .bit(false), unit: nil, label: nil, quality: .good, error: nil)))
         }
         sink.accept(readings)
     }

@@ -210,6 +210,26 @@ final class StoreAndForwardTests: XCTestCase {
         XCTAssertEqual(receiver.counters.rejected, forwarder.counters.failures, "each 401 was one try")
     }
 
+    /// `send_raw: false` from the config to the upstream: readings arrive whole but for `raw`.
+    func testRawRegistersStayOnTheGatewayWhenAskedTo() throws {
+        let simPort = freeTCPPort()
+        let sim = try startSimulator(port: simPort)
+        defer { sim.stop() }
+        let dir = temporaryDirectory()
+        let receiver = try startTestReceiver(in: dir)
+        defer { receiver.stop() }
+        let configPath = "\(dir)/vigil.json5"
+        let text = config(simPort: simPort, receiverPort: receiver.port, state: "\(dir)/state")
+        try text.replacingOccurrences(of: "timeout_ms: 2000 }", with: "timeout_ms: 2000, send_raw: false }").write(toFile: configPath, atomically: true, encoding: .utf8)
+        let agent = try PeerProcess(Repo.vigil, ["run", "--config", configPath])
+        XCTAssertTrue(eventually(timeout: 20) { self.lines("\(dir)/out.jsonl").filter { $0["point"] != nil }.count >= 20 }, agent.stderr)
+        agent.signal(SIGTERM)
+        XCTAssertEqual(agent.stop(timeout: 10), 0, agent.stderr)
+        let readings = lines("\(dir)/out.jsonl").filter { $0["point"] != nil }
+        XCTAssertEqual(readings.filter { $0["raw"] != nil }.count, 0, "no raw upstream: \(readings.first ?? [:])")
+        XCTAssertEqual(readings.filter { $0["value"] == nil || $0["quality"] == nil || $0["ts"] == nil }.count, 0, "the rest of each reading arrives")
+    }
+
     func testTwoGatewaysSharingAReceiverKeepTheirRecordsApart() throws {
         let dir = temporaryDirectory()
         let receiver = try startTestReceiver(in: dir)

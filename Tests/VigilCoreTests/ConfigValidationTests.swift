@@ -428,6 +428,23 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertTrue(other.description.contains("uplink.child_ids: applies only to format iotda, not vigil"), other.description)
     }
 
+    func testRawRegistersCanStayOnTheGateway() throws {
+        for uplink in ["{ kind: 'http', url: 'https://x', send_raw: false }", "{ kind: 'mqtt', url: 'mqtts://x', send_raw: false }"] {
+            guard case .success(let c) = parse(uplink) else { return XCTFail(uplink) }
+            switch c.uplink {
+            case .http(let spec): XCTAssertFalse(spec.sendRaw)
+            case .mqtt(let spec): XCTAssertFalse(spec.sendRaw)
+            default: XCTFail(uplink)
+            }
+        }
+        guard case .success(let c) = parse("{ kind: 'http', url: 'https://x' }"), case .http(let spec) = c.uplink else { return XCTFail() }
+        XCTAssertTrue(spec.sendRaw, "raw goes by default")
+        guard case .failure(let e) = parse("{ kind: 'mqtt', url: 'mqtts://x', format: 'thingsboard', token_file: '/nope', send_raw: false }") else { return XCTFail() }
+        XCTAssertTrue(e.description.contains("uplink.send_raw: applies only to format vigil (thingsboard sends no raw registers)"), e.description)
+        guard case .failure(let s) = parse("{ kind: 'stdout', send_raw: false }") else { return XCTFail() }
+        XCTAssertTrue(s.description.contains("uplink.send_raw: applies only to uplinks that leave the gateway"), s.description)
+    }
+
     func testAnMQTTUplink() throws {
         guard case .success(let c) = parse("{ kind: 'mqtt', url: 'mqtts://broker.example.net', username: 'gw-07', protocol: '3.1.1', topic_prefix: 'site/7' }"),
               case .mqtt(let spec) = c.uplink else { return XCTFail() }

@@ -40,6 +40,24 @@ final class UplinkFormatTests: XCTestCase {
         XCTAssertEqual((s["devices"] as? [String: String])?["gas-1"], "online")
         XCTAssertEqual(s["dead_letters"] as? Int, 1)
     }
+
+    /// `send_raw: false`: the readings lose `raw` and nothing else, over HTTP and over MQTT alike.
+    func testABatchWithoutRawRegistersLosesOnlyThem() throws {
+        let records = [StoredRecord(seq: 7, record: reading(7)), StoredRecord(seq: 9, record: event(9))]
+        let batch = UplinkBatch(gateway: "gw-1", lane: .telemetry, firstSeq: 7, lastSeq: 9, records: records)
+        let sentAt = WallTime(milliseconds: 0, clockSynced: true)
+        func object(_ bytes: [UInt8]) throws -> [String: Any] { try JSONSerialization.jsonObject(with: Data(bytes)) as! [String: Any] }
+        var full = try object(VigilBodyFormat().body(for: batch, sentAt: sentAt, status: nil))
+        let lean = VigilBodyFormat(sendRaw: false).body(for: batch, sentAt: sentAt, status: nil)
+        XCTAssertEqual(VigilMessageFormat(gateway: "gw-1", prefix: "vigil", sendRaw: false).messages(for: batch, sentAt: sentAt, status: nil)[0].payload, lean,
+                       "MQTT carries the same batch")
+        var readings = try XCTUnwrap(full["readings"] as? [[String: Any]])
+        XCTAssertEqual(readings[0]["raw"] as? String, "41bb 0000", "sent by default")
+        readings[0]["raw"] = nil
+        full["readings"] = readings
+        XCTAssertEqual(try object(lean) as NSDictionary, full as NSDictionary, "only raw is left out")
+        XCTAssertFalse(String(decoding: lean, as: UTF8.self).contains("raw"))
+    }
 }
 
 final class BatchScannerTests: XCTestCase {

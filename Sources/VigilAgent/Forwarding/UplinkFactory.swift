@@ -45,7 +45,7 @@ func httpUplink(_ spec: HTTPUplinkSpec, config: VigilConfig) throws(HTTPUplink.S
                               format: InfluxLineFormat(gateway: config.gateway.id, measurement: spec.measurement, profiles: profiles),
                               url: InfluxLineFormat.writeURL(spec.url))
     default:
-        return try HTTPUplink(spec: spec, gateway: config.gateway.id)
+        return try HTTPUplink(spec: spec, gateway: config.gateway.id, format: VigilBodyFormat(sendRaw: spec.sendRaw))
     }
 }
 
@@ -60,7 +60,7 @@ func isLoopback(_ url: String) -> Bool {
 func messageFormat(_ spec: MQTTUplinkSpec, config: VigilConfig, log: Logger) -> any MessageFormat {
     switch spec.format {
     // influx is not carried by MQTT: the config loader refuses it (formatsByKind).
-    case .vigil, .influx: VigilMessageFormat(gateway: config.gateway.id, prefix: spec.topicPrefix)
+    case .vigil, .influx: VigilMessageFormat(gateway: config.gateway.id, prefix: spec.topicPrefix, sendRaw: spec.sendRaw)
     case .thingsboard: ThingsBoardFormat(devices: thingsBoardDevices(config))
     case .sparkplugB: sparkplugFormat(spec, config: config, log: log)
     // Never used: makeUplink builds alink with its sub-devices' secrets (alinkFormat), and `vigil uplink test` does not connect for it.

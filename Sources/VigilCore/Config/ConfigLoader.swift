@@ -63,7 +63,7 @@ private struct Validation {
     static let deviceKeys = ["id", "bus", "unit", "profile", "points", "interval_ms", "enabled", "max_gap", "offline_after", "report", "cloud"]
     /// Keys every uplink that leaves the gateway takes; then each kind's own.
     static let sharedUplinkKeys = ["url", "format", "ca_file", "client_cert", "client_key", "insecure", "batch_max_records",
-                                   "batch_max_bytes", "flush_ms", "gzip", "timeout_ms", "heartbeat_s"]
+                                   "batch_max_bytes", "flush_ms", "gzip", "timeout_ms", "heartbeat_s", "send_raw"]
     static let uplinkKeysByKind: [UplinkKind: [String]] = [
         .http: ["token_file", "measurement"],
         .mqtt: ["client_id", "username", "password_file", "protocol", "qos", "keepalive_s", "session_expiry_s", "topic_prefix", "inflight",
@@ -72,7 +72,7 @@ private struct Validation {
         .hj212: ["st", "mn", "device_mn", "password_file", "codes", "utc_offset", "alarm_events"],
     ]
     /// Shared keys HJ 212 has no use for: it is plain TCP in one format.
-    static let notHJ212Keys = ["format", "ca_file", "client_cert", "client_key", "insecure", "gzip"]
+    static let notHJ212Keys = ["format", "ca_file", "client_cert", "client_key", "insecure", "gzip", "send_raw"]
     /// Keys of every uplink kind, stdout included.
     static let anyUplinkKeys = ["kind", "report"]
     static let uplinkKeys = anyUplinkKeys + sharedUplinkKeys + UplinkKind.allCases.flatMap { uplinkKeysByKind[$0] ?? [] }
@@ -365,6 +365,8 @@ private struct Validation {
         }
         let format = kind == .hj212 ? .vigil : parseFormat(r, kind: kind)
         guard let url = r.string("url", required: true) else { return .stdout }
+        let sendRaw = r.bool("send_raw") ?? true
+        if r.has("send_raw") && format != .vigil { r.report("send_raw", "applies only to format vigil (\(format.rawValue) sends no raw registers)") }
         let batching = parseBatching(r)
         let tls = TLSFiles(caFile: r.string("ca_file"), clientCert: r.string("client_cert"), clientKey: r.string("client_key"))
         if tls.clientCert != nil && tls.clientKey == nil { r.report("client_key", "is required with client_cert") }
@@ -389,6 +391,7 @@ private struct Validation {
             spec.gzip = r.bool("gzip") ?? spec.gzip
             spec.batching = batching
             spec.format = format
+            spec.sendRaw = sendRaw
             if let measurement = r.string("measurement") {
                 if format != .influx { r.report("measurement", "applies only to format influx, not \(format.rawValue)") }
                 if measurement.isEmpty || measurement.contains(where: { "\n\"".contains($0) }) {
@@ -409,6 +412,7 @@ private struct Validation {
             let endpoint = parsed ?? (host: "", port: 0, tls: url.hasPrefix("mqtts://"))
             var spec = MQTTUplinkSpec(url: url, host: endpoint.host, port: endpoint.port, tls: endpoint.tls)
             spec.format = format
+            spec.sendRaw = sendRaw
             spec.clientID = r.string("client_id")
             spec.username = r.string("username")
             spec.passwordFile = r.string("password_file")

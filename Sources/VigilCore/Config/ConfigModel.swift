@@ -314,6 +314,8 @@ public struct MQTTUplinkSpec: Sendable, Equatable {
     /// mqtts://: TLS, verified unless `insecure`.
     public var tls: Bool
     public var format = UplinkFormat.vigil
+    /// format vigil: readings carry `raw` (false: left out, to save upstream bytes).
+    public var sendRaw = true
     /// Default: the gateway id.
     public var clientID: String?
     public var username: String?
@@ -444,6 +446,8 @@ public struct HTTPUplinkSpec: Sendable, Equatable {
     public var gzip = true
     public var batching = UplinkBatching()
     public var format = UplinkFormat.vigil
+    /// format vigil: readings carry `raw` (false: left out, to save upstream bytes).
+    public var sendRaw = true
     /// format influx: the readings' measurement (events go to `<measurement>_events`).
     public var measurement = "vigil"
 

@@ -2,8 +2,9 @@
 /// Written by hand into a byte buffer because it runs for every point of every
 /// poll (String appends cost more than the Modbus request itself).
 public enum RecordJSON {
-    /// Appends one record and its newline.
-    public static func append(_ record: Record, seq: UInt64, to out: inout [UInt8]) {
+    /// Appends one record and its newline. `raw: false` leaves a reading's `raw` out
+    /// (an uplink set `send_raw: false`; the journal and `vigil values` keep it).
+    public static func append(_ record: Record, seq: UInt64, raw: Bool = true, to out: inout [UInt8]) {
         literal(#"{"seq":"#, to: &out)
         appendInteger(seq, to: &out)
         switch record {
@@ -12,7 +13,7 @@ public enum RecordJSON {
             literal(#","device":"#, to: &out); appendString(r.device, to: &out)
             literal(#","point":"#, to: &out); appendString(r.point, to: &out)
             literal(#","value":"#, to: &out); appendValue(r.value, to: &out)
-            literal(#","raw":"#, to: &out); appendHex(r.raw, to: &out)
+            if raw { literal(#","raw":"#, to: &out); appendHex(r.raw, to: &out) }
             if let unit = r.unit { literal(#","unit":"#, to: &out); appendString(unit, to: &out) }
             if let label = r.label { literal(#","label":"#, to: &out); appendString(label, to: &out) }
             literal(#","quality":""#, to: &out); out.append(contentsOf: r.quality.rawValue.utf8); out.append(0x22)

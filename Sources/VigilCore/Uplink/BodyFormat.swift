@@ -13,12 +13,14 @@ public protocol BodyFormat: Sendable {
 
 /// `format: "vigil"` over HTTP: the batch JSON of docs/uplink-protocol.md.
 public struct VigilBodyFormat: BodyFormat {
-    public init() {}
+    /// false: readings go without `raw` (`send_raw: false`).
+    public let sendRaw: Bool
+    public init(sendRaw: Bool = true) { self.sendRaw = sendRaw }
     public var contentType: String { "application/json" }
     public var authorizationScheme: String { "Bearer" }
 
     public func body(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UInt8] {
-        batch.json(sentAt: sentAt, status: status)
+        batch.json(sentAt: sentAt, status: status, raw: sendRaw)
     }
 
     public func heartbeat(_ status: GatewayStatus, gateway: String, sentAt: WallTime) -> [UInt8]? {

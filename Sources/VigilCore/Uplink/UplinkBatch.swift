@@ -14,8 +14,9 @@ public struct UplinkBatch: Sendable {
     /// Deterministic: a batch resent after a crash carries the same id. Also the Idempotency-Key.
     public var id: String { "\(gateway)-\(firstSeq)-\(lastSeq)" }
 
-    /// `{ gateway, batch_id, first_seq, last_seq, sent_at, lane, readings: [...], events: [...], status }`
-    public func json(sentAt: WallTime, status: GatewayStatus?) -> [UInt8] {
+    /// `{ gateway, batch_id, first_seq, last_seq, sent_at, lane, readings: [...], events: [...], status }`;
+    /// `raw: false`: readings without their `raw` (`send_raw: false`).
+    public func json(sentAt: WallTime, status: GatewayStatus?, raw: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(records.count * 190 + 256)
         RecordJSON.literal(#"{"gateway":"#, to: &out); RecordJSON.appendString(gateway, to: &out)
@@ -32,7 +33,7 @@ public struct UplinkBatch: Sendable {
                 guard isEvent == wantEvents else { continue }
                 if !first { out.append(0x2C) }
                 first = false
-                RecordJSON.append(stored.record, seq: stored.seq, to: &out)
+                RecordJSON.append(stored.record, seq: stored.seq, raw: raw, to: &out)
                 out.removeLast() // the newline
             }
             out.append(0x5D)

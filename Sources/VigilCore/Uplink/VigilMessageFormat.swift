@@ -7,12 +7,15 @@ public struct VigilMessageFormat: MessageFormat {
     public let gateway: String
     public let prefix: String
 
-    public init(gateway: String, prefix: String) { self.gateway = gateway; self.prefix = prefix }
+    /// false: readings go without `raw` (`send_raw: false`).
+    public let sendRaw: Bool
+
+    public init(gateway: String, prefix: String, sendRaw: Bool = true) { self.gateway = gateway; self.prefix = prefix; self.sendRaw = sendRaw }
 
     public func topic(_ leaf: String) -> String { "\(prefix)/\(gateway)/\(leaf)" }
 
     public func messages(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UplinkMessage] {
-        [UplinkMessage(topic: topic(batch.lane.rawValue), payload: batch.json(sentAt: sentAt, status: status))]
+        [UplinkMessage(topic: topic(batch.lane.rawValue), payload: batch.json(sentAt: sentAt, status: status, raw: sendRaw))]
     }
 
     /// `{"online":true,"gateway":…,"sent_at":…,"status":{…}}`; the Will is `{"online":false,"gateway":…}`
