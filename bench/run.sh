@@ -281,9 +281,9 @@ if command -v mosquitto >/dev/null; then
   sleep 0.5
   printf "   %-18s %14s %14s %14s %14s\n" "" "static, off" "static, on" "moving, off" "moving, on"
   own=""
-  # The last rows: readings without their raw registers (send_raw: false), and telemetry sent every
+  # The last rows: MQTT with gzip: true, readings without their raw registers (send_raw: false), and telemetry sent every
   # 10 s instead of every second (alarms and events still go at once).
-  for uplink in "http vigil" "mqtt vigil" "mqtt thingsboard" "mqtt sparkplug-b" "mqtt alink" "mqtt onenet" "mqtt iotda" "hj212 hj212" "http vigil-noraw" "http vigil 10"; do
+  for uplink in "http vigil" "mqtt vigil" "mqtt thingsboard" "mqtt sparkplug-b" "mqtt alink" "mqtt onenet" "mqtt iotda" "hj212 hj212" "mqtt vigil-gzip" "http vigil-noraw" "http vigil 10"; do
     row=""
     for case in "static off" "static on" "moving off" "moving on"; do
       set -- $uplink
@@ -297,7 +297,7 @@ if command -v mosquitto >/dev/null; then
       rm -rf "$dir"
     done
     label=$uplink; [ "$uplink" = "http vigil 10" ] && label="http vigil, 10 s"; [ "$1" = hj212 ] && label="hj212"
-    [ "$uplink" = "http vigil-noraw" ] && label="http, no raw"
+    [ "$uplink" = "http vigil-noraw" ] && label="http, no raw"; [ "$uplink" = "mqtt vigil-gzip" ] && label="mqtt vigil, gzip"
     printf "   %-18s %14s %14s %14s %14s\n" "$label" $row
   done
   echo "   vigil status's own count against the wire (moving site, report by exception off)${own#,}"

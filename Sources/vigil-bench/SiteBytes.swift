@@ -13,7 +13,7 @@ import VigilUplink
 /// polled every second. `static`: nothing moves; `moving`: gas drifting and noisy
 /// (±0.3 %LEL a poll), levels rising and falling. UPLINK: http (vigil receive on PORT),
 /// mqtt (a broker on PORT) or hj212 (the lab platform, started here; each device its own MN);
-/// FORMAT as in the config (`vigil-noraw`: format vigil with `send_raw: false`).
+/// FORMAT as in the config (`vigil-noraw`: format vigil with `send_raw: false`; `vigil-gzip`: over MQTT with `gzip: true`).
 /// Prints `site POLLED JOURNALED UP DOWN OWN`: bytes each way at the TCP payload level,
 /// and what the uplink counted itself (what `vigil status` shows).
 func site(dir: String, kind: String, report: String, uplink kindOfUplink: String, format: String, port: Int, flushSeconds: Int = 1) {
@@ -39,7 +39,8 @@ func site(dir: String, kind: String, report: String, uplink kindOfUplink: String
         stations["gpio"] = .init(mn: "BENCH-GPIO", codes: ["smoke": "a99003", "float": "w99002"])
         uplink = try! HJ212Uplink(spec: spec, format: HJ212Format(systemCode: "31", stations: stations, utcOffsetMinutes: 480, alarmEvents: true))
     } else {
-        let spec = MQTTUplinkSpec(url: "mqtt://127.0.0.1:\(wire.port)", host: "127.0.0.1", port: wire.port, tls: false)
+        var spec = MQTTUplinkSpec(url: "mqtt://127.0.0.1:\(wire.port)", host: "127.0.0.1", port: wire.port, tls: false)
+        spec.gzip = format == "vigil-gzip"
         let mqtt = try! MQTTUplink(spec: spec, gateway: gateway, format: mqttFormat(format, gateway: gateway, prefix: spec.topicPrefix))
         guard mqtt.waitUntilConnected(timeoutMs: 5000) else { fail("cannot connect to the broker on \(port): \(mqtt.lastError ?? "?")") }
         uplink = mqtt
