@@ -78,7 +78,11 @@ static int keyed_hash(const struct digest *d, const unsigned char *key, size_t k
     memset(block, pad, sizeof block);
     for (size_t i = 0; i < key_length; i++) block[i] ^= key[i];
     digest_state state;
-    return d->init(&state) && d->update(&state, block, sizeof block) && d->update(&state, data, length) && d->final(out, &state);
+    int ok = d->init(&state) && d->update(&state, block, sizeof block) && d->update(&state, data, length) && d->final(out, &state);
+    // The key and the digest state derived from it do not outlive the call (as OpenSSL's HMAC cleanses them).
+    explicit_bzero(block, sizeof block);
+    explicit_bzero(&state, sizeof state);
+    return ok;
 }
 
 int CCrypto_hmac(const char *digest, const void *key, int key_length, const unsigned char *data, size_t length, unsigned char out[32]) {
@@ -92,13 +96,16 @@ int CCrypto_hmac(const char *digest, const void *key, int key_length, const unsi
     size_t k_length = (size_t)key_length;
     if (k_length > block_size) {
         digest_state state;
-        if (!d->init(&state) || !d->update(&state, key, k_length) || !d->final(hashed, &state)) return -1;
+        int ok = d->init(&state) && d->update(&state, key, k_length) && d->final(hashed, &state);
+        explicit_bzero(&state, sizeof state);
+        if (!ok) return -1;
         k = hashed;
         k_length = d->length;
     }
     unsigned char inner[SHA256_DIGEST_LENGTH];
-    if (!keyed_hash(d, k, k_length, 0x36, data, length, inner) || !keyed_hash(d, k, k_length, 0x5c, inner, d->length, out)) return -1;
-    return (int)d->length;
+    int ok = keyed_hash(d, k, k_length, 0x36, data, length, inner) && keyed_hash(d, k, k_length, 0x5c, inner, d->length, out);
+    explicit_bzero(hashed, sizeof hashed);
+    return ok ? (int)d->length : -1;
 }
 
 int CCrypto_base64_encode(const unsigned char *data, int length, char *out) {
