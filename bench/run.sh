@@ -129,8 +129,8 @@ if [ -n "$broker" ]; then
   FORMAT_SECONDS=${BENCH_FORMAT_SECONDS:-10}
   echo "   Each MQTT format, ${FORMAT_SECONDS} s each: RSS MB (private MB), CPU % of one core, records the broker or platform acknowledged"
   printf "   %-12s %34s %34s\n" "" "mqtt:// (plain TCP)" "mqtts:// (TLS)"
+  secret="$OUT/format-secret"; printf 'c2VjcmV0c2VjcmV0c2VjcmV0' > "$secret"; chmod 600 "$secret"
   for format in vigil thingsboard sparkplug-b alink onenet iotda; do
-    secret="$OUT/format-secret"; printf 'c2VjcmV0c2VjcmV0c2VjcmV0' > "$secret"; chmod 600 "$secret"
     case $format in
       thingsboard) extra="token_file: '$secret'," ;;
       sparkplug-b) extra="group_id: 'bench'," ;;
