@@ -39,6 +39,28 @@ final class LaneBatcherTests: XCTestCase {
         XCTAssertEqual(try batcher.next(requireFull: false)?.id, "gw-5-8")
     }
 
+    /// Short of a full batch the batcher answers from the journal's counts, without reading the
+    /// records: it must still form the batch the moment one is full (events between the readings
+    /// take seqs of their own), and still know the oldest record waiting after an acknowledgement.
+    func testWaitingForAFullBatchKnowsTheOldestAndFormsItWhenFull() throws {
+        let journal = try Journal(directory: temporaryDirectory(), clock: ManualWallClock())
+        let batcher = LaneBatcher(journal: journal, lane: .telemetry, gateway: "gw", maxRecords: 10, maxBytes: 1 << 20)
+        try journal.append((1...14).map { $0 % 3 == 0 ? event($0) : reading($0) }) // 10 readings, 4 events
+        try journal.commit()
+        XCTAssertEqual(journal.pending(.telemetry), 10)
+        let full = try XCTUnwrap(try batcher.next(requireFull: true), "ten readings: a full batch")
+        XCTAssertEqual(full.records.map(\.seq), [1, 2, 4, 5, 7, 8, 10, 11, 13, 14])
+        try journal.append((15...22).map { reading($0) })
+        try journal.commit()
+        try batcher.acknowledge(full)
+        XCTAssertEqual(journal.pending(.telemetry), 8)
+        XCTAssertNil(try batcher.next(requireFull: true))
+        XCTAssertEqual(batcher.oldestPendingMs, fixtureEpochMs + 15, "the first record after the acknowledgement")
+        try journal.append((23...24).map { reading($0) })
+        try journal.commit()
+        XCTAssertEqual(try batcher.next(requireFull: true)?.records.map(\.seq), Array(15...24))
+    }
+
     func testASizeCapFormsASmallerBatchUnderANewId() throws {
         let journal = try Journal(directory: temporaryDirectory(), clock: ManualWallClock())
         try journal.append((1...6).map { reading($0) })

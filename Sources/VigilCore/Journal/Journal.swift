@@ -373,17 +373,25 @@ public final class Journal: Sendable {
     public var stats: JournalStats {
         state.withLock { s in
             var pending: [JournalLane: UInt64] = [:]
-            for (name, lane) in s.lanes {
-                let acked = s.cursor.acked[name] ?? 0
-                pending[name] = lane.segments.reduce(0) { total, seg in
-                    let unacked = seg.lastSeq <= acked ? 0 : (seg.firstSeq > acked ? UInt64(seg.records) : min(UInt64(seg.records), seg.lastSeq - acked))
-                    return total + unacked
-                }
-            }
+            for name in s.lanes.keys { pending[name] = Self.pending(name, in: s) }
             return JournalStats(bytes: s.lanes.values.reduce(0) { $0 + $1.totalBytes }, pending: pending,
                                 acked: s.cursor.acked, dropped: s.cursor.dropped, corruptRecords: s.cursor.corruptRecords,
                                 lastSeq: s.nextSeq - 1,
                                 bytesWritten: s.lanes.values.reduce(0) { $0 + $1.bytesWritten })
+        }
+    }
+
+    /// Records of `lane` not yet acknowledged, counted from the segments without reading
+    /// them: at least as many as a reader would find (a segment's records after the
+    /// acknowledgement are bounded by its seqs past it).
+    public func pending(_ lane: JournalLane) -> UInt64 {
+        state.withLock { Self.pending(lane, in: $0) }
+    }
+
+    private static func pending(_ lane: JournalLane, in s: State) -> UInt64 {
+        let acked = s.cursor.acked[lane] ?? 0
+        return s.lanes[lane]!.segments.reduce(0) { total, seg in
+            total + (seg.lastSeq <= acked ? 0 : (seg.firstSeq > acked ? UInt64(seg.records) : min(UInt64(seg.records), seg.lastSeq - acked)))
         }
     }
 

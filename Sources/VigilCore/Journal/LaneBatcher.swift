@@ -17,6 +17,8 @@ public final class LaneBatcher {
     private var countedUndecodable: UInt64 = 0
     /// The time of the first record not yet acknowledged, as last read; nil when nothing waits.
     public private(set) var oldestPendingMs: Int64?
+    /// An acknowledgement moved the oldest on since the last read.
+    private var oldestIsStale = false
 
     public init(journal: Journal, lane: JournalLane, gateway: String, maxRecords: Int, maxBytes: Int) {
         self.journal = journal
@@ -37,15 +39,22 @@ public final class LaneBatcher {
         let cursor = journal.cursor
         let acked = cursor.acked[lane] ?? 0
         var inFlight = cursor.inFlight[lane].flatMap { $0.lowerBound > acked ? $0 : nil }
+        let size = min(fullSize, sizeCap ?? fullSize)
+        // The forwarder asks at every commit: while fewer than a full batch wait, it learns so without
+        // reading and decoding them all again (after an acknowledgement, the first one alone: the oldest).
+        if requireFull && inFlight == nil && journal.pending(lane) < UInt64(size) {
+            if oldestIsStale { try readOldest(after: acked) }
+            return nil
+        }
         var records = try reader.read(after: acked, through: inFlight?.upperBound ?? .max, maxRecords: maxRecords)
         countUndecodable()
         oldestPendingMs = records.first?.record.timestamp.milliseconds
+        oldestIsStale = false
         if records.isEmpty { return nil }
         if let cap = sizeCap, inFlight != nil, records.count > cap { inFlight = nil }
         if let inFlight {
             return UplinkBatch(gateway: gateway, lane: lane, firstSeq: inFlight.lowerBound, lastSeq: inFlight.upperBound, records: records)
         }
-        let size = min(fullSize, sizeCap ?? fullSize)
         if requireFull && records.count < size { return nil }
         if records.count > size { records.removeLast(records.count - size) }
         let batch = UplinkBatch(gateway: gateway, lane: lane, firstSeq: records.first!.seq, lastSeq: records.last!.seq, records: records)
@@ -56,6 +65,13 @@ public final class LaneBatcher {
     /// The upstream took `batch` (or it was set aside): the journal may forget it.
     public func acknowledge(_ batch: UplinkBatch) throws(FileError) {
         try journal.acknowledge(lane, through: batch.lastSeq)
+        oldestIsStale = true
+    }
+
+    private func readOldest(after acked: UInt64) throws(FileError) {
+        oldestPendingMs = try reader.read(after: acked, maxRecords: 1).first?.record.timestamp.milliseconds
+        countUndecodable()
+        oldestIsStale = false
     }
 
     /// Records lost to a damaged dictionary entry: counted in the journal once each, so reported upstream.
