@@ -118,5 +118,10 @@ final class AlinkFormatTests: XCTestCase {
     func testIdentifiersKeepOnlyWhatAlinkAllows() {
         XCTAssertEqual(AlinkFormat.identifier(device: "gas-1", point: "gas"), "gas_1_gas")
         XCTAssertEqual(AlinkFormat.identifier(device: "泵房.A", point: "level"), "___A_level")
+        // Printable ASCII goes byte by byte: each character as the rule says.
+        let printable = String(decoding: Array(0x20...0x7E) as [UInt8], as: UTF8.self)
+        let expected = String(printable.map { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" ? $0 : "_" })
+        XCTAssertEqual(AlinkFormat.identifier(device: printable, point: "p"), expected + "_p")
+        XCTAssertEqual(AlinkFormat.identifier(device: "a\r\nb", point: "p"), "a_b_p", "CR LF is one character: one _")
     }
 }

@@ -5,9 +5,27 @@
 enum ThingModelJSON {
     typealias Item = (seq: UInt64, reading: Reading)
 
-    /// `gas-1`, `gas` → `gas_1_gas`: thing-model identifiers are letters, digits and `_`.
+    /// `gas-1`, `gas` → `gas_1_gas`: thing-model identifiers are letters, digits and `_`;
+    /// every other character (not byte: `泵` is one) becomes one `_`.
     static func identifier(_ text: String) -> String {
-        String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") ? $0 : "_" })
+        var text = text
+        // Runs for every reading posted: ids of printable ASCII (one byte, one character) go byte by
+        // byte, without the Unicode tables that Character's properties consult (40 % of Alink's forwarder).
+        let ascii: String? = text.withUTF8 { bytes in
+            guard bytes.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
+            return String(unsafeUninitializedCapacity: bytes.count) { out in
+                for (i, byte) in bytes.enumerated() { out[i] = isIdentifierByte(byte) ? byte : UInt8(ascii: "_") }
+                return bytes.count
+            }
+        }
+        return ascii ?? String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") ? $0 : "_" })
+    }
+
+    private static func isIdentifierByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): true
+        default: false
+        }
     }
 
     static func header(id: String, to out: inout [UInt8]) {
