@@ -60,6 +60,33 @@ final class FullDiskTests: XCTestCase {
         XCTAssertGreaterThan(seqs.count, pendingBefore)
     }
 
+    /// A gateway whose disk filled up while it was off (a fresh state_dir): the agent starts,
+    /// raises the gas alarm, and delivers it once there is room.
+    func testAnAgentStartedOnAFullDiskRaisesItsAlarmsAndDeliversThemLater() throws {
+        let state = try smallFilesystem("4m", for: self)
+        let fill = try runCommand("/bin/dd", ["if=/dev/zero", "of=\(state)/filler", "bs=64k"])
+        XCTAssertTrue(fill.stderr.contains("No space left"), fill.stderr)
+        let port = freeTCPPort()
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--start-at", "12"])
+        XCTAssertTrue(sim.waitFor("serving"))
+        defer { sim.stop() }
+        let dir = temporaryDirectory()
+        try """
+            { gateway: { id: 'gw-full', state_dir: '\(state)/vigil' },
+              buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port) }],
+              devices: [{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 50 }],
+              uplink: { kind: 'stdout' } }
+            """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
+        let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
+        defer { agent.stop() }
+        XCTAssertTrue(agent.waitFor("ALARM raised: gas-1 gas high", timeout: 20), agent.stderr)
+        XCTAssertFalse(agent.stdout.contains("\"alarm_raised\""), "not on disk yet, so not forwarded yet")
+
+        try FileManager.default.removeItem(atPath: "\(state)/filler")
+        XCTAssertTrue(eventually(timeout: 10) { agent.stdout.contains("\"event\":\"alarm_raised\"") }, agent.stdout.suffix(2000) + agent.stderr)
+        XCTAssertTrue(agent.process.isRunning, agent.stderr)
+    }
+
     func testConfigCheckWarnsOfAQuotaTheDiskCannotHold() throws {
         let state = try smallFilesystem("4m", for: self)
         let dir = temporaryDirectory()

@@ -78,4 +78,54 @@ final class JournalFullDiskTests: XCTestCase {
         XCTAssertNil(journal.writeError)
         try checkEveryRecordIsOnDiskOrCounted(journal, events: 1)
     }
+
+    /// The disk fills between the journal's start and its first reading (the agent's first poll):
+    /// the readings wait in memory like any others, not dropped for want of a segment file.
+    func testReadingsOfADiskThatFilledBeforeTheFirstOneWaitInMemory() throws {
+        let journal = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
+        try fillTheDisk()
+        let errors = append(journal, batches: 1)
+        XCTAssertEqual(errors.map(\.errno), [ENOSPC], "the disk refused the write")
+        XCTAssertEqual(journal.cursor.dropped[.telemetry] ?? 0, 0, "held, not dropped")
+        try FileManager.default.removeItem(atPath: "\(disk)/filler")
+        try journal.commit()
+        XCTAssertNil(journal.writeError)
+        XCTAssertEqual(try readAll(journal, .telemetry).count, 500)
+        try checkEveryRecordIsOnDiskOrCounted(journal, events: 0)
+    }
+
+    /// A gateway whose disk is already full when the journal starts (nothing of its own to drop):
+    /// the journal opens (alarms come first), alarms wait in memory in order until the events lane
+    /// can start a segment, and the cursor is written once there is room, so the next start finds it clean.
+    func testAlarmsOfAJournalStartedOnAFullDiskWaitInMemoryUntilThereIsRoom() throws {
+        try fillTheDisk()
+        let journal = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
+        XCTAssertTrue(journal.writeError?.contains("No space left") ?? false, journal.writeError ?? "nil")
+        let first = journal.take([alarm]), second = journal.take([alarm, alarm])
+        XCTAssertEqual([first.writeError?.errno, second.writeError?.errno], [ENOSPC, ENOSPC], "the disk refused them")
+        XCTAssertEqual(journal.cursor.dropped[.events] ?? 0, 0, "held, not dropped")
+        XCTAssertEqual(journal.stats.pending[.events], 3, "waiting, and shown as waiting")
+        XCTAssertNotNil(journal.nextCommitDeadline, "the committer comes back for them")
+        try FileManager.default.removeItem(atPath: "\(disk)/filler")
+        try journal.commit()
+        XCTAssertNil(journal.writeError)
+        XCTAssertEqual(try readAll(journal, .events).map(\.seq), Array(first.seqs!) + Array(second.seqs!))
+        XCTAssertNoThrow(try CursorFile(path: "\(disk)/journal/cursor").load().get(), "a crash now would find the cursor")
+        try checkEveryRecordIsOnDiskOrCounted(journal, events: 3)
+    }
+
+    /// Restarted on a full disk with old readings on it: they make room for the new ones (counted), as the quota does.
+    func testAJournalReopenedOnAFullDiskMakesRoomWithItsOldestTelemetry() throws {
+        let first = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
+        XCTAssertEqual(append(first, batches: 20).map(\.errno), [])
+        try first.close()
+        try fillTheDisk()
+        let journal = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
+        XCTAssertEqual(append(journal, batches: 1).map(\.errno), [], "old telemetry made room")
+        XCTAssertGreaterThan(journal.cursor.dropped[.telemetry] ?? 0, 0, "what made room is counted")
+        try journal.commit()
+        XCTAssertEqual(try readAll(journal, .telemetry).last?.seq, journal.stats.lastSeq, "the new readings are kept")
+        try FileManager.default.removeItem(atPath: "\(disk)/filler")
+        try checkEveryRecordIsOnDiskOrCounted(journal, events: 0)
+    }
 }

@@ -44,7 +44,10 @@ public final class Daemon: Sendable {
         let recovery = journal.recovery
         if !recovery.isClean {
             log.warning("journal \(config.journalDirectory): \(recovery.summary)")
-            try journal.append([.event(Event(timestamp: SystemClock.shared.now(), kind: .journalRecovered, detail: recovery.summary))])
+            // Held in memory when the disk is full: no reason not to start.
+            if let error = journal.take([.event(Event(timestamp: SystemClock.shared.now(), kind: .journalRecovered, detail: recovery.summary))]).writeError {
+                log.error("journal: cannot write the recovery event yet: \(error); it waits in memory")
+            }
         } else {
             log.info("journal \(config.journalDirectory): \(recovery.summary)")
         }

@@ -84,14 +84,19 @@ public final class Journal: Sendable {
         var nextSeq: UInt64
         var telemetryUnsyncedSince: Int64?
         var writeError: String?
+        /// Events no segment could take yet (the disk was full before the events lane could
+        /// start one), with their seqs, in order: the first append or commit that can start it writes them.
+        var heldEvents: [(firstSeq: UInt64, records: ArraySlice<Record>)] = []
+        /// A full disk refused the cursor at start: the next commit that succeeds writes it.
+        var cursorOwed = false
     }
     private let state: Mutex<State>
     /// The cursor file, one writer at a time: the forwarder (acks) and the writer (drops) both update it.
     private let cursorFile: Mutex<CursorFile>
 
     /// Opens (creating if needed) and recovers the journal. Only a directory
-    /// that cannot be created or written is an error; bad content is repaired
-    /// and reported in `recovery`.
+    /// that cannot be created, or written for another reason than a full disk,
+    /// is an error; bad content is repaired and reported in `recovery`.
     public init(directory: String, options: JournalOptions = JournalOptions(), clock: any WallClock = RealtimeClock()) throws(FileError) {
         self.directory = directory
         self.options = options
@@ -125,14 +130,20 @@ public final class Journal: Sendable {
         // Safe to delete by: CursorFile.load fsyncs the cursor it read (a crash may have left it unsynced).
         for (name, lane) in lanes { lane.deleteAcknowledged(through: cursor.acked[name] ?? 0) }
         self.recovery = report
-        // The events lane keeps a segment open from the start: an alarm on a disk
+        // Both lanes keep a segment open from the start: an alarm or a reading on a disk
         // that has filled up since is held in memory, never refused for want of a file.
-        try? lanes[.events]!.openSegment(firstSeq: highest + 1)
+        for lane in lanes.values { try? lane.openSegment(firstSeq: highest + 1) }
         let cursorMissing = !cursorFile.exists
         self.cursorFile = Mutex(cursorFile)
         self.state = Mutex(State(lanes: lanes, cursor: cursor, nextSeq: highest + 1, telemetryUnsyncedSince: nil, writeError: nil))
         // A new journal gets its cursor at once, so a missing one later means damage.
-        if report.corruptRecords > 0 || report.cursorProblem != nil || cursorMissing { try writeCursor() }
+        if report.corruptRecords > 0 || report.cursorProblem != nil || cursorMissing {
+            // A full disk is no reason not to start (alarms come first): the cursor waits for room.
+            do throws(FileError) { try writeCursor() } catch {
+                guard error.errno == ENOSPC || error.errno == EDQUOT else { throw error }
+                state.withLock { s in s.cursorOwed = true; s.writeError = "\(error)" }
+            }
+        }
     }
 
     // MARK: Writer side
@@ -155,8 +166,9 @@ public final class Journal: Sendable {
     /// the records encoded in memory, written by the next append or commit
     /// that succeeds, and comes back as `writeError`. On ENOSPC the oldest
     /// telemetry is dropped to make room, as the quota does. Readings beyond
-    /// `options.maxUnwrittenBytes` in memory, and records no segment could
-    /// take, are not kept: counted as dropped, like every other loss.
+    /// `options.maxUnwrittenBytes` in memory, and readings no segment could
+    /// take, are not kept: counted as dropped, like every other loss. Events
+    /// no segment could take are held in memory until one can start.
     public func take(_ records: [Record]) -> (seqs: ClosedRange<UInt64>?, writeError: FileError?) {
         guard !records.isEmpty else { return (nil, nil) }
         let now = monotonicNanos()
@@ -177,24 +189,40 @@ public final class Journal: Sendable {
                 }
             }
             let holdingTooMuch = telemetry.unwrittenBytes > options.maxUnwrittenBytes
+            var heldFailure: FileError?
+            do throws(FileError) { hasEvents = try writeHeldEvents(&s) } catch { heldFailure = error }
             var i = records.startIndex
             while i < records.endIndex {
                 let isEvent = kinds[i]
                 var end = i + 1
                 while end < records.endIndex && kinds[end] == isEvent { end += 1 }
                 let lane = isEvent ? events : telemetry
+                if isEvent && !s.heldEvents.isEmpty {
+                    // Behind events already waiting for a segment: in order, after them.
+                    s.heldEvents.append((s.nextSeq, records[i..<end]))
+                    s.nextSeq += UInt64(end - i)
+                    i = end
+                    continue
+                }
                 do throws(FileError) {
                     if !isEvent && holdingTooMuch { throw FileError(operation: "hold in memory", path: directory, errno: ENOSPC) }
                     do throws(FileError) { try lane.append(records[i..<end], firstSeq: s.nextSeq) } catch {
-                        // Events come first: old telemetry makes room for their segment.
-                        guard isEvent, error.errno == ENOSPC, dropOldestTelemetry(&s) else { throw error }
+                        // No segment could be started (a journal opened on a full disk):
+                        // old telemetry makes room for it, as the quota would.
+                        guard error.errno == ENOSPC, dropOldestTelemetry(&s) else { throw error }
                         try lane.append(records[i..<end], firstSeq: s.nextSeq)
                     }
                     if isEvent { hasEvents = true } else { hasTelemetry = true }
                 } catch {
-                    // Not taken: their seqs stay unused, and the loss is counted.
-                    s.cursor.dropped[lane.name, default: 0] += UInt64(end - i)
-                    droppedAny = true
+                    if isEvent {
+                        // An alarm is never refused for want of a file: held until a segment can start.
+                        s.heldEvents.append((s.nextSeq, records[i..<end]))
+                        heldFailure = heldFailure ?? error
+                    } else {
+                        // Not taken: their seqs stay unused, and the loss is counted.
+                        s.cursor.dropped[lane.name, default: 0] += UInt64(end - i)
+                        droppedAny = true
+                    }
                 }
                 s.nextSeq += UInt64(end - i)
                 i = end
@@ -203,8 +231,8 @@ public final class Journal: Sendable {
                 s.telemetryUnsyncedSince = now
             }
             // Into the page cache now, onto the disk at the group commit.
-            var failure: FileError?
-            do throws(FileError) { try writeBufferedMakingRoom(&s) } catch { failure = error }
+            var failure = heldFailure
+            do throws(FileError) { try writeBufferedMakingRoom(&s) } catch { failure = failure ?? error }
             if enforceQuota(&s) { droppedAny = true }
             if let failure { s.writeError = "\(failure)" }
             return (first...(s.nextSeq - 1), hasEvents, droppedAny, failure)
@@ -214,6 +242,23 @@ public final class Journal: Sendable {
         }
         if droppedAny { try? writeCursor() }
         return (range, failure)
+    }
+
+    /// Encodes the held events into the events lane, oldest first, as far as a segment can be started for them.
+    /// Returns whether it wrote any.
+    @discardableResult
+    private func writeHeldEvents(_ s: inout State) throws(FileError) -> Bool {
+        var wrote = false
+        while let (firstSeq, records) = s.heldEvents.first {
+            let events = s.lanes[.events]!
+            do throws(FileError) { try events.append(records, firstSeq: firstSeq) } catch {
+                guard error.errno == ENOSPC, dropOldestTelemetry(&s) else { throw error }
+                try events.append(records, firstSeq: firstSeq)
+            }
+            s.heldEvents.removeFirst()
+            wrote = true
+        }
+        return wrote
     }
 
     /// Hands buffered telemetry to the kernel; on a full disk, drops the
@@ -247,7 +292,9 @@ public final class Journal: Sendable {
     public var nextCommitDeadline: Int64? {
         state.withLock { s in
             // A refused write is retried within a second, events included (nothing else may come to write them).
-            if s.writeError != nil, s.lanes.values.contains(where: \.hasUnsyncedRecords) { return monotonicNanos() + 1_000_000_000 }
+            if s.writeError != nil, s.cursorOwed || !s.heldEvents.isEmpty || s.lanes.values.contains(where: \.hasUnsyncedRecords) {
+                return monotonicNanos() + 1_000_000_000
+            }
             return s.telemetryUnsyncedSince.map { $0 + Int64(options.commitMs) * 1_000_000 }
         }
     }
@@ -264,6 +311,12 @@ public final class Journal: Sendable {
         let committingTelemetry = lanes.contains(.telemetry)
         let (points, unsyncedSince) = try state.withLock { (s) throws(FileError) -> ([(JournalLane, Lane.SyncPoint)], Int64?) in
             var points: [(JournalLane, Lane.SyncPoint)] = []
+            if lanes.contains(.events) {
+                do throws(FileError) { try writeHeldEvents(&s) } catch {
+                    s.writeError = "\(error)"
+                    throw error
+                }
+            }
             for name in lanes where s.lanes[name]!.hasUnsyncedRecords {
                 do throws(FileError) {
                     if let point = try s.lanes[name]!.syncPoint() { points.append((name, point)) }
@@ -290,6 +343,13 @@ public final class Journal: Sendable {
             if !points.isEmpty { s.writeError = nil }
             for (name, point) in points { s.lanes[name]!.markDurable(point) }
             s.cursor.seqFloor = max(s.cursor.seqFloor, s.lanes.values.map(\.durableSeq).max() ?? 0)
+        }
+        if state.withLock({ $0.cursorOwed }) {
+            do throws(FileError) { try writeCursor() } catch {
+                state.withLock { $0.writeError = "\(error)" }
+                throw error
+            }
+            state.withLock { $0.writeError = nil }
         }
     }
 
@@ -367,6 +427,7 @@ public final class Journal: Sendable {
                 return s.cursor
             }
             try file.store(cursor, durability)
+            state.withLock { $0.cursorOwed = false }
         }
     }
 
@@ -390,7 +451,8 @@ public final class Journal: Sendable {
 
     private static func pending(_ lane: JournalLane, in s: State) -> UInt64 {
         let acked = s.cursor.acked[lane] ?? 0
-        return s.lanes[lane]!.segments.reduce(0) { total, seg in
+        let held = lane == .events ? s.heldEvents.reduce(0) { $0 + UInt64($1.records.count) } : 0
+        return s.lanes[lane]!.segments.reduce(held) { total, seg in
             total + (seg.lastSeq <= acked ? 0 : (seg.firstSeq > acked ? UInt64(seg.records) : min(UInt64(seg.records), seg.lastSeq - acked)))
         }
     }
