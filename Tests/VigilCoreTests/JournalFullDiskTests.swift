@@ -3,9 +3,9 @@ import XCTest
 @testable import VigilCore
 import VigilTestSupport
 
-/// The journal on a disk that fills up (a real tmpfs): old telemetry makes
-/// room, what cannot be written waits in memory up to a bound, nothing is
-/// half-written, and every record lost is counted.
+/// The journal on a disk that fills up or turns read-only (a real tmpfs): old
+/// telemetry makes room, what cannot be written waits in memory (readings up to
+/// a bound), nothing is half-written, and every record lost is counted.
 final class JournalFullDiskTests: XCTestCase {
     var disk = ""
     var options = JournalOptions()
@@ -112,6 +112,28 @@ final class JournalFullDiskTests: XCTestCase {
         XCTAssertEqual(try readAll(journal, .events).map(\.seq), Array(first.seqs!) + Array(second.seqs!))
         XCTAssertNoThrow(try CursorFile(path: "\(disk)/journal/cursor").load().get(), "a crash now would find the cursor")
         try checkEveryRecordIsOnDiskOrCounted(journal, events: 3)
+    }
+
+    /// Restarted with a damaged cursor on a disk gone read-only (failing flash): the journal opens,
+    /// alarms wait in memory, and all is written once the disk takes writes again.
+    func testAJournalOnADiskGoneReadOnlyOpensAndHoldsItsAlarms() throws {
+        do { // its files closed when it goes, or the disk cannot turn read-only
+            let before = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
+            XCTAssertNil(before.take([alarm]).writeError)
+            try before.close()
+        }
+        try Array("damaged".utf8).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(disk)/journal/cursor")) }
+        XCTAssertEqual(try runCommand("/bin/mount", ["-o", "remount,ro", disk]).status, 0)
+        let journal = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
+        XCTAssertNotNil(journal.recovery.cursorProblem)
+        XCTAssertTrue(journal.writeError?.contains("Read-only") ?? false, journal.writeError ?? "nil")
+        XCTAssertEqual(journal.take([alarm]).writeError?.errno, EROFS)
+        XCTAssertEqual(journal.stats.pending[.events], 2, "the one on disk and the one held")
+        XCTAssertEqual(try runCommand("/bin/mount", ["-o", "remount,rw", disk]).status, 0)
+        try journal.commit()
+        XCTAssertNil(journal.writeError)
+        XCTAssertEqual(try readAll(journal, .events).count, 2)
+        XCTAssertNoThrow(try CursorFile(path: "\(disk)/journal/cursor").load().get())
     }
 
     /// Restarted on a full disk with old readings on it: they make room for the new ones (counted), as the quota does.

@@ -95,8 +95,8 @@ public final class Journal: Sendable {
     private let cursorFile: Mutex<CursorFile>
 
     /// Opens (creating if needed) and recovers the journal. Only a directory
-    /// that cannot be created, or written for another reason than a full disk,
-    /// is an error; bad content is repaired and reported in `recovery`.
+    /// that cannot be created is an error; bad content is repaired and reported
+    /// in `recovery`, and what the disk refuses waits in memory (see `take`).
     public init(directory: String, options: JournalOptions = JournalOptions(), clock: any WallClock = RealtimeClock()) throws(FileError) {
         self.directory = directory
         self.options = options
@@ -119,8 +119,8 @@ public final class Journal: Sendable {
             case .success(let loaded): cursor = loaded
             case .failure(let error):
                 report.cursorProblem = "unreadable (\(error)); every record still in the journal will be sent again"
-                try FileSystem.makeDirectory(corrupt)
-                cursorFile.moveAside(to: "\(corrupt)/cursor")
+                // Kept for a look unless the disk refuses (then the next cursor write replaces it).
+                if (try? FileSystem.makeDirectory(corrupt)) != nil { cursorFile.moveAside(to: "\(corrupt)/cursor") }
             }
         } else if lanes.values.contains(where: { !$0.segments.isEmpty }) {
             report.cursorProblem = "missing; every record still in the journal will be sent again"
@@ -138,9 +138,9 @@ public final class Journal: Sendable {
         self.state = Mutex(State(lanes: lanes, cursor: cursor, nextSeq: highest + 1, telemetryUnsyncedSince: nil, writeError: nil))
         // A new journal gets its cursor at once, so a missing one later means damage.
         if report.corruptRecords > 0 || report.cursorProblem != nil || cursorMissing {
-            // A full disk is no reason not to start (alarms come first): the cursor waits for room.
+            // A disk that refuses it (full, read-only, failing) is no reason not to start:
+            // alarms come first, and the cursor is written by the first commit the disk takes.
             do throws(FileError) { try writeCursor() } catch {
-                guard error.errno == ENOSPC || error.errno == EDQUOT else { throw error }
                 state.withLock { s in s.cursorOwed = true; s.writeError = "\(error)" }
             }
         }

@@ -78,12 +78,19 @@ final class Lane {
         durableSeq = lastSeq
     }
 
+    /// On a read-only disk (failing flash) a segment is read as it is: its repairs wait for a start that can write.
     private func recoverSegment(path: String, firstSeq: UInt64, report: inout JournalRecoveryReport) throws(FileError) -> SegmentInfo? {
-        let file = try POSIXFile(path: path, flags: O_RDWR)
+        var writable = true
+        let file: POSIXFile
+        do throws(FileError) { file = try POSIXFile(path: path, flags: O_RDWR) } catch {
+            guard error.errno == EROFS else { throw error }
+            file = try POSIXFile(path: path, flags: O_RDONLY)
+            writable = false
+        }
         let size = try file.size()
         if size < JournalFormat.segmentHeaderSize {
             // Created, then a power cut before its header reached the disk.
-            try FileSystem.remove(path)
+            if writable { try FileSystem.remove(path) }
             report.truncatedBytes += UInt64(size)
             return nil
         }
@@ -111,8 +118,10 @@ final class Lane {
                 // both are gone, the forwarder counts each record that names the string.
                 if !dictionaryEntry { report.corruptRecords += 1 }
             case .tornTail(let at):
-                try file.truncate(to: at)
-                try file.dataSync()
+                if writable {
+                    try file.truncate(to: at)
+                    try file.dataSync()
+                }
                 report.truncatedBytes += UInt64(size - at)
                 info.size = at
                 break scanning
@@ -121,12 +130,12 @@ final class Lane {
             }
         }
         if info.records == 0 {
-            try FileSystem.remove(path)
+            if writable { try FileSystem.remove(path) }
             return nil
         }
         // What survived a kill may still sit only in the page cache: make it
         // durable before any of it counts as accepted or is sent.
-        try file.dataSync()
+        if writable { try file.dataSync() }
         report.records += UInt64(info.records)
         return info
     }
