@@ -15,6 +15,8 @@ public final class HJ212Uplink: Uplink, @unchecked Sendable {
     private var fd: Int32 = -1
     private var reader = HJ212FrameReader()
     private var requestNumbers = HJ212RequestNumbers()
+    /// The minute and hour data as of the last batch delivered: a batch sent again counts nothing twice.
+    private var statistics: HJ212Statistics
     private let wireBytes = Atomic<UInt64>(0)
 
     public struct SetupError: Error, CustomStringConvertible {
@@ -24,6 +26,7 @@ public final class HJ212Uplink: Uplink, @unchecked Sendable {
     public init(spec: HJ212UplinkSpec, format: HJ212Format) throws(SetupError) {
         self.spec = spec
         self.format = format
+        statistics = format.newStatistics()
         name = spec.url
         do { password = try SecretFile(path: spec.passwordFile) } catch { throw SetupError(description: "uplink.password_file: \(error)") }
     }
@@ -39,7 +42,16 @@ public final class HJ212Uplink: Uplink, @unchecked Sendable {
     public func send(_ batch: UplinkBatch, status: GatewayStatus?) -> UplinkOutcome {
         password.changed()
         let now = WallTime.now(kernelSynchronised: true)
-        let packets = format.packets(for: batch, password: password.current, requestNumbers: &requestNumbers, nowMs: now.milliseconds)
+        var counted = statistics
+        let packets = format.packets(for: batch, password: password.current, requestNumbers: &requestNumbers, statistics: &counted,
+                                     nowMs: now.milliseconds)
+        let outcome = deliver(packets)
+        if case .delivered = outcome { statistics = counted }
+        return outcome
+    }
+
+    /// Sends the packets and waits for every answer.
+    private func deliver(_ packets: [HJ212Format.Packet]) -> UplinkOutcome {
         // Nothing in it HJ 212 carries (device events; points without a factor code).
         guard !packets.isEmpty else { return .delivered }
         let deadline = monotonicNanos() + Int64(spec.batching.timeoutMs) * 1_000_000

@@ -69,6 +69,37 @@ final class HJ212UplinkTests: XCTestCase {
         XCTAssertEqual(up.send(telemetry, status: nil), .delivered, "the fixed password file is read at the next try")
     }
 
+    /// The minute that a batch closes is sent again with that batch when the platform did not answer it,
+    /// with the same figures: the statistics move on with delivered batches only.
+    func testMinuteDataOfABatchSentAgainIsSentAgainWhole() throws {
+        let platform = try HJ212Platform()
+        platform.start()
+        defer { platform.stop() }
+        let file = temporaryDirectory() + "/pw"
+        try "1".write(toFile: file, atomically: true, encoding: .utf8)
+        var spec = HJ212UplinkSpec(url: "tcp://127.0.0.1:\(platform.port)", host: "127.0.0.1", port: platform.port, systemCode: "31", mn: "MN0001", passwordFile: file)
+        spec.batching.timeoutMs = 500
+        let up = try HJ212Uplink(spec: spec, format: HJ212Format(systemCode: "31", stations: ["gas-1": .init(mn: "MN0001", codes: ["gas": "a21026"])],
+                                                                 utcOffsetMinutes: 480, alarmEvents: true, intervals: [.minutes(1)]))
+        func batch(_ polls: [(s: Int64, gas: Float)], firstSeq: UInt64) -> UplinkBatch {
+            let records = polls.enumerated().map { n, poll in
+                StoredRecord(seq: firstSeq + UInt64(n), record: .reading(Reading(timestamp: WallTime(milliseconds: t0 + poll.s * 1000, clockSynced: true), device: "gas-1",
+                                                                                 point: "gas", value: .float(poll.gas), raw: .none, unit: "%LEL", label: nil, quality: .good, error: nil)))
+            }
+            return UplinkBatch(gateway: "gw", lane: .telemetry, firstSeq: firstSeq, lastSeq: firstSeq + UInt64(polls.count) - 1, records: records)
+        }
+        // t0 is 05:06:40 in Beijing: 05:07 is seen whole.
+        XCTAssertEqual(up.send(batch([(0, 9), (20, 2), (40, 4)], firstSeq: 1), status: nil), .delivered)
+        platform.setAnswering(false)
+        let closing = batch([(80, 5)], firstSeq: 4)
+        guard case .retry = up.send(closing, status: nil) else { return XCTFail("written is not stored") }
+        platform.setAnswering(true)
+        XCTAssertEqual(up.send(closing, status: nil), .delivered)
+        let minutes = platform.packets.filter { $0.contains(";CN=2051;") }.map { String($0.split(separator: "&&")[1]) }
+        XCTAssertEqual(minutes, ["DataTime=20261129050700;a21026-Min=2.0,a21026-Avg=3.333333,a21026-Max=4.0,a21026-Flag=N"],
+                       "the platform keeps what it answers: the minute came again with the batch")
+    }
+
     func testNoPlatformIsARetryNamingTheAddress() throws {
         let port = freeTCPPort()
         let (up, _) = try uplink(port: port, password: "1", timeoutMs: 500)

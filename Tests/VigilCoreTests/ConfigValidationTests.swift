@@ -307,7 +307,7 @@ final class UplinkConfigTests: XCTestCase {
         let password = temporaryDirectory() + "/pw"
         try "123456".write(toFile: password, atomically: true, encoding: .utf8)
         chmod(password, 0o600)
-        guard case .success(let c) = hj212("url: 'tcp://platform.example.cn:9000', st: 31, mn: 'MN01', device_mn: { 'gas-2': 'MN02' }, codes: { gas: 'a21026' }, utc_offset: '+05:30'",
+        guard case .success(let c) = hj212("url: 'tcp://platform.example.cn:9000', st: 31, mn: 'MN01', device_mn: { 'gas-2': 'MN02' }, codes: { gas: 'a21026' }, utc_offset: '+05:30', minute_data: 10, hour_data: true",
                                            password: password),
               case .hj212(let spec) = c.uplink else { return XCTFail() }
         XCTAssertEqual(spec.host, "platform.example.cn")
@@ -317,9 +317,10 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertEqual(spec.deviceMN, ["gas-2": "MN02"])
         XCTAssertEqual(spec.utcOffsetMinutes, 330)
         XCTAssertTrue(spec.alarmEvents)
+        XCTAssertEqual(spec.intervals, [.minutes(10), .hour])
         XCTAssertEqual(c.warnings, ["vigil.json5: uplink.codes: device gas-1: status has no HJ 212 factor code and is not sent upstream (alarms on it still act locally)"])
 
-        guard case .failure(let e) = hj212("url: 'http://x', st: 5, mn: 'A;B', codes: { gas: 'a-1', 'gas-3/gas': 'a1' }, format: 'vigil', gzip: true", password: password)
+        guard case .failure(let e) = hj212("url: 'http://x', st: 5, mn: 'A;B', codes: { gas: 'a-1', 'gas-3/gas': 'a1' }, format: 'vigil', gzip: true, minute_data: 7", password: password)
         else { return XCTFail() }
         let text = e.description
         XCTAssertTrue(text.contains("uplink.url: \"http://x\" must be tcp://HOST:PORT"), text)
@@ -329,6 +330,7 @@ final class UplinkConfigTests: XCTestCase {
         XCTAssertTrue(text.contains("uplink.codes.gas-3/gas: no point \"gas-3/gas\""), text)
         XCTAssertTrue(text.contains("uplink.format: does not apply to hj212 uplinks"), text)
         XCTAssertTrue(text.contains("uplink.gzip: does not apply to hj212 uplinks"), text)
+        XCTAssertTrue(text.contains("uplink.minute_data: 7 must divide the hour: 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60"), text)
 
         guard case .failure(let same) = hj212("url: 'tcp://p:1', st: 31, mn: 'MN01', codes: { gas: 'a21026' }", password: password) else { return XCTFail() }
         XCTAssertTrue(same.description.contains("uplink.codes: gas-1/gas and gas-2/gas both send a21026 under MN MN01"), same.description)

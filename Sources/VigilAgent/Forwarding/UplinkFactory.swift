@@ -33,7 +33,8 @@ func hj212Format(_ spec: HJ212UplinkSpec, config: VigilConfig) -> HJ212Format {
         let codes = Dictionary(ids.compactMap { id in spec.code(device: device, point: id).map { (id, $0) } }, uniquingKeysWith: { a, _ in a })
         stations[device] = HJ212Format.Station(mn: spec.deviceMN[device] ?? spec.mn, codes: codes)
     }
-    return HJ212Format(systemCode: spec.systemCode, stations: stations, utcOffsetMinutes: spec.utcOffsetMinutes, alarmEvents: spec.alarmEvents)
+    return HJ212Format(systemCode: spec.systemCode, stations: stations, utcOffsetMinutes: spec.utcOffsetMinutes, alarmEvents: spec.alarmEvents,
+                       intervals: spec.intervals)
 }
 
 /// An HTTP uplink in the spec's format (the forwarder's, and `vigil uplink test`'s own).

@@ -69,7 +69,7 @@ private struct Validation {
         .mqtt: ["client_id", "username", "password_file", "protocol", "qos", "keepalive_s", "session_expiry_s", "topic_prefix", "inflight",
                 "token_file", "commands", "group_id", "edge_node_id", "primary_host_id", "product_key", "device_name", "device_secret_file",
                 "device_id", "service_id", "child_product_id", "child_ids", "product_id", "token_method"],
-        .hj212: ["st", "mn", "device_mn", "password_file", "codes", "utc_offset", "alarm_events"],
+        .hj212: ["st", "mn", "device_mn", "password_file", "codes", "utc_offset", "alarm_events", "minute_data", "hour_data"],
     ]
     /// Shared keys HJ 212 has no use for: it is plain TCP in one format.
     static let notHJ212Keys = ["format", "ca_file", "client_cert", "client_key", "insecure", "gzip", "send_raw"]
@@ -535,12 +535,19 @@ private struct Validation {
         if let text = r.string("utc_offset") {
             if let minutes = Self.utcOffsetMinutes(text) { offset = minutes } else { r.report("utc_offset", "\"\(text)\" must be ±HH:MM, such as \"+08:00\"") }
         }
+        var minuteData = r.integer("minute_data", range: 1...60)
+        if let minutes = minuteData, 60 % minutes != 0 {
+            r.report("minute_data", "\(minutes) must divide the hour: 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60")
+            minuteData = nil
+        }
         guard let endpoint, let mn, let st, let passwordFile else { return .stdout }
         var spec = HJ212UplinkSpec(url: url, host: endpoint.host, port: endpoint.port, systemCode: st, mn: mn, passwordFile: passwordFile)
         spec.deviceMN = deviceMN
         spec.codes = codes
         spec.utcOffsetMinutes = offset
         spec.alarmEvents = r.bool("alarm_events") ?? spec.alarmEvents
+        spec.minuteDataMinutes = minuteData
+        spec.hourData = r.bool("hour_data") ?? spec.hourData
         spec.batching = batching
         checkHJ212Codes(spec, devices: devices, r: r)
         return .hj212(spec)

@@ -415,6 +415,15 @@ public struct HJ212UplinkSpec: Sendable, Equatable {
     public var utcOffsetMinutes = 480
     /// Alarms raised and cleared as CN=2072 packets.
     public var alarmEvents = true
+    /// Minute data (CN=2051) every this many minutes (a divisor of 60); nil sends none.
+    public var minuteDataMinutes: Int?
+    /// Hour data (CN=2061).
+    public var hourData = false
+
+    /// The minute and hour data asked for.
+    public var intervals: [HJ212Statistics.Interval] {
+        (minuteDataMinutes.map { [.minutes($0)] } ?? []) + (hourData ? [.hour] : [])
+    }
     public var batching = UplinkBatching()
 
     public init(url: String, host: String, port: Int, systemCode: String, mn: String, passwordFile: String) {

@@ -1,8 +1,10 @@
 /// Batches as HJ 212-2017 packets (docs/hj212.md): each device poll one
 /// real-time data packet (CN=2011), each alarm raised or cleared one alarm
-/// event (CN=2072, from HJ/T 212-2005, which platforms still take). Every
+/// event (CN=2072, from HJ/T 212-2005, which platforms still take), and, when
+/// asked for, minute and hour data (CN=2051, CN=2061: `HJ212Statistics`). Every
 /// packet asks for the platform's data answer (Flag=5: version 2017, answer
-/// wanted), which is the commit point. Pure: the transport keeps the request numbers.
+/// wanted), which is the commit point. Pure: the transport keeps the request
+/// numbers and the statistics.
 public struct HJ212Format: Sendable {
     /// A monitoring point as the platform knows it: its MN, and the factor
     /// code of each point it sends (points without one are not sent).
@@ -23,14 +25,24 @@ public struct HJ212Format: Sendable {
     private let stations: [String: Station]
     private let utcOffsetMs: Int64
     private let alarmEvents: Bool
+    /// Minute and hour data to send besides the real-time data; none by default.
+    private let intervals: [HJ212Statistics.Interval]
 
-    public init(systemCode: String, stations: [String: Station], utcOffsetMinutes: Int, alarmEvents: Bool) {
+    public init(systemCode: String, stations: [String: Station], utcOffsetMinutes: Int, alarmEvents: Bool,
+                intervals: [HJ212Statistics.Interval] = []) {
         self.systemCode = systemCode; self.stations = stations
         self.utcOffsetMs = Int64(utcOffsetMinutes) * 60_000; self.alarmEvents = alarmEvents
+        self.intervals = intervals
+    }
+
+    /// What `packets` keeps from batch to batch for the minute and hour data: nothing counted yet.
+    public func newStatistics() -> HJ212Statistics {
+        HJ212Statistics(intervals: intervals, utcOffsetMinutes: Int(utcOffsetMs / 60_000))
     }
 
     /// `password`: PW, read from its file by the transport (it may change on site).
-    public func packets(for batch: UplinkBatch, password: String, requestNumbers: inout HJ212RequestNumbers, nowMs: Int64) -> [Packet] {
+    public func packets(for batch: UplinkBatch, password: String, requestNumbers: inout HJ212RequestNumbers,
+                        statistics: inout HJ212Statistics, nowMs: Int64) -> [Packet] {
         var packets: [Packet] = []
         var i = 0
         while i < batch.records.count {
@@ -44,6 +56,7 @@ public struct HJ212Format: Sendable {
                     poll.append(r)
                     i += 1
                 }
+                packets += intervalData(closedBy: poll, statistics: &statistics, password: password, requestNumbers: &requestNumbers, nowMs: nowMs)
                 packets += realTimeData(poll, password: password, requestNumbers: &requestNumbers, nowMs: nowMs)
             case .event(let event):
                 i += 1
@@ -63,16 +76,40 @@ public struct HJ212Format: Sendable {
             guard let text = Self.number(value) else { return nil }
             return "\(code)-Rtd=\(text),\(code)-Flag=\(flag)"
         }
+        return dataPackets(cn: "2011", mn: station.mn, atMs: poll[0].timestamp.milliseconds, items: items, password: password,
+                           requestNumbers: &requestNumbers, nowMs: nowMs)
+    }
+
+    /// CN=2051 and CN=2061 of the intervals this poll closed: `DataTime=<start>;a21026-Min=…,a21026-Avg=…,a21026-Max=…,a21026-Flag=N;…`.
+    private func intervalData(closedBy poll: [Reading], statistics: inout HJ212Statistics, password: String,
+                              requestNumbers: inout HJ212RequestNumbers, nowMs: Int64) -> [Packet] {
+        guard !statistics.intervals.isEmpty, let station = stations[poll[0].device] else { return [] }
+        let values: [(code: String, flag: String, value: Double?)] = poll.compactMap { r in
+            guard let code = station.codes[r.point] else { return nil }
+            guard let value = r.value else { return (code, Self.flag(r), nil) }
+            guard let number = Self.double(value) else { return nil } // text is not sent
+            return (code, Self.flag(r), number)
+        }
+        guard !values.isEmpty else { return [] }
+        return statistics.add(device: poll[0].device, atMs: poll[0].timestamp.milliseconds, values).flatMap { closed in
+            dataPackets(cn: closed.cn, mn: station.mn, atMs: closed.startMs, items: closed.items, password: password,
+                        requestNumbers: &requestNumbers, nowMs: nowMs)
+        }
+    }
+
+    /// Data packets of one time: `DataTime=…;` and the items, split over packets when longer than 1024 bytes.
+    private func dataPackets(cn: String, mn: String, atMs: Int64, items: [String], password: String,
+                             requestNumbers: inout HJ212RequestNumbers, nowMs: Int64) -> [Packet] {
         guard !items.isEmpty else { return [] }
-        let dataTime = "DataTime=\(localDigits(poll[0].timestamp.milliseconds, withMilliseconds: false))"
+        let dataTime = "DataTime=\(localDigits(atMs, withMilliseconds: false))"
         var packets: [Packet] = []
         var chunk: [String] = []
         func flush() {
             let qn = localDigits(requestNumbers.next(atMs: nowMs), withMilliseconds: true)
-            packets.append(packet(qn: qn, cn: "2011", mn: station.mn, password: password, cp: ([dataTime] + chunk).joined(separator: ";")))
+            packets.append(packet(qn: qn, cn: cn, mn: mn, password: password, cp: ([dataTime] + chunk).joined(separator: ";")))
             chunk = []
         }
-        let overhead = segment(qn: "00000000000000000", cn: "2011", mn: station.mn, password: password, cp: dataTime).count
+        let overhead = segment(qn: "00000000000000000", cn: cn, mn: mn, password: password, cp: dataTime).count
         var length = overhead
         for item in items {
             if !chunk.isEmpty && length + 1 + item.utf8.count > HJ212Frame.maxDataBytes { flush(); length = overhead }
@@ -117,6 +154,18 @@ public struct HJ212Format: Sendable {
             case "calibration": return "C"
             default: return "M" // warm-up, inhibit: not measuring
             }
+        }
+    }
+
+    /// A number to count in minute and hour data (a contact: 1 or 0); nil for text.
+    static func double(_ value: PointValue) -> Double? {
+        switch value {
+        case .int(let v): return Double(v)
+        case .uint(let v): return Double(v)
+        case .bool(let v): return v ? 1 : 0
+        case .string: return nil
+        case .float(let v): return Double(v)
+        case .double(let v): return v
         }
     }
 
