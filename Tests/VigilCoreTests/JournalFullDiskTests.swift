@@ -136,6 +136,18 @@ final class JournalFullDiskTests: XCTestCase {
         XCTAssertNoThrow(try CursorFile(path: "\(disk)/journal/cursor").load().get())
     }
 
+    /// The disk fills right after the journal's first start: the forwarder can still mark what it
+    /// sends and record what the upstream took (the cursor's two slots are on disk from the start),
+    /// so the alarms on disk still go upstream.
+    func testAFullDiskDoesNotStopTheCursorSoAlarmsOnDiskStillGoUpstream() throws {
+        let journal = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
+        let seqs = try XCTUnwrap(journal.take([alarm]).seqs)
+        try fillTheDisk()
+        XCTAssertNoThrow(try journal.markInFlight(.events, seqs))
+        XCTAssertNoThrow(try journal.acknowledge(.events, through: seqs.upperBound))
+        XCTAssertNoThrow(try CursorFile(path: "\(disk)/journal/cursor").load().get())
+    }
+
     /// Restarted on a full disk with old readings on it: they make room for the new ones (counted), as the quota does.
     func testAJournalReopenedOnAFullDiskMakesRoomWithItsOldestTelemetry() throws {
         let first = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())

@@ -124,7 +124,12 @@ final class CursorFile {
         if file == nil {
             let created = !fileExists(path)
             file = try POSIXFile(path: path, flags: O_RDWR | O_CREAT)
-            if created { try FileSystem.syncDirectory(directoryName(of: path)) }
+            if created {
+                // Both slots written now, while there is room: later stores rewrite them in place,
+                // so a full disk never stops the forwarder recording what it sent and what was taken.
+                try file!.write([UInt8](repeating: 0, count: 2 * Self.slotSize), at: 0)
+                try FileSystem.syncDirectory(directoryName(of: path))
+            }
         }
         var bytes = cursor.encoded()
         guard bytes.count < Self.slotSize else { throw FileError(operation: "cursor larger than its slot", path: path, errno: EOVERFLOW) }
