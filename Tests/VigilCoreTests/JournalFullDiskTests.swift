@@ -148,6 +148,24 @@ final class JournalFullDiskTests: XCTestCase {
         XCTAssertNoThrow(try CursorFile(path: "\(disk)/journal/cursor").load().get())
     }
 
+    /// A disk filled by something else while the journal holds old readings: an alarm's write
+    /// makes room by dropping the oldest of them (counted), so it is on disk and can go upstream.
+    func testAnAlarmOnAFullDiskMakesRoomWithTheOldestTelemetry() throws {
+        let journal = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
+        XCTAssertEqual(append(journal, batches: 8).map(\.errno), [])
+        try journal.commit()
+        try fillTheDisk()
+        // An event larger than a page: the room left in the events segment's last page is not enough.
+        let large = Event(timestamp: WallTime(milliseconds: fixtureEpochMs, clockSynced: true), kind: .alarmRaised, device: "gas-1",
+                          detail: String(repeating: "x", count: 6000))
+        let taken = journal.take([.event(large)])
+        XCTAssertNil(taken.writeError, "room was made")
+        XCTAssertGreaterThan(journal.cursor.dropped[.telemetry] ?? 0, 0, "what made room is counted")
+        XCTAssertEqual(try readAll(journal, .events).map(\.seq), [taken.seqs!.lowerBound], "durable: the forwarder can send it")
+        try FileManager.default.removeItem(atPath: "\(disk)/filler")
+        try checkEveryRecordIsOnDiskOrCounted(journal, events: 1)
+    }
+
     /// Restarted on a full disk with old readings on it: they make room for the new ones (counted), as the quota does.
     func testAJournalReopenedOnAFullDiskMakesRoomWithItsOldestTelemetry() throws {
         let first = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())

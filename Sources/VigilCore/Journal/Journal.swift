@@ -309,6 +309,9 @@ public final class Journal: Sendable {
     /// them) never wait for an fsync of telemetry.
     private func sync(_ lanes: [JournalLane]) throws(FileError) {
         let committingTelemetry = lanes.contains(.telemetry)
+        var madeRoom = false
+        // What made room is counted in the cursor, written once the lock is let go (it takes the lock).
+        defer { if madeRoom { try? writeCursor() } }
         let (points, unsyncedSince) = try state.withLock { (s) throws(FileError) -> ([(JournalLane, Lane.SyncPoint)], Int64?) in
             var points: [(JournalLane, Lane.SyncPoint)] = []
             if lanes.contains(.events) {
@@ -319,7 +322,7 @@ public final class Journal: Sendable {
             }
             for name in lanes where s.lanes[name]!.hasUnsyncedRecords {
                 do throws(FileError) {
-                    if let point = try s.lanes[name]!.syncPoint() { points.append((name, point)) }
+                    if let point = try syncPoint(name, &s, madeRoom: &madeRoom) { points.append((name, point)) }
                 } catch {
                     s.writeError = "\(error)"
                     throw error
@@ -350,6 +353,16 @@ public final class Journal: Sendable {
                 throw error
             }
             state.withLock { $0.writeError = nil }
+        }
+    }
+
+    /// `lane`'s sync point; on a full disk, events come first: the oldest telemetry goes (counted)
+    /// until theirs is written or there is none left to drop.
+    private func syncPoint(_ lane: JournalLane, _ s: inout State, madeRoom: inout Bool) throws(FileError) -> Lane.SyncPoint? {
+        do throws(FileError) { return try s.lanes[lane]!.syncPoint() } catch {
+            guard lane == .events, error.errno == ENOSPC, dropOldestTelemetry(&s) else { throw error }
+            madeRoom = true
+            return try syncPoint(lane, &s, madeRoom: &madeRoom)
         }
     }
 
