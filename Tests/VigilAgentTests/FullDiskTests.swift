@@ -5,13 +5,13 @@ import VigilTestSupport
 /// A state_dir on a filesystem that fills up: the gas alarm is still raised,
 /// logged and, once the disk takes it, delivered; readings wait in memory.
 final class FullDiskTests: XCTestCase {
-    func testAFullDiskStopsNoAlarm() throws {
-        let state = try smallFilesystem("4m", for: self)
+    /// `vigil simulate` serving an XNX `startAt` seconds into its gas curve, and `vigil run` polling it
+    /// every 50 ms with its state_dir on `state`; both stopped when the test ends.
+    func startGasSite(stateDir state: String, startAt: Int) throws -> (agent: PeerProcess, socket: String) {
         let port = freeTCPPort()
-        // 9 s into the curve: gas passes 25 %LEL about 6 s later.
-        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--start-at", "9"])
+        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--start-at", "\(startAt)"])
+        addTeardownBlock { sim.stop() }
         XCTAssertTrue(sim.waitFor("serving"))
-        defer { sim.stop() }
         let dir = temporaryDirectory()
         try """
             { gateway: { id: 'gw-full', state_dir: '\(state)/vigil' },
@@ -22,7 +22,14 @@ final class FullDiskTests: XCTestCase {
               uplink: { kind: 'stdout' } }
             """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
         let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
-        defer { agent.stop() }
+        addTeardownBlock { agent.stop() }
+        return (agent, "\(dir)/control.sock")
+    }
+
+    func testAFullDiskStopsNoAlarm() throws {
+        let state = try smallFilesystem("4m", for: self)
+        // 9 s into the curve: gas passes 25 %LEL about 6 s later.
+        let (agent, socket) = try startGasSite(stateDir: state, startAt: 9)
         XCTAssertTrue(agent.waitFor("is online"), agent.stderr)
         // Fill what is left of the filesystem.
         let fill = try runCommand("/bin/dd", ["if=/dev/zero", "of=\(state)/filler", "bs=64k"])
@@ -32,7 +39,7 @@ final class FullDiskTests: XCTestCase {
         // The alarm is raised and logged though nothing reaches the disk.
         XCTAssertTrue(agent.waitFor("ALARM raised: gas-1 gas high", timeout: 20), agent.stderr)
         XCTAssertTrue(agent.stderr.contains("journal: cannot write readings: "), agent.stderr)
-        let environment = ["VIGIL_SOCKET": "\(dir)/control.sock"]
+        let environment = ["VIGIL_SOCKET": socket]
         let queue = try runCommand(Repo.vigil, ["queue", "--json"], environment: environment)
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(queue.stdout.utf8)) as? [String: Any], queue.stderr)
         XCTAssertTrue((report["write_error"] as? String)?.contains("No space left") == true, "\(report)")
@@ -66,19 +73,7 @@ final class FullDiskTests: XCTestCase {
         let state = try smallFilesystem("4m", for: self)
         let fill = try runCommand("/bin/dd", ["if=/dev/zero", "of=\(state)/filler", "bs=64k"])
         XCTAssertTrue(fill.stderr.contains("No space left"), fill.stderr)
-        let port = freeTCPPort()
-        let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--start-at", "12"])
-        XCTAssertTrue(sim.waitFor("serving"))
-        defer { sim.stop() }
-        let dir = temporaryDirectory()
-        try """
-            { gateway: { id: 'gw-full', state_dir: '\(state)/vigil' },
-              buses: [{ id: 'sim', kind: 'tcp', host: '127.0.0.1', port: \(port) }],
-              devices: [{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 50 }],
-              uplink: { kind: 'stdout' } }
-            """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
-        let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
-        defer { agent.stop() }
+        let (agent, _) = try startGasSite(stateDir: state, startAt: 12)
         XCTAssertTrue(agent.waitFor("ALARM raised: gas-1 gas high", timeout: 20), agent.stderr)
         XCTAssertFalse(agent.stdout.contains("\"alarm_raised\""), "not on disk yet, so not forwarded yet")
 

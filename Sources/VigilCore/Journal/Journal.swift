@@ -84,10 +84,10 @@ public final class Journal: Sendable {
         var nextSeq: UInt64
         var telemetryUnsyncedSince: Int64?
         var writeError: String?
-        /// Events no segment could take yet (the disk was full before the events lane could
-        /// start one), with their seqs, in order: the first append or commit that can start it writes them.
+        /// Events no segment could take yet (the disk refused the events lane a new segment),
+        /// with their seqs, in order: the first append or commit that can start one writes them.
         var heldEvents: [(firstSeq: UInt64, records: ArraySlice<Record>)] = []
-        /// A full disk refused the cursor at start: the next commit that succeeds writes it.
+        /// The disk refused the cursor at start: the next commit that succeeds writes it.
         var cursorOwed = false
     }
     private let state: Mutex<State>
