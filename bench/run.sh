@@ -271,7 +271,8 @@ echo "== 9. The cellular budget: bytes on the wire a polled reading (up + down, 
 echo "   14-point site polled every second (ten gas detectors, two levels, two contacts), sent as the forwarder"
 echo "   paces them (flush_ms 1000, heartbeat_s 60); report by exception off and on ({ deadband: 1, every_s: 300 });"
 echo "   a static site and one whose values move. Targets: as configured today (HTTP, format vigil) at most 30;"
-echo "   report by exception on a static site at most 1."
+echo "   report by exception on a static site at most 1. \"http vigil\" goes to a vigil receive that asks for version 2 of"
+echo "   the batch body; \"http vigil, v1\" to one that knows only version 1 (the baseline)."
 if command -v mosquitto >/dev/null; then
   B="$OUT/budget"; mkdir -p "$B"
   port=$(free_port)
@@ -283,31 +284,36 @@ if command -v mosquitto >/dev/null; then
   $BIN/vigil receive --listen 127.0.0.1:$recv_port --out /dev/null 2>"$OUT/recv-budget.log" &
   recv=$!
   wait_for "$OUT/recv-budget.log" listening
+  # The baseline: an upstream that knows only version 1 of the batch body, as before version 2.
+  recv1_port=$(free_port)
+  $BIN/vigil receive --listen 127.0.0.1:$recv1_port --out /dev/null --batch-version 1 2>"$OUT/recv1-budget.log" &
+  recv1=$!
+  wait_for "$OUT/recv1-budget.log" listening
   sleep 0.5
   printf "   %-18s %14s %14s %14s %14s\n" "" "static, off" "static, on" "moving, off" "moving, on"
   own=""
   # The last rows: MQTT with gzip: true, readings without their raw registers (send_raw: false), and telemetry sent every
   # 10 s instead of every second (alarms and events still go at once).
-  for uplink in "http vigil" "mqtt vigil" "mqtt thingsboard" "mqtt sparkplug-b" "mqtt alink" "mqtt onenet" "mqtt iotda" "hj212 hj212" "mqtt vigil-gzip" "http vigil-noraw" "http vigil 10"; do
+  for uplink in "http vigil" "http vigil-v1" "mqtt vigil" "mqtt thingsboard" "mqtt sparkplug-b" "mqtt alink" "mqtt onenet" "mqtt iotda" "hj212 hj212" "mqtt vigil-gzip" "http vigil-noraw" "http vigil 10"; do
     row=""
     for case in "static off" "static on" "moving off" "moving on"; do
       set -- $uplink
       flush=${3:-1}
       set -- $1 $2 $case
       dir="$B/$1-$2-$3-$4"
-      target=$recv_port; [ "$1" = mqtt ] && target=$port
+      target=$recv_port; [ "$1" = mqtt ] && target=$port; [ "$2" = vigil-v1 ] && target=$recv1_port
       line=$($BIN/vigil-bench site "$dir" $3 $4 $1 $2 $target $flush)
       row="$row $(echo "$line" | awk '{ printf "%.2f(%.2f)", ($4 + $5) / $2, $4 / $2 }')"
       [ "$3 $4 $flush" = "moving off 1" ] && own="$own, $1 $2 $(echo "$line" | awk '{ printf "%.1f %%", 100 * $6 / ($4 + $5) }')"
       rm -rf "$dir"
     done
     label=$uplink; [ "$uplink" = "http vigil 10" ] && label="http vigil, 10 s"; [ "$1" = hj212 ] && label="hj212"
-    [ "$uplink" = "http vigil-noraw" ] && label="http, no raw"; [ "$uplink" = "mqtt vigil-gzip" ] && label="mqtt vigil, gzip"
+    [ "$uplink" = "http vigil-noraw" ] && label="http, no raw"; [ "$uplink" = "http vigil-v1" ] && label="http vigil, v1"; [ "$uplink" = "mqtt vigil-gzip" ] && label="mqtt vigil, gzip"
     printf "   %-18s %14s %14s %14s %14s\n" "$label" $row
   done
   echo "   vigil status's own count against the wire (moving site, report by exception off)${own#,}"
   echo "   (HTTP: curl's count of headers and bodies; MQTT: PUBLISH and PUBACK packets, keepalives not counted)"
-  kill $broker $recv; wait $broker $recv 2>/dev/null || true
+  kill $broker $recv $recv1; wait $broker $recv $recv1 2>/dev/null || true
 else
   echo "   mosquitto is not installed (make deps installs it)"
 fi

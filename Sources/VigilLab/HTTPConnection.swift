@@ -22,7 +22,7 @@ struct HTTPResponse {
     var reason: String {
         switch status {
         case 200: "OK"; case 204: "No Content"; case 400: "Bad Request"; case 401: "Unauthorized"; case 405: "Method Not Allowed"
-        case 411: "Length Required"; case 413: "Payload Too Large"; case 429: "Too Many Requests"; case 500: "Internal Server Error"
+        case 411: "Length Required"; case 413: "Payload Too Large"; case 415: "Unsupported Media Type"; case 429: "Too Many Requests"; case 500: "Internal Server Error"
         default: "Status"
         }
     }

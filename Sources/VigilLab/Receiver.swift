@@ -5,8 +5,10 @@ import VigilUplink
 import VigilThreads
 
 /// `vigil receive`: a reference upstream. Accepts batches over HTTP, checks
-/// gzip and JSON, drops batches whose Idempotency-Key it has seen, appends
-/// readings and events as JSON Lines, answers 204. It can inject faults (500s,
+/// gzip and JSON, drops batches it has seen (by Idempotency-Key, or by the
+/// gateway and seqs a version 2 batch names), appends readings and events as
+/// JSON Lines (version 1's objects, whichever version came), answers 204 — with
+/// `Vigil-Batch: 2` to a version 1 request, so the gateway sends version 2. It can inject faults (500s,
 /// 429s with Retry-After, delays, dropped connections) to rehearse outages.
 public final class Receiver: Sendable {
     public struct Options: Sendable {
@@ -24,11 +26,15 @@ public final class Receiver: Sendable {
         /// Batches whose body (as sent, before gzip is undone) is larger are
         /// answered 413, as a proxy's body limit would.
         public var maxBatchBytes: Int?
+        /// false: version 2 batches are not asked for, and refused (415) if they come.
+        public var takesVersion2 = true
         public init() {}
     }
 
     public struct Counters: Sendable, Equatable {
         public var batches = 0
+        /// Of `batches`, those that came in version 2.
+        public var version2Batches = 0
         public var duplicates = 0
         public var readings = 0
         public var events = 0
@@ -165,34 +171,69 @@ public final class Receiver: Sendable {
         case .success(let b):
             batch = b
         }
+        guard batch.version == 1 || (batch.version == 2 && options.takesVersion2) else {
+            state.withLock { $0.counters.rejected += 1 }
+            return HTTPResponse(status: 415, body: "batch version \(batch.version): this receiver takes \(options.takesVersion2 ? "1 and 2" : "1")\n")
+        }
+        // Asked on every version 1 answer: a gateway that restarted asks again with its first batch.
+        let answerHeaders = batch.version == 1 && options.takesVersion2 ? ["Vigil-Batch: 2"] : []
         if batch.heartbeat {
             state.withLock { $0.counters.heartbeats += 1 }
-            return HTTPResponse(status: 204, body: "")
+            return HTTPResponse(status: 204, headers: answerHeaders, body: "")
         }
         guard let gateway = batch.gateway else {
             state.withLock { $0.counters.rejected += 1 }
             return HTTPResponse(status: 400, body: "the batch names no gateway\n")
         }
+        var readings: [ArraySlice<UInt8>]
+        var seenKey = key
+        if batch.version == 2 {
+            let read: Result<CompactBatchReader.Read, BatchScanner.Failure> = body.withUnsafeBytes { raw in
+                do throws(BatchScanner.Failure) { return .success(try CompactBatchReader.read(batch, in: raw)) } catch { return .failure(error) }
+            }
+            let compact: CompactBatchReader.Read
+            switch read {
+            case .failure(let error):
+                state.withLock { $0.counters.rejected += 1 }
+                return HTTPResponse(status: 400, body: "bad version 2 batch at \(error)\n")
+            case .success(let r):
+                compact = r
+            }
+            readings = compact.readings.map { $0[...] }
+            // The id version 1's Idempotency-Key carries: a batch sent again in the other version is still a duplicate.
+            if state.withLock({ $0.seen.contains(compact.batchID) }) {
+                state.withLock { $0.counters.duplicates += 1 }
+                return HTTPResponse(status: 200, body: "{\"duplicate\":true}\n")
+            }
+            seenKey = compact.batchID
+        } else {
+            readings = batch.readings.map { body[$0] }
+        }
+        let events = batch.events.map { body[$0] }
         // Seqs count per gateway: each stored record names its own, first.
         let prefix = Array("{\"gateway\":".utf8) + body[gateway]
         var lines: [UInt8] = []
-        lines.reserveCapacity(body.count + (batch.events.count + batch.readings.count) * (prefix.count + 1))
-        for range in batch.events + batch.readings {
-            let fields = body[(range.lowerBound + 1)..<range.upperBound] // after the '{'
+        lines.reserveCapacity(body.count + (events.count + readings.count) * (prefix.count + 1))
+        for record in events + readings {
+            let fields = record.dropFirst() // after the '{'
             lines.append(contentsOf: prefix)
             if fields.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) != UInt8(ascii: "}") { lines.append(UInt8(ascii: ",")) }
             lines.append(contentsOf: fields)
             lines.append(0x0A)
         }
         // One writer at a time, and the key counts as seen only once written.
-        writeLock.withLock { _ in writeAll(outFD, lines) }
-        onBatch?(batch.readings.map { Array(body[$0]) }, batch.events.map { Array(body[$0]) })
-        state.withLock { s in
-            if let key { s.seen.insert(key) }
-            s.counters.batches += 1
-            s.counters.readings += batch.readings.count
-            s.counters.events += batch.events.count
+        if let error = writeLock.withLock({ _ in writeAll(outFD, lines) }) {
+            // Not stored, so not acknowledged: the gateway keeps the batch and sends it again.
+            return HTTPResponse(status: 500, body: "cannot store the batch: \(String(cString: strerror(error)))\n")
         }
-        return HTTPResponse(status: 204, body: "")
+        onBatch?(readings.map { Array($0) }, events.map { Array($0) })
+        state.withLock { s in
+            if let seenKey { s.seen.insert(seenKey) }
+            s.counters.batches += 1
+            if batch.version == 2 { s.counters.version2Batches += 1 }
+            s.counters.readings += readings.count
+            s.counters.events += events.count
+        }
+        return HTTPResponse(status: 204, headers: answerHeaders, body: "")
     }
 }

@@ -6,6 +6,8 @@ import VigilCore
 /// POSTs batches to the upstream over HTTP(S) with libcurl, in the body its
 /// format makes: gzip body, token, Idempotency-Key, TLS verification on unless
 /// `insecure`. One curl handle, reused (keep-alive), used from the forwarder's thread only.
+/// Batches go in version 2 of the body once the upstream asks for it (a 2xx with
+/// `Vigil-Batch: 2`), and in version 1 again, at once, if it then refuses one.
 public final class HTTPUplink: Uplink, @unchecked Sendable {
     public let name: String
     public let spec: HTTPUplinkSpec
@@ -15,6 +17,10 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
     private let format: any BodyFormat
     /// Where batches go (format influx: with `precision=ms`).
     private let url: String
+    /// The upstream answered `Vigil-Batch: 2`: batches go in the format's version 2 body.
+    /// Forgotten on a restart (the first batch asks again) and, for good, when a version 2 batch is refused.
+    private var upstreamTakesVersion2 = false
+    private var version2Refused = false
 
     public struct SetupError: Error, CustomStringConvertible {
         public var description: String
@@ -37,8 +43,20 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
     deinit { CCurl_easy_cleanup(handle) }
 
     public func send(_ batch: UplinkBatch, status: GatewayStatus?) -> UplinkOutcome {
-        post(format.body(for: batch, sentAt: WallTime.now(kernelSynchronised: true), status: status), idempotencyKey: batch.id).outcome
+        let sentAt = WallTime.now(kernelSynchronised: true)
+        if upstreamTakesVersion2, let body = format.compactBody(for: batch, sentAt: sentAt, status: status) {
+            // No Idempotency-Key: the body names the batch (gateway, first_seq, last_seq).
+            let exchange = post(body, idempotencyKey: nil)
+            guard let code = exchange.httpStatus, [400, 415, 422].contains(code) else { return exchange.outcome }
+            // It asked for version 2 and refused one (a rollback behind the same URL): version 1, now and from now on.
+            upstreamTakesVersion2 = false
+            version2Refused = true
+        }
+        return post(format.body(for: batch, sentAt: sentAt, status: status), idempotencyKey: batch.id).outcome
     }
+
+    /// Whether batches now go in version 2 of the body (the upstream asked for it).
+    public var sendsVersion2: Bool { upstreamTakesVersion2 }
 
     public func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome? {
         let now = WallTime.now(kernelSynchronised: true)
@@ -67,17 +85,19 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
     private let wireBytes = Atomic<UInt64>(0)
     public var bytesOnTheWire: UInt64 { wireBytes.load(ordering: .relaxed) }
 
-    /// Collects the response's body and its Retry-After header.
+    /// Collects the response's body and its Retry-After and Vigil-Batch headers.
     private final class Response {
         var body: [UInt8] = []
         var retryAfter: String?
+        var asksForVersion2 = false
     }
 
-    public func post(_ plain: [UInt8], idempotencyKey: String) -> Exchange {
+    /// `idempotencyKey` nil: the request has none (a version 2 batch names itself).
+    public func post(_ plain: [UInt8], idempotencyKey: String?) -> Exchange {
         token?.changed()
         let body = spec.gzip ? Gzip.compress(plain) : plain
         var headers: UnsafeMutablePointer<curl_slist>?
-        for header in ["Content-Type: \(format.contentType)", "Idempotency-Key: \(idempotencyKey)", "Expect:", "Accept:"]
+        for header in ["Content-Type: \(format.contentType)", "Expect:", "Accept:"] + (idempotencyKey.map { ["Idempotency-Key: \($0)"] } ?? [])
             + (spec.gzip ? ["Content-Encoding: gzip"] : []) + (token.map { ["Authorization: \(format.authorizationScheme) \($0.current)"] } ?? []) {
             headers = CCurl_slist_append(headers, header)
         }
@@ -115,7 +135,9 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
             let n = size * count
             if let data {
                 let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
-                if line.lowercased().hasPrefix("retry-after:") { response.retryAfter = String(line.dropFirst(12)) }
+                let lowercased = line.lowercased()
+                if lowercased.hasPrefix("retry-after:") { response.retryAfter = String(line.dropFirst(12)) }
+                if lowercased.hasPrefix("vigil-batch:") { response.asksForVersion2 = trimmed(String(line.dropFirst(12))) == "2" }
             }
             return n
         }
@@ -142,6 +164,7 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
         var status = 0
         _ = CCurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         let outcome = UplinkOutcome.forHTTP(status: status, retryAfter: response.retryAfter, body: String(decoding: response.body, as: UTF8.self))
+        if outcome == .delivered && response.asksForVersion2 && !version2Refused { upstreamTakesVersion2 = true }
         return Exchange(outcome: outcome, httpStatus: status, seconds: total, nameLookupSeconds: lookup,
                         connectSeconds: connect, tlsSeconds: tls, error: nil)
     }

@@ -13,7 +13,8 @@ import VigilUplink
 /// polled every second. `static`: nothing moves; `moving`: gas drifting and noisy
 /// (±0.3 %LEL a poll), levels rising and falling. UPLINK: http (vigil receive on PORT),
 /// mqtt (a broker on PORT) or hj212 (the lab platform, started here; each device its own MN);
-/// FORMAT as in the config (`vigil-noraw`: format vigil with `send_raw: false`; `vigil-gzip`: over MQTT with `gzip: true`).
+/// FORMAT as in the config (`vigil-noraw`: format vigil with `send_raw: false`; `vigil-gzip`: over MQTT with `gzip: true`;
+/// `vigil-v1`: format vigil, named apart for the row of an upstream that knows only version 1 of the body).
 /// Prints `site POLLED JOURNALED UP DOWN OWN`: bytes each way at the TCP payload level,
 /// and what the uplink counted itself (what `vigil status` shows).
 func site(dir: String, kind: String, report: String, uplink kindOfUplink: String, format: String, port: Int, flushSeconds: Int = 1) {

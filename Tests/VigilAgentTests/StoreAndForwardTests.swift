@@ -58,6 +58,12 @@ final class StoreAndForwardTests: XCTestCase {
         let seqs = lines("\(dir)/out.jsonl").compactMap { $0["seq"] as? Int }
         XCTAssertEqual(seqs.count, Set(seqs).count, "no reading twice: resent batches carry their id and the receiver drops them")
         XCTAssertTrue(agent.stderr.contains("injected failure") || agent2.stderr.contains("injected failure"), "faults were really injected")
+        // The receiver asked for version 2, so the batches after each start's first came in it (and were deduplicated by the ids they name).
+        receiver.signal(SIGTERM)
+        receiver.stop(timeout: 10)
+        let counts = receiver.stderr.split(separator: "\n").last { $0.contains(" batches (") }.map(String.init) ?? ""
+        let version2 = counts.firstMatch(of: /batches \((\d+) in version 2\)/).flatMap { Int($0.1) } ?? 0
+        XCTAssertGreaterThan(version2, 2, counts)
     }
 
     func testABacklogFromAnOutageDrainsInOrderAlarmsFirst() throws {

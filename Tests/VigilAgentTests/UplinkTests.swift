@@ -9,8 +9,8 @@ import VigilTestSupport
 
 /// The HTTP(S) uplink against peers we did not write (Python's ssl) and our receiver.
 final class UplinkTests: XCTestCase {
-    func batch() -> UplinkBatch {
-        UplinkBatch(gateway: "gw", lane: .telemetry, firstSeq: 1, lastSeq: 1, records: [StoredRecord(seq: 1, record: reading(1))])
+    func batch(seq: UInt64 = 1) -> UplinkBatch {
+        UplinkBatch(gateway: "gw", lane: .telemetry, firstSeq: seq, lastSeq: seq, records: [StoredRecord(seq: seq, record: reading(Int(seq)))])
     }
 
     let status = GatewayStatus(uptimeSeconds: 1, pending: [:], oldestPendingMs: nil, dropped: [:], corruptRecords: 0, deadLetters: 0, devices: [])
@@ -37,6 +37,30 @@ final class UplinkTests: XCTestCase {
         insecure.insecure = true
         XCTAssertEqual(try HTTPUplink(spec: insecure, gateway: "gw").send(batch(), status: status), .delivered)
         XCTAssertTrue(eventually { server.stdout.components(separatedBy: "request gw-1-1").count == 3 }, server.stdout)
+    }
+
+    /// Against Python's http.server, gzip and json: version 2 only after the upstream asked for it, without an
+    /// Idempotency-Key (the body names the batch); a refused version 2 batch goes again at once in version 1,
+    /// and version 1 it stays, whatever the upstream goes on saying.
+    func testBatchesGoInVersion2OnceTheUpstreamAsksAndInVersion1AgainWhenItRefusesOne() throws {
+        let python = try requirePymodbus()
+        let expected = [
+            "take-v2": ["request v=1 key=gw-1-1 status=204 records=1", "request v=2 key=- status=204 records=1",
+                        "request v=2 key=- status=204 records=1"],
+            "refuse-v2": ["request v=1 key=gw-1-1 status=204 records=1", "request v=2 key=- status=415 records=1",
+                          "request v=1 key=gw-2-2 status=204 records=1", "request v=1 key=gw-3-3 status=204 records=1"],
+        ]
+        for (mode, requests) in expected {
+            let port = freeTCPPort()
+            let server = try PeerProcess(python, [Repo.peerScript("batch_version_upstream.py"), String(port), mode])
+            defer { server.stop() }
+            XCTAssertTrue(server.waitFor("ready"))
+            let uplink = try HTTPUplink(spec: HTTPUplinkSpec(url: "http://127.0.0.1:\(port)/"), gateway: "gw")
+            for seq in 1...3 { XCTAssertEqual(uplink.send(batch(seq: UInt64(seq)), status: status), .delivered, mode) }
+            XCTAssertEqual(uplink.sendsVersion2, mode == "take-v2")
+            XCTAssertTrue(eventually { server.stdout.split(separator: "\n").filter { $0.hasPrefix("request") }.count == requests.count }, server.stdout)
+            XCTAssertEqual(server.stdout.split(separator: "\n").filter { $0.hasPrefix("request") }.map(String.init), requests, mode)
+        }
     }
 
     func testHeartbeatsCarryTheGatewayStatusWhenNothingElseIsSent() throws {

@@ -5,11 +5,17 @@
 /// them out as they came. The reference receiver uses it on every request.
 public struct BatchScanner {
     public struct Batch {
+        /// Objects in version 1; rows (arrays) in version 2 (`CompactBatchReader`).
         public var readings: [Range<Int>] = []
         public var events: [Range<Int>] = []
         public var heartbeat = false
         /// The `gateway` value, a JSON string with its quotes.
         public var gateway: Range<Int>?
+        /// `v`: 1 when the batch does not say.
+        public var version = 1
+        /// Version 2's `seq` (the first seq) and `sent_ms`, which its rows count from.
+        public var seq: Range<Int>?
+        public var sentMs: Range<Int>?
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -62,6 +68,15 @@ public struct BatchScanner {
                 let start = i
                 try value()
                 batch.heartbeat = bytes[start] == UInt8(ascii: "t")
+            case "v":
+                let start = i
+                try value()
+                guard let version = Self.integer(in: start..<i, of: bytes) else { i = start; throw fail("v: expected an integer") }
+                batch.version = Int(version)
+            case "seq", "sent_ms":
+                let start = i
+                try value()
+                if key == "seq" { batch.seq = start..<i } else { batch.sentMs = start..<i }
             default: try value()
             }
             skipSpace()
@@ -72,11 +87,66 @@ public struct BatchScanner {
         }
         skipSpace()
         if i != bytes.count { throw fail("text after the batch") }
-        for range in batch.readings + batch.events where bytes[range.lowerBound] != 0x7B {
+        for range in batch.events where bytes[range.lowerBound] != 0x7B {
             i = range.lowerBound
-            throw fail("a record is not an object")
+            throw fail("an event is not an object")
+        }
+        let readingOpener: UInt8 = batch.version == 2 ? 0x5B : 0x7B
+        for range in batch.readings where bytes[range.lowerBound] != readingOpener {
+            i = range.lowerBound
+            throw fail(batch.version == 2 ? "a reading is not an array (a version 2 row)" : "a reading is not an object")
         }
         return batch
+    }
+
+    /// The elements of the array at `range` (already checked by `scan`).
+    public static func elements(ofArrayAt range: Range<Int>, in bytes: UnsafeRawBufferPointer) throws(Failure) -> [Range<Int>] {
+        var scanner = BatchScanner(bytes: bytes)
+        scanner.i = range.lowerBound
+        return try scanner.elements()
+    }
+
+    /// The members of the object at `range` (already checked by `scan`): each key's text and its value's bytes.
+    public static func members(ofObjectAt range: Range<Int>, in bytes: UnsafeRawBufferPointer) throws(Failure) -> [(key: String, value: Range<Int>)] {
+        var scanner = BatchScanner(bytes: bytes)
+        scanner.i = range.lowerBound
+        try scanner.expect(0x7B)
+        var members: [(key: String, value: Range<Int>)] = []
+        scanner.skipSpace()
+        if scanner.i < bytes.count, bytes[scanner.i] == 0x7D { return members }
+        while true {
+            scanner.skipSpace()
+            let key = try scanner.string()
+            try scanner.expect(0x3A)
+            scanner.skipSpace()
+            let start = scanner.i
+            try scanner.value()
+            members.append((key, start..<scanner.i))
+            scanner.skipSpace()
+            guard scanner.i < bytes.count else { throw scanner.fail("unexpected end") }
+            if bytes[scanner.i] == 0x2C { scanner.i += 1; continue }
+            if bytes[scanner.i] == 0x7D { return members }
+            throw scanner.fail("expected ',' or '}'")
+        }
+    }
+
+    /// A JSON integer (no fraction, no exponent) that fits an Int64; nil for anything else.
+    public static func integer(in range: Range<Int>, of bytes: UnsafeRawBufferPointer) -> Int64? {
+        var i = range.lowerBound
+        let negative = i < range.upperBound && bytes[i] == 0x2D
+        if negative { i += 1 }
+        guard i < range.upperBound else { return nil }
+        var magnitude: Int64 = 0
+        while i < range.upperBound {
+            let digit = bytes[i] &- 0x30
+            guard digit < 10 else { return nil }
+            let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int64(digit))
+            guard !o1, !o2 else { return nil }
+            magnitude = sum
+            i += 1
+        }
+        return negative ? -magnitude : magnitude
     }
 
     /// The elements of an array, each as a byte range.

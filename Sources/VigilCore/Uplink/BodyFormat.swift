@@ -7,8 +7,15 @@ public protocol BodyFormat: Sendable {
     var authorizationScheme: String { get }
     /// `status`: when the batch should carry it (`StatusSchedule`).
     func body(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UInt8]
+    /// The batch in version 2 of the body, sent once the upstream asked for it
+    /// (`Vigil-Batch: 2`); nil: the format has only one version.
+    func compactBody(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UInt8]?
     /// A heartbeat when nothing else was sent; nil: the format has none.
     func heartbeat(_ status: GatewayStatus, gateway: String, sentAt: WallTime) -> [UInt8]?
+}
+
+extension BodyFormat {
+    public func compactBody(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UInt8]? { nil }
 }
 
 /// `format: "vigil"` over HTTP: the batch JSON of docs/uplink-protocol.md.
@@ -21,6 +28,10 @@ public struct VigilBodyFormat: BodyFormat {
 
     public func body(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UInt8] {
         batch.json(sentAt: sentAt, status: status, raw: sendRaw)
+    }
+
+    public func compactBody(for batch: UplinkBatch, sentAt: WallTime, status: GatewayStatus?) -> [UInt8]? {
+        batch.compactJSON(sentAt: sentAt, status: status, raw: sendRaw)
     }
 
     public func heartbeat(_ status: GatewayStatus, gateway: String, sentAt: WallTime) -> [UInt8]? {

@@ -8,7 +8,7 @@ struct ReceiveCommand: Command {
     static let usage = """
         vigil receive --listen HOST:PORT [--out FILE] [--token-file FILE]
                       [--fail-rate R] [--rate-limit-rate R] [--retry-after S] [--delay-ms MS] [--drop-rate R]
-                      [--max-batch-bytes N]
+                      [--max-batch-bytes N] [--batch-version 1|2]
 
           --listen HOST:PORT   where to listen (an IPv4 address; port 0 picks one)
           --out FILE           append readings and events as JSON Lines here (default: stdout)
@@ -19,9 +19,12 @@ struct ReceiveCommand: Command {
           --delay-ms MS        wait this long before each answer
           --drop-rate R        close this share of connections without an answer
           --max-batch-bytes N  answer 413 to a request body larger than N bytes
+          --batch-version V    2 (default): ask gateways for version 2 batches and take
+                               both; 1: take version 1 only, as an older upstream does
 
-        Checks gzip and JSON, drops batches whose Idempotency-Key it has already
-        accepted (a batch resent after a crash), answers 200. Each stored record
+        Checks gzip and JSON, drops batches it has already accepted (a batch resent
+        after a crash: by Idempotency-Key, or by the gateway and seqs a version 2
+        batch names), answers 204. Records are stored in version 1's shape. Each stored record
         names its gateway first ({"gateway":"gw-1","seq":...}): seqs count per
         gateway, so (gateway, seq) is what identifies a record. Counts go to
         stderr every 10 s and at exit.
@@ -49,6 +52,11 @@ struct ReceiveCommand: Command {
         options.retryAfterSeconds = try Arguments.number(arguments.option("--retry-after"), "--retry-after") ?? 1
         options.delayMs = try Arguments.number(arguments.option("--delay-ms"), "--delay-ms") ?? 0
         options.maxBatchBytes = try Arguments.number(arguments.option("--max-batch-bytes"), "--max-batch-bytes")
+        switch try arguments.option("--batch-version") {
+        case nil, "2": options.takesVersion2 = true
+        case "1": options.takesVersion2 = false
+        case let other?: throw UsageError("--batch-version: \(other) is not 1 or 2")
+        }
     }
 
     func run() -> Int32 {
@@ -68,6 +76,6 @@ struct ReceiveCommand: Command {
 
     private func report(_ receiver: Receiver) {
         let c = receiver.counters
-        printError("vigil receive: \(c.batches) batches, \(c.readings) readings, \(c.events) events, \(c.duplicates) duplicates dropped, \(c.heartbeats) heartbeats, \(c.injectedFailures) faults injected, \(c.rejected) rejected")
+        printError("vigil receive: \(c.batches) batches (\(c.version2Batches) in version 2), \(c.readings) readings, \(c.events) events, \(c.duplicates) duplicates dropped, \(c.heartbeats) heartbeats, \(c.injectedFailures) faults injected, \(c.rejected) rejected")
     }
 }
