@@ -36,6 +36,11 @@ final class JournalFullDiskTests: XCTestCase {
         try filler.close()
     }
 
+    /// What a crash now would find counted as dropped: the cursor file as it is.
+    func droppedInTheCursorFile() throws -> UInt64 {
+        try CursorFile(path: "\(disk)/journal/cursor").load().get().dropped[.telemetry] ?? 0
+    }
+
     /// Closes, reopens, and checks that nothing is torn and that on disk + dropped is everything appended.
     func checkEveryRecordIsOnDiskOrCounted(_ journal: Journal, events: Int) throws {
         try journal.close()
@@ -54,6 +59,7 @@ final class JournalFullDiskTests: XCTestCase {
         let journal = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
         XCTAssertEqual(append(journal, batches: 200).map(\.errno), [], "room is made: no write fails")
         XCTAssertGreaterThan(journal.cursor.dropped[.telemetry] ?? 0, 0, "the oldest telemetry went, counted")
+        XCTAssertEqual(try droppedInTheCursorFile(), journal.cursor.dropped[.telemetry], "counted at once: a crash now loses no count")
         // An alarm on the full disk: telemetry makes room for the events' segment too.
         XCTAssertNil(journal.take([alarm]).writeError)
         XCTAssertEqual(journal.cursor.dropped[.events] ?? 0, 0)
@@ -161,6 +167,7 @@ final class JournalFullDiskTests: XCTestCase {
         let taken = journal.take([.event(large)])
         XCTAssertNil(taken.writeError, "room was made")
         XCTAssertGreaterThan(journal.cursor.dropped[.telemetry] ?? 0, 0, "what made room is counted")
+        XCTAssertEqual(try droppedInTheCursorFile(), journal.cursor.dropped[.telemetry], "counted at once: a crash now loses no count")
         XCTAssertEqual(try readAll(journal, .events).map(\.seq), [taken.seqs!.lowerBound], "durable: the forwarder can send it")
         try FileManager.default.removeItem(atPath: "\(disk)/filler")
         try checkEveryRecordIsOnDiskOrCounted(journal, events: 1)
@@ -175,6 +182,7 @@ final class JournalFullDiskTests: XCTestCase {
         let journal = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
         XCTAssertEqual(append(journal, batches: 1).map(\.errno), [], "old telemetry made room")
         XCTAssertGreaterThan(journal.cursor.dropped[.telemetry] ?? 0, 0, "what made room is counted")
+        XCTAssertEqual(try droppedInTheCursorFile(), journal.cursor.dropped[.telemetry], "counted at once: a crash now loses no count")
         try journal.commit()
         XCTAssertEqual(try readAll(journal, .telemetry).last?.seq, journal.stats.lastSeq, "the new readings are kept")
         try FileManager.default.removeItem(atPath: "\(disk)/filler")

@@ -87,7 +87,8 @@ public final class Journal: Sendable {
         /// Events no segment could take yet (the disk refused the events lane a new segment),
         /// with their seqs, in order: the first append or commit that can start one writes them.
         var heldEvents: [(firstSeq: UInt64, records: ArraySlice<Record>)] = []
-        /// The disk refused the cursor at start: the next commit that succeeds writes it.
+        /// The cursor in memory has news the file lacks (a drop counted; a write the disk refused
+        /// at start): the append or commit that made it, or the next the disk takes, writes it.
         var cursorOwed = false
     }
     private let state: Mutex<State>
@@ -141,7 +142,7 @@ public final class Journal: Sendable {
             // A disk that refuses it (full, read-only, failing) is no reason not to start:
             // alarms come first, and the cursor is written by the first commit the disk takes.
             do throws(FileError) { try writeCursor() } catch {
-                state.withLock { s in s.cursorOwed = true; s.writeError = "\(error)" }
+                state.withLock { s in s.writeError = "\(error)" } // and the cursor is owed (writeCursor)
             }
         }
     }
@@ -172,10 +173,10 @@ public final class Journal: Sendable {
     public func take(_ records: [Record]) -> (seqs: ClosedRange<UInt64>?, writeError: FileError?) {
         guard !records.isEmpty else { return (nil, nil) }
         let now = monotonicNanos()
-        var (range, syncEvents, droppedAny, failure) = state.withLock { s -> (ClosedRange<UInt64>, Bool, Bool, FileError?) in
+        var (range, syncEvents, failure) = state.withLock { s -> (ClosedRange<UInt64>, Bool, FileError?) in
             let first = s.nextSeq
             let events = s.lanes[.events]!, telemetry = s.lanes[.telemetry]!
-            var hasEvents = false, hasTelemetry = false, droppedAny = false
+            var hasEvents = false, hasTelemetry = false
             // Runs of one lane at a time, in order: seqs follow the records.
             // Looked at through the buffer's address: the array's subscript would copy each record.
             var kinds = [Bool]()
@@ -221,7 +222,7 @@ public final class Journal: Sendable {
                     } else {
                         // Not taken: their seqs stay unused, and the loss is counted.
                         s.cursor.dropped[lane.name, default: 0] += UInt64(end - i)
-                        droppedAny = true
+                        s.cursorOwed = true
                     }
                 }
                 s.nextSeq += UInt64(end - i)
@@ -233,14 +234,15 @@ public final class Journal: Sendable {
             // Into the page cache now, onto the disk at the group commit.
             var failure = heldFailure
             do throws(FileError) { try writeBufferedMakingRoom(&s) } catch { failure = failure ?? error }
-            if enforceQuota(&s) { droppedAny = true }
+            enforceQuota(&s)
             if let failure { s.writeError = "\(failure)" }
-            return (first...(s.nextSeq - 1), hasEvents, droppedAny, failure)
+            return (first...(s.nextSeq - 1), hasEvents, failure)
         }
         if syncEvents && failure == nil {
             do throws(FileError) { try sync([.events]) } catch { failure = error }
         }
-        if droppedAny { try? writeCursor() }
+        // Every drop counted here is in the cursor file before this returns: a crash loses no count.
+        if state.withLock({ $0.cursorOwed }) { try? writeCursor() }
         return (range, failure)
     }
 
@@ -275,6 +277,7 @@ public final class Journal: Sendable {
     private func dropOldestTelemetry(_ s: inout State) -> Bool {
         guard let lost = s.lanes[.telemetry]!.dropOldest(unacknowledgedAfter: s.cursor.acked[.telemetry] ?? 0) else { return false }
         s.cursor.dropped[.telemetry, default: 0] += lost
+        s.cursorOwed = true
         return true
     }
 
@@ -309,9 +312,9 @@ public final class Journal: Sendable {
     /// them) never wait for an fsync of telemetry.
     private func sync(_ lanes: [JournalLane]) throws(FileError) {
         let committingTelemetry = lanes.contains(.telemetry)
-        var madeRoom = false
-        // What made room is counted in the cursor, written once the lock is let go (it takes the lock).
-        defer { if madeRoom { try? writeCursor() } }
+        // What made room is counted in the cursor, written once the lock is let go (it takes the lock),
+        // even when the commit fails (it then owes it no more than before).
+        defer { if state.withLock({ $0.cursorOwed }) { try? writeCursor() } }
         let (points, unsyncedSince) = try state.withLock { (s) throws(FileError) -> ([(JournalLane, Lane.SyncPoint)], Int64?) in
             var points: [(JournalLane, Lane.SyncPoint)] = []
             if lanes.contains(.events) {
@@ -322,7 +325,7 @@ public final class Journal: Sendable {
             }
             for name in lanes where s.lanes[name]!.hasUnsyncedRecords {
                 do throws(FileError) {
-                    if let point = try syncPoint(name, &s, madeRoom: &madeRoom) { points.append((name, point)) }
+                    if let point = try syncPoint(name, &s) { points.append((name, point)) }
                 } catch {
                     s.writeError = "\(error)"
                     throw error
@@ -358,25 +361,22 @@ public final class Journal: Sendable {
 
     /// `lane`'s sync point; on a full disk, events come first: the oldest telemetry goes (counted)
     /// until theirs is written or there is none left to drop.
-    private func syncPoint(_ lane: JournalLane, _ s: inout State, madeRoom: inout Bool) throws(FileError) -> Lane.SyncPoint? {
+    private func syncPoint(_ lane: JournalLane, _ s: inout State) throws(FileError) -> Lane.SyncPoint? {
         do throws(FileError) { return try s.lanes[lane]!.syncPoint() } catch {
             guard lane == .events, error.errno == ENOSPC, dropOldestTelemetry(&s) else { throw error }
-            madeRoom = true
-            return try syncPoint(lane, &s, madeRoom: &madeRoom)
+            return try syncPoint(lane, &s)
         }
     }
 
     /// Drops telemetry oldest-first while the journal is over its quota (or
-    /// older than `maxAgeSeconds`), then events beyond their reserve. Returns
-    /// whether anything was dropped.
-    private func enforceQuota(_ s: inout State) -> Bool {
+    /// older than `maxAgeSeconds`), then events beyond their reserve.
+    private func enforceQuota(_ s: inout State) {
         let telemetry = s.lanes[.telemetry]!, events = s.lanes[.events]!
-        var dropped = false
         func drop(_ lane: Lane) -> Bool {
             // Records already acknowledged are not lost: count only the rest.
             guard let lost = lane.dropOldest(unacknowledgedAfter: s.cursor.acked[lane.name] ?? 0) else { return false }
             s.cursor.dropped[lane.name, default: 0] += lost
-            dropped = true
+            s.cursorOwed = true
             return true
         }
         if let maxAge = options.maxAgeSeconds {
@@ -387,7 +387,6 @@ public final class Journal: Sendable {
             let eventsOverReserve = events.totalBytes > options.eventReserve
             if !drop(telemetry) && !(eventsOverReserve && drop(events)) { break }
         }
-        return dropped
     }
 
     // MARK: Reader side
@@ -435,12 +434,16 @@ public final class Journal: Sendable {
 
     private func writeCursor(_ durability: CursorFile.Durability = .now) throws(FileError) {
         try cursorFile.withLock { (file) throws(FileError) in
+            // Owed no more from the copy taken here: a drop counted after it owes the next write.
             let cursor = state.withLock { s in
                 s.cursor.generation += 1
+                s.cursorOwed = false
                 return s.cursor
             }
-            try file.store(cursor, durability)
-            state.withLock { $0.cursorOwed = false }
+            do throws(FileError) { try file.store(cursor, durability) } catch {
+                state.withLock { $0.cursorOwed = true }
+                throw error
+            }
         }
     }
 
