@@ -173,6 +173,39 @@ final class JournalFullDiskTests: XCTestCase {
         try checkEveryRecordIsOnDiskOrCounted(journal, events: 1)
     }
 
+    /// A disk filled by something else, with nothing of ours to drop: an alarm the disk refuses still
+    /// goes upstream, from memory, once its seq is reserved in the cursor; after a crash its seq is
+    /// given to no other record (an upstream deduplicating by seq would drop that one).
+    func testAnAlarmTheDiskRefusesGoesUpstreamFromMemoryAndKeepsItsSeq() throws {
+        // Two gateways' journals on the disk: one is acknowledged, the other crashes before its answer.
+        let delivered = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())
+        let crashing = try Journal(directory: "\(disk)/crashing", options: options, clock: ManualWallClock())
+        try fillTheDisk()
+        // Larger than a page: the room left in the events segment's last page is not enough.
+        let large = Record.event(Event(timestamp: WallTime(milliseconds: fixtureEpochMs, clockSynced: true), kind: .alarmRaised,
+                                       device: "gas-1", detail: String(repeating: "x", count: 6000)))
+        var sent: [UInt64] = []
+        for (journal, name) in [(delivered, "journal"), (crashing, "crashing")] {
+            let taken = journal.take([large])
+            XCTAssertEqual(taken.writeError?.errno, ENOSPC, "the disk refused it")
+            let alarmSeq = try XCTUnwrap(taken.seqs?.lowerBound)
+            let batcher = LaneBatcher(journal: journal, lane: .events, gateway: "gw", maxRecords: 500, maxBytes: 262_144)
+            let batch = try XCTUnwrap(try batcher.next(requireFull: false), "it goes upstream though it is not on disk")
+            XCTAssertEqual(batch.records.map(\.seq), [alarmSeq])
+            XCTAssertGreaterThanOrEqual(try CursorFile(path: "\(disk)/\(name)/cursor").load().get().seqFloor, alarmSeq, "its seq is reserved before it is sent")
+            sent.append(alarmSeq)
+            if journal === delivered {
+                try batcher.acknowledge(batch)
+                XCTAssertEqual(journal.pending(.events), 0, "delivered: it waits no more")
+                XCTAssertNil(try batcher.next(requireFull: false), "and is not sent again")
+            }
+        }
+        // The other crashes before the upstream's answer (the alarm never reached its disk) and starts again with room.
+        try FileManager.default.removeItem(atPath: "\(disk)/filler")
+        let restarted = try Journal(directory: "\(disk)/crashing", options: options, clock: ManualWallClock())
+        XCTAssertGreaterThan(try XCTUnwrap(restarted.take([reading(1)]).seqs?.lowerBound), sent[1], "its seq is not given again")
+    }
+
     /// Restarted on a full disk with old readings on it: they make room for the new ones (counted), as the quota does.
     func testAJournalReopenedOnAFullDiskMakesRoomWithItsOldestTelemetry() throws {
         let first = try Journal(directory: "\(disk)/journal", options: options, clock: ManualWallClock())

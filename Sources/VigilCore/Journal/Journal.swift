@@ -87,6 +87,9 @@ public final class Journal: Sendable {
         /// Events no segment could take yet (the disk refused the events lane a new segment),
         /// with their seqs, in order: the first append or commit that can start one writes them.
         var heldEvents: [(firstSeq: UInt64, records: ArraySlice<Record>)] = []
+        /// Every event taken and not yet fsynced (held, or written but not synced), with its seq, oldest
+        /// first: while the disk refuses them they go upstream from here (`eventsNotOnDisk`).
+        var eventsNotOnDisk: [StoredRecord] = []
         /// The cursor in memory has news the file lacks (a drop counted; a write the disk refused
         /// at start): the append or commit that made it, or the next the disk takes, writes it.
         var cursorOwed = false
@@ -198,6 +201,9 @@ public final class Journal: Sendable {
                 var end = i + 1
                 while end < records.endIndex && kinds[end] == isEvent { end += 1 }
                 let lane = isEvent ? events : telemetry
+                if isEvent {
+                    for (k, record) in records[i..<end].enumerated() { s.eventsNotOnDisk.append(StoredRecord(seq: s.nextSeq + UInt64(k), record: record)) }
+                }
                 if isEvent && !s.heldEvents.isEmpty {
                     // Behind events already waiting for a segment: in order, after them.
                     s.heldEvents.append((s.nextSeq, records[i..<end]))
@@ -349,6 +355,8 @@ public final class Journal: Sendable {
             if !points.isEmpty { s.writeError = nil }
             for (name, point) in points { s.lanes[name]!.markDurable(point) }
             s.cursor.seqFloor = max(s.cursor.seqFloor, s.lanes.values.map(\.durableSeq).max() ?? 0)
+            let eventsOnDisk = s.lanes[.events]!.durableSeq
+            s.eventsNotOnDisk.removeAll { $0.seq <= eventsOnDisk }
         }
         if state.withLock({ $0.cursorOwed }) {
             do throws(FileError) { try writeCursor() } catch {
@@ -407,6 +415,7 @@ public final class Journal: Sendable {
         state.withLock { s in
             s.cursor.acked[lane] = max(s.cursor.acked[lane] ?? 0, seq)
             s.cursor.seqFloor = max(s.cursor.seqFloor, seq)
+            if lane == .events { s.eventsNotOnDisk.removeAll { $0.seq <= seq } }
             if let range = s.cursor.inFlight[lane], range.upperBound <= seq { s.cursor.inFlight[lane] = nil }
         }
         // Durable at once only before a segment goes (else a power cut could bring back a seq
@@ -422,6 +431,29 @@ public final class Journal: Sendable {
 
     /// The cursor slot a power cut cannot take (the other may be torn): for crash tests.
     var durableCursorSlot: Int? { cursorFile.withLock { $0.durableSlot } }
+
+    /// Events after `seq` that the disk has not taken (it refuses writes: full with nothing
+    /// of ours to drop, read-only, failing), oldest first, at most `maxRecords`; none while
+    /// the disk takes writes (an event is on it before its append returns). An alarm does not
+    /// wait for the disk to reach the upstream: see `reserveSeqs` for what makes this safe.
+    public func eventsNotOnDisk(after seq: UInt64, maxRecords: Int) -> [StoredRecord] {
+        state.withLock { s in
+            guard s.writeError != nil else { return [] }
+            return Array(s.eventsNotOnDisk.lazy.filter { $0.seq > seq }.prefix(maxRecords))
+        }
+    }
+
+    /// Makes the cursor's seq floor at least `seq`, durably: after a crash no seq up to it is given
+    /// to another record, so a record sent before it was on disk keeps its seq to itself (an
+    /// upstream deduplicating by seq would drop the newcomer). The cursor's slots are written in
+    /// place, so a full disk takes this; a read-only one does not, and then nothing is sent.
+    public func reserveSeqs(through seq: UInt64) throws(FileError) {
+        let needed = state.withLock { s in
+            defer { s.cursor.seqFloor = max(s.cursor.seqFloor, seq) }
+            return s.cursor.seqFloor < seq || s.cursorOwed
+        }
+        if needed { try writeCursor() }
+    }
 
     /// Remembers the batch about to be sent, so that after a crash the same
     /// batch (same seqs, same id) is sent again.
@@ -467,7 +499,14 @@ public final class Journal: Sendable {
 
     private static func pending(_ lane: JournalLane, in s: State) -> UInt64 {
         let acked = s.cursor.acked[lane] ?? 0
-        let held = lane == .events ? s.heldEvents.reduce(0) { $0 + UInt64($1.records.count) } : 0
+        // Held events sent from memory (`eventsNotOnDisk`) and acknowledged wait no more.
+        var held: UInt64 = 0
+        if lane == .events {
+            for entry in s.heldEvents where !entry.records.isEmpty {
+                let lastSeq = entry.firstSeq + UInt64(entry.records.count) - 1
+                if lastSeq > acked { held += lastSeq - max(acked, entry.firstSeq - 1) }
+            }
+        }
         return s.lanes[lane]!.segments.reduce(held) { total, seg in
             total + (seg.lastSeq <= acked ? 0 : (seg.firstSeq > acked ? UInt64(seg.records) : min(UInt64(seg.records), seg.lastSeq - acked)))
         }

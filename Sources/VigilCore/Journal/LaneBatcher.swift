@@ -50,6 +50,7 @@ public final class LaneBatcher {
         countUndecodable()
         oldestPendingMs = records.first?.record.timestamp.milliseconds
         oldestIsStale = false
+        if records.isEmpty && inFlight == nil && lane == .events { return eventsNotOnDisk(after: acked, size: size) }
         if records.isEmpty { return nil }
         if let cap = sizeCap, inFlight != nil, records.count > cap { inFlight = nil }
         if let inFlight {
@@ -60,6 +61,16 @@ public final class LaneBatcher {
         let batch = UplinkBatch(gateway: gateway, lane: lane, firstSeq: records.first!.seq, lastSeq: records.last!.seq, records: records)
         if records.count < fullSize { try journal.markInFlight(lane, batch.firstSeq...batch.lastSeq) }
         return batch
+    }
+
+    /// Alarms the disk refuses go upstream from memory, once their seqs are reserved (the disk
+    /// may refuse that too: then they wait). Not marked in flight: a crash takes these records
+    /// with the memory that held them, so there is no batch to form again.
+    private func eventsNotOnDisk(after acked: UInt64, size: Int) -> UplinkBatch? {
+        let records = journal.eventsNotOnDisk(after: acked, maxRecords: size)
+        guard let first = records.first, let last = records.last, (try? journal.reserveSeqs(through: last.seq)) != nil else { return nil }
+        oldestPendingMs = first.record.timestamp.milliseconds
+        return UplinkBatch(gateway: gateway, lane: lane, firstSeq: first.seq, lastSeq: last.seq, records: records)
     }
 
     /// The upstream took `batch` (or it was set aside): the journal may forget it.
