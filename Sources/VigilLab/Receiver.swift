@@ -129,6 +129,14 @@ public final class Receiver: Sendable {
         }
     }
 
+    /// `read` over the body's bytes (the scanners work on a buffer, not an array).
+    private func parse<T>(_ body: [UInt8], _ read: (UnsafeRawBufferPointer) throws(BatchScanner.Failure) -> T) throws(BatchScanner.Failure) -> T {
+        let result: Result<T, BatchScanner.Failure> = body.withUnsafeBytes { raw in
+            do throws(BatchScanner.Failure) { return .success(try read(raw)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         guard request.method == "POST" else { return HTTPResponse(status: 405, body: "POST batches here\n") }
         if let token = options.token, request.header("authorization") != "Bearer \(token)" {
@@ -160,16 +168,10 @@ public final class Receiver: Sendable {
             }
         }
         // One pass over the JSON: check it, and find the records to write out as they came.
-        let scanned: Result<BatchScanner.Batch, BatchScanner.Failure> = body.withUnsafeBytes { raw in
-            do throws(BatchScanner.Failure) { return .success(try BatchScanner.scan(raw)) } catch { return .failure(error) }
-        }
         let batch: BatchScanner.Batch
-        switch scanned {
-        case .failure(let error):
+        do { batch = try parse(body) { raw throws(BatchScanner.Failure) in try BatchScanner.scan(raw) } } catch {
             state.withLock { $0.counters.rejected += 1 }
             return HTTPResponse(status: 400, body: "bad JSON at \(error)\n")
-        case .success(let b):
-            batch = b
         }
         guard batch.version == 1 || (batch.version == 2 && options.takesVersion2) else {
             state.withLock { $0.counters.rejected += 1 }
@@ -188,16 +190,10 @@ public final class Receiver: Sendable {
         var readings: [ArraySlice<UInt8>]
         var seenKey = key
         if batch.version == 2 {
-            let read: Result<CompactBatchReader.Read, BatchScanner.Failure> = body.withUnsafeBytes { raw in
-                do throws(BatchScanner.Failure) { return .success(try CompactBatchReader.read(batch, in: raw)) } catch { return .failure(error) }
-            }
             let compact: CompactBatchReader.Read
-            switch read {
-            case .failure(let error):
+            do { compact = try parse(body) { raw throws(BatchScanner.Failure) in try CompactBatchReader.read(batch, in: raw) } } catch {
                 state.withLock { $0.counters.rejected += 1 }
                 return HTTPResponse(status: 400, body: "bad version 2 batch at \(error)\n")
-            case .success(let r):
-                compact = r
             }
             readings = compact.readings.map { $0[...] }
             // The id version 1's Idempotency-Key carries: a batch sent again in the other version is still a duplicate.
