@@ -447,12 +447,11 @@ public final class Journal: Sendable {
     /// to another record, so a record sent before it was on disk keeps its seq to itself (an
     /// upstream deduplicating by seq would drop the newcomer). The cursor's slots are written in
     /// place, so a full disk takes this; a read-only one does not, and then nothing is sent.
+    /// Written and fsynced every time: a floor already that high in memory may not be on disk yet
+    /// (acknowledgements are fsynced up to a second late), and this runs only while the disk refuses records.
     public func reserveSeqs(through seq: UInt64) throws(FileError) {
-        let needed = state.withLock { s in
-            defer { s.cursor.seqFloor = max(s.cursor.seqFloor, seq) }
-            return s.cursor.seqFloor < seq || s.cursorOwed
-        }
-        if needed { try writeCursor() }
+        state.withLock { s in s.cursor.seqFloor = max(s.cursor.seqFloor, seq) }
+        try writeCursor()
     }
 
     /// Remembers the batch about to be sent, so that after a crash the same
