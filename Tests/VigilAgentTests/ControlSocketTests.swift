@@ -361,6 +361,8 @@ final class ControlSocketTests: XCTestCase {
         XCTAssertEqual(ok["http_status"] as? Int, 204, "vigil receive answers a stored heartbeat 204 No Content")
         XCTAssertEqual(ok["outcome"] as? String, "delivered")
         XCTAssertGreaterThan(ok["total_ms"] as? Double ?? 0, 0)
+        XCTAssertEqual(ok["batch_version"] as? Int, 2, "vigil receive asks for version 2 of the batch body")
+        XCTAssertTrue(try agent.vigil(["uplink", "test"]).stdout.contains("batches in version 2 of the body"))
         func delivered() -> [[String: Any]] {
             ((try? String(contentsOfFile: "\(dir)/out.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]

@@ -203,6 +203,7 @@ public final class ControlHandler: Sendable {
                                           nameLookupMs: e.nameLookupSeconds * 1000, connectMs: e.connectSeconds * 1000,
                                           tlsMs: e.tlsSeconds * 1000, totalMs: e.seconds * 1000)
             report.transport = "http"
+            if e.outcome == .delivered { report.batchVersion = uplink.sendsVersion2 ? 2 : 1 }
             return ControlServer.encode(ControlReply(result: report))
         } catch {
             return failure("uplink: \(error)", ControlCode.failed)

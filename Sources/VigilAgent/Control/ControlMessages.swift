@@ -225,6 +225,8 @@ public struct UplinkTestReport: Codable, Sendable {
     public var connectMs: Double
     public var tlsMs: Double
     public var totalMs: Double
+    /// http: the version of the batch body the upstream takes (2 when its answer asked for it).
+    public var batchVersion: Int?
     public init(url: String, httpStatus: Int?, outcome: String, error: String?, nameLookupMs: Double, connectMs: Double, tlsMs: Double, totalMs: Double) {
         self.url = url; self.httpStatus = httpStatus; self.outcome = outcome; self.error = error
         self.nameLookupMs = nameLookupMs; self.connectMs = connectMs; self.tlsMs = tlsMs; self.totalMs = totalMs

@@ -41,6 +41,10 @@ struct UplinkTestCommand: Command {
                 t.add("TLS handshake", r.tlsMs > 0 ? String(format1: r.tlsMs) + " ms" : "- (no TLS)")
                 t.add("answer", String(format1: r.totalMs) + " ms")
                 say("\(r.url)\n" + t.text + "\nHTTP \(r.httpStatus.map { "\($0)" } ?? "-"): \(r.outcome)\(r.error.map { " (\($0))" } ?? "")")
+                if let version = r.batchVersion {
+                    say(version == 2 ? "batches in version 2 of the body (the upstream asks for it: Vigil-Batch: 2)"
+                                     : "batches in version 1 of the body (the upstream does not ask for version 2)")
+                }
             }
             return r.outcome == "delivered" || (r.transport == "hj212" && r.outcome == "connected") ? ExitCode.ok : ExitCode.device
         } catch {
