@@ -116,6 +116,19 @@ final class CompactBatchTests: XCTestCase {
         }
     }
 
+    /// docs/uplink-protocol.md's Python reader (an upstream written from the docs) reads what the gateway sends.
+    func testTheDocumentedPythonReaderReadsWhatTheGatewaySends() throws {
+        let python = try requirePymodbus()
+        let records = varied()
+        let path = temporaryDirectory() + "/batch.json"
+        try Data(batch(records).compactJSON(sentAt: sentAt, status: nil)).write(to: URL(fileURLWithPath: path))
+        let run = try runCommand(python, [Repo.peerScript("batch_v2_readings.py"), path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        func object(_ line: some Sequence<UInt8>) throws -> NSDictionary { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line)) as? NSDictionary) }
+        let read = try run.stdout.split(separator: "\n").map { try object($0.utf8) }
+        XCTAssertEqual(read, try version1Objects(records).map(object), run.stdout)
+    }
+
     /// A rare field a newer gateway adds is kept, after the known ones.
     func testAnUnknownRareFieldIsKept() throws {
         let body = Array(#"{"v":2,"gateway":"gw","seq":10,"sent_ms":1795900000000,"readings":[[0,0,"a","b",1,null,null,"good",{"mode":"x","site":"A"}]]}"#.utf8)
