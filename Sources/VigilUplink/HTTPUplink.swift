@@ -45,7 +45,7 @@ public final class HTTPUplink: Uplink, @unchecked Sendable {
     public func send(_ batch: UplinkBatch, status: GatewayStatus?) -> UplinkOutcome {
         let sentAt = WallTime.now(kernelSynchronised: true)
         if upstreamTakesVersion2, let body = format.compactBody(for: batch, sentAt: sentAt, status: status) {
-            // No Idempotency-Key: the body names the batch (gateway, first_seq, last_seq).
+            // No Idempotency-Key: the body names the batch (its gateway and its records' seqs).
             let exchange = post(body, idempotencyKey: nil)
             guard let code = exchange.httpStatus, [400, 415, 422].contains(code) else { return exchange.outcome }
             // It asked for version 2 and refused one (a rollback behind the same URL): version 1, now and from now on.
