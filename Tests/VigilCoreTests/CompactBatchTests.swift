@@ -28,9 +28,25 @@ final class CompactBatchTests: XCTestCase {
                     unit: nil, label: nil, quality: .good, error: nil),
             Reading(timestamp: at(701), device: "meter", point: "energy", value: .uint(18_446_744_073_709_551_615), raw: RawRegisters(words: [1, 2, 3, 4]),
                     unit: "Wh", label: nil, quality: .good, error: nil, mode: "manual"),
-        ]
-        let seqs: [UInt64] = [1_000_000, 1_000_001, 1_000_004, 1_000_005, 1_000_006, 1_000_010, 1_000_011]
+        ] + float32Readings(at: at(702))
+        let seqs: [UInt64] = [1_000_000, 1_000_001, 1_000_004, 1_000_005, 1_000_006, 1_000_010, 1_000_011] + (1_000_012...1_000_016)
         return zip(seqs, readings).map { StoredRecord(seq: $0, record: .reading($1)) }
+    }
+
+    /// float32 points whose registers are the value's bits in each word order (version 2 sends a number
+    /// for those), one scaled (its registers are not the value's bits) and one whose value is not a number.
+    func float32Readings(at time: WallTime) -> [Reading] {
+        let points: [(value: Float, words: [UInt16])] = [
+            (23.4, [0x3333, 0x41bb]),           // cdab
+            (-0.0, [0x0080, 0x0000]),           // badc
+            (1e-40, [0xc216, 0x0100]),          // dcba, a subnormal
+            (2.45, [0x0000, 0x00f5]),           // 245 scaled by 0.01
+            (.nan, [0x7fc0, 0x0000]),
+        ]
+        return points.enumerated().map { n, point in
+            Reading(timestamp: time, device: "f32", point: "p\(n)", value: .float(point.value), raw: RawRegisters(words: point.words),
+                    unit: nil, label: nil, quality: .good, error: nil)
+        }
     }
 
     func batch(_ records: [StoredRecord], lane: JournalLane = .telemetry) -> UplinkBatch {
@@ -61,7 +77,7 @@ final class CompactBatchTests: XCTestCase {
             XCTAssertEqual(scanned.version, 2)
             XCTAssertEqual(read.readings.map { String(decoding: $0, as: UTF8.self) },
                            version1Objects(records, raw: raw).map { String(decoding: $0, as: UTF8.self) })
-            XCTAssertEqual(read.batchID, "riverbank-07-1000000-1000011")
+            XCTAssertEqual(read.batchID, "riverbank-07-1000000-1000016")
         }
     }
 
@@ -69,7 +85,10 @@ final class CompactBatchTests: XCTestCase {
         let records = varied()
         let v2 = batch(records).compactJSON(sentAt: sentAt, status: nil)
         let text = String(decoding: v2, as: UTF8.self)
-        XCTAssertTrue(text.hasPrefix(#"{"v":2,"gateway":"riverbank-07","seq":1000000,"sent_ms":\#(sentAt.milliseconds),"readings":[[0,-5000,"gas-1","gas",2.4459012,"401c 89a5","%LEL","good"],[1,-40,"level-1""#), text)
+        XCTAssertTrue(text.hasPrefix(#"{"v":2,"gateway":"riverbank-07","seq":1000000,"sent_ms":\#(sentAt.milliseconds),"readings":[[0,-5000,"gas-1","gas",2.4459012,1,"%LEL","good"],[1,-40,"level-1""#), text)
+        // The float32 shorthand names each word order; a scaled value and a value that is not a number keep their words.
+        XCTAssertTrue(text.contains(#""p0",23.4,2,null,"good"],[1,0,"f32","p1",-0.0,3,null,"good"],[1,0,"f32","p2",1e-40,4,null,"#
+                                    + #""good"],[1,0,"f32","p3",2.45,"0000 00f5",null,"good"],[1,0,"f32","p4",null,"7fc0 0000""#), text)
         for key in ["batch_id", "last_seq", "lane", "\"events\"", "\"status\""] { XCTAssertFalse(text.contains(key), "\(key) in \(text)") }
 
         // An events batch: its id ends at its last event's seq, and its events are version 1's objects as they are.
@@ -99,6 +118,8 @@ final class CompactBatchTests: XCTestCase {
             (good + #",[1,0.5,"gas-1","gas",1.5,null,"%LEL","good"]"#, "readings[1]: element 1 (ms step): expected an integer"),
             (#"[0,0,7,"gas",1.5,null,"%LEL","good"]"#, "readings[0]: element 2 (device): expected a string"),
             (#"[0,0,"gas-1","gas",{"a":1},null,"%LEL","good"]"#, "readings[0]: element 4 (value): expected a number, string, boolean or null"),
+            (#"[0,0,"gas-1","gas",1.5,5,"%LEL","good"]"#, "readings[0]: element 5 (raw): expected a string, null, or 1 to 4 beside a number (a float32's word order)"),
+            (#"[0,0,"gas-1","gas","1.5",1,"%LEL","good"]"#, "readings[0]: element 5 (raw): expected a string, null, or 1 to 4 beside a number (a float32's word order)"),
             (#"[0,0,"gas-1","gas",1,null,"%LEL","good",{"clock_synced":"no"}]"#, "readings[0]: clock_synced: expected true or false"),
             (#"[0,0,"gas-1","gas",1,null,"%LEL","good",{"label":3}]"#, "readings[0]: label: expected a string"),
         ]
@@ -127,6 +148,17 @@ final class CompactBatchTests: XCTestCase {
         func object(_ line: some Sequence<UInt8>) throws -> NSDictionary { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line)) as? NSDictionary) }
         let read = try run.stdout.split(separator: "\n").map { try object($0.utf8) }
         XCTAssertEqual(read, try version1Objects(records).map(object), run.stdout)
+    }
+
+    /// The reader the protocol page shows is the one the test above runs (imports aside).
+    func testTheProtocolPageShowsThePythonReaderTheTestsRun() throws {
+        let page = try String(contentsOfFile: Repo.path("docs/uplink-protocol.md"), encoding: .utf8)
+        let block = try XCTUnwrap(page.components(separatedBy: "```python\n").dropFirst().first?.components(separatedBy: "```").first)
+        let shown = block.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("import ") }
+            .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let script = try String(contentsOfFile: Repo.peerScript("batch_v2_readings.py"), encoding: .utf8)
+        XCTAssertTrue(shown.contains("def readings_of(batch):"), shown)
+        XCTAssertTrue(script.contains(shown), "docs/uplink-protocol.md's Python reader differs from Tests/Peers/batch_v2_readings.py")
     }
 
     /// A rare field a newer gateway adds is kept, after the known ones.

@@ -39,7 +39,21 @@ public enum CompactBatchReader {
             guard isString(cells[2]) else { throw fail("element 2 (device): expected a string") }
             guard isString(cells[3]) else { throw fail("element 3 (point): expected a string") }
             guard bytes[cells[4].lowerBound] != 0x7B, bytes[cells[4].lowerBound] != 0x5B else { throw fail("element 4 (value): expected a number, string, boolean or null") }
-            guard isString(cells[5]) || isNull(cells[5]) else { throw fail("element 5 (raw): expected a string or null") }
+            let raw: [UInt8]?
+            if isString(cells[5]) {
+                raw = Array(UnsafeRawBufferPointer(rebasing: bytes[cells[5]]))
+            } else if isNull(cells[5]) {
+                raw = nil
+            } else {
+                let valueText = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[cells[4]]), as: UTF8.self)
+                guard let code = BatchScanner.integer(in: cells[5], of: bytes),
+                      let hex = Float32RawShorthand.hex(code: code, valueText: valueText) else {
+                    throw fail("element 5 (raw): expected a string, null, or 1 to 4 beside a number (a float32's word order)")
+                }
+                var quoted: [UInt8] = []
+                RecordJSON.appendString(hex, to: &quoted)
+                raw = quoted
+            }
             guard isString(cells[6]) || isNull(cells[6]) else { throw fail("element 6 (unit): expected a string or null") }
             guard isString(cells[7]) else { throw fail("element 7 (quality): expected a string") }
             var rare: [(key: String, value: Range<Int>)] = []
@@ -73,7 +87,7 @@ public enum CompactBatchReader {
             RecordJSON.literal(#","device":"#, to: &out); append(cells[2])
             RecordJSON.literal(#","point":"#, to: &out); append(cells[3])
             RecordJSON.literal(#","value":"#, to: &out); append(cells[4])
-            if !isNull(cells[5]) { RecordJSON.literal(#","raw":"#, to: &out); append(cells[5]) }
+            if let raw { RecordJSON.literal(#","raw":"#, to: &out); out.append(contentsOf: raw) }
             if !isNull(cells[6]) { RecordJSON.literal(#","unit":"#, to: &out); append(cells[6]) }
             appendRare("label")
             RecordJSON.literal(#","quality":"#, to: &out); append(cells[7])

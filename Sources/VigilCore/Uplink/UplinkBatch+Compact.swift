@@ -3,6 +3,7 @@
 ///
 ///     [seq step, ms step, device, point, value, raw, unit, quality, {rare fields}?]
 ///
+/// (`raw` a number when it is the float32 value's own bits: Float32RawShorthand),
 /// steps counted from the previous row (the first from the batch's `seq`, its
 /// first seq, and from `sent_ms`, the time it was sent), and the rare fields
 /// (`clock_synced: false`, `label`, `error`, `mode`) in a trailing object only
@@ -33,7 +34,13 @@ extension UplinkBatch {
             RecordJSON.appendString(r.device, to: &out); out.append(0x2C)
             RecordJSON.appendString(r.point, to: &out); out.append(0x2C)
             RecordJSON.appendValue(r.value, to: &out); out.append(0x2C)
-            if raw { RecordJSON.appendHex(r.raw, to: &out) } else { RecordJSON.literal("null", to: &out) }
+            if !raw {
+                RecordJSON.literal("null", to: &out)
+            } else if case .float(let value)? = r.value, let code = Float32RawShorthand.code(for: value, raw: r.raw) {
+                RecordJSON.appendInteger(code, to: &out)
+            } else {
+                RecordJSON.appendHex(r.raw, to: &out)
+            }
             out.append(0x2C)
             if let unit = r.unit { RecordJSON.appendString(unit, to: &out) } else { RecordJSON.literal("null", to: &out) }
             RecordJSON.literal(#",""#, to: &out); out.append(contentsOf: r.quality.rawValue.utf8); out.append(0x22)
