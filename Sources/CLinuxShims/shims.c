@@ -97,8 +97,8 @@ int CLinuxShims_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid)
     return 0;
 }
 
-int CLinuxShims_limit_malloc_arenas(int arenas) {
-    return mallopt(M_ARENA_MAX, arenas);
+int CLinuxShims_tune_malloc(int arenas, int trim_threshold, int mmap_threshold) {
+    return mallopt(M_ARENA_MAX, arenas) && mallopt(M_TRIM_THRESHOLD, trim_threshold) && mallopt(M_MMAP_THRESHOLD, mmap_threshold);
 }
 
 int CLinuxShims_join_within(pthread_t thread, double seconds) {

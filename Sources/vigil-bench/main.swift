@@ -165,6 +165,8 @@ func drain(dir: String, url: String) {
     print("drain \(total) \(elapsed) \(Double(total) / elapsed) \(rssBefore) \(rssKB("VmHWM:")) \(Double(bytes) / Double(total))")
 }
 
+// Every measurement, agent and baseline alike, with the malloc settings vigil run has.
+tuneMallocForTheAgent()
 let args = CommandLine.arguments
 guard args.count == 4 || (args.count == 3 && args[1] == "platform") || (args.count == 5 && ["raw-fdatasync", "mqtt-drain"].contains(args[1])) || ((8...9).contains(args.count) && args[1] == "site") else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
 switch args[1] {

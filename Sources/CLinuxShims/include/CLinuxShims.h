@@ -38,9 +38,10 @@ int CLinuxShims_connect_unix(const char *path);
 /// Returns 0, or -errno.
 int CLinuxShims_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid);
 
-/// Caps glibc's malloc arenas (M_ARENA_MAX): by default every thread that
-/// allocates gets an arena of its own, which on a small gateway is resident
-/// memory for nothing. Returns 1 on success.
-int CLinuxShims_limit_malloc_arenas(int arenas);
+/// Sets glibc's malloc arenas (M_ARENA_MAX), the free memory it keeps at the
+/// top of the heap before giving it back (M_TRIM_THRESHOLD) and the size from
+/// which a block is mapped of its own (M_MMAP_THRESHOLD), in bytes. Returns 1
+/// when glibc took all three.
+int CLinuxShims_tune_malloc(int arenas, int trim_threshold, int mmap_threshold);
 
 #endif

@@ -42,7 +42,7 @@ struct RunCommand: Command {
         guard var config = loadConfig(configPath) else { return ExitCode.usage }
         config.journal.traceFile = getenv("VIGIL_JOURNAL_TRACE").map { String(cString: $0) }
         let log = Logger(threshold: logLevel)
-        useOneMallocArena()
+        tuneMallocForTheAgent()
         Signals.blockTermination()
         let daemon: Daemon
         do {
