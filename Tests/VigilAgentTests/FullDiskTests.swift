@@ -7,7 +7,7 @@ import VigilTestSupport
 final class FullDiskTests: XCTestCase {
     /// `vigil simulate` serving an XNX `startAt` seconds into its gas curve, and `vigil run` polling it
     /// every 50 ms with its state_dir on `state`; both stopped when the test ends.
-    func startGasSite(stateDir state: String, startAt: Int) throws -> (agent: PeerProcess, socket: String) {
+    func startGasSite(stateDir state: String, startAt: Int, uplink: String = "{ kind: 'stdout' }") throws -> (agent: PeerProcess, socket: String) {
         let port = freeTCPPort()
         let sim = try PeerProcess(Repo.vigil, ["simulate", "--tcp", "127.0.0.1:\(port)", "--device", "1:honeywell-xnx", "--start-at", "\(startAt)"])
         addTeardownBlock { sim.stop() }
@@ -19,7 +19,7 @@ final class FullDiskTests: XCTestCase {
               devices: [{ id: 'gas-1', bus: 'sim', unit: 1, profile: 'honeywell-xnx', interval_ms: 50 }],
               journal: { max_bytes: 268435456 },
               control: { socket: '\(dir)/control.sock' },
-              uplink: { kind: 'stdout' } }
+              uplink: \(uplink) }
             """.write(toFile: "\(dir)/vigil.json5", atomically: true, encoding: .utf8)
         let agent = try PeerProcess(Repo.vigil, ["run", "--config", "\(dir)/vigil.json5"])
         addTeardownBlock { agent.stop() }
@@ -80,6 +80,37 @@ final class FullDiskTests: XCTestCase {
 
         try FileManager.default.removeItem(atPath: "\(state)/filler")
         XCTAssertTrue(eventually(timeout: 10) { agent.stdout.contains("\"event\":\"alarm_raised\"") }, agent.stdout.suffix(2000) + agent.stderr)
+        XCTAssertTrue(agent.process.isRunning, agent.stderr)
+    }
+
+    /// A disk that refuses even the cursor write that would reserve an alarm event's seq (here:
+    /// full before the agent started, so no cursor file could be made; a disk remounted read-only
+    /// is the same) holds the event back. The upstream hears of the alarm at once all the same:
+    /// the status names the active alarms and the journal's error, and a change of alarms sends
+    /// a heartbeat when no batch goes, not after heartbeat_s.
+    func testAnAlarmTheDiskHoldsBackReachesTheUpstreamInTheStatusAtOnce() throws {
+        let python = try requirePymodbus()
+        let port = freeTCPPort()
+        let upstream = try PeerProcess(python, [Repo.peerScript("batch_version_upstream.py"), String(port), "take-v2"])
+        addTeardownBlock { upstream.stop() }
+        XCTAssertTrue(upstream.waitFor("ready"), upstream.stderr)
+        let state = try smallFilesystem("4m", for: self)
+        let fill = try runCommand("/bin/dd", ["if=/dev/zero", "of=\(state)/filler", "bs=64k"])
+        XCTAssertTrue(fill.stderr.contains("No space left"), fill.stderr)
+        let (agent, _) = try startGasSite(stateDir: state, startAt: 12, uplink: "{ kind: 'http', url: 'http://127.0.0.1:\(port)/', heartbeat_s: 3600 }")
+
+        XCTAssertTrue(agent.waitFor("ALARM raised: gas-1 gas high", timeout: 20), agent.stderr)
+        XCTAssertTrue(eventually(timeout: 5) { upstream.stdout.contains("status alarms=gas-1/") }, upstream.stdout + agent.stderr)
+        let statusLine = upstream.stdout.split(separator: "\n").first { $0.hasPrefix("status alarms=gas-1/") } ?? ""
+        XCTAssertTrue(statusLine.contains("gas-1/gas/high"), String(statusLine))
+        XCTAssertTrue(statusLine.contains("journal_error=") && statusLine.contains("No space left on device"), String(statusLine))
+        XCTAssertFalse(upstream.stdout.contains("event alarm_raised gas-1/gas"), "its seq cannot be reserved: the event waits")
+
+        // Room again: the event goes, with its seq, and a later status says the journal writes.
+        try FileManager.default.removeItem(atPath: "\(state)/filler")
+        XCTAssertTrue(eventually(timeout: 15) { upstream.stdout.contains("event alarm_raised gas-1/gas") }, upstream.stdout.suffix(3000) + agent.stderr)
+        XCTAssertTrue(eventually(timeout: 10) { upstream.stdout.split(separator: "\n").last { $0.hasPrefix("status") }?.hasSuffix("journal_error=-") == true },
+                      upstream.stdout.suffix(3000) + "")
         XCTAssertTrue(agent.process.isRunning, agent.stderr)
     }
 

@@ -34,6 +34,7 @@ public final class Forwarder: Sendable {
     private let deadLetterDirectory: String
     private let log: Logger
     private let statusProvider: @Sendable () -> [(id: String, state: String)]
+    private let alarmsProvider: @Sendable () -> [StatusAlarm]
     private let wakeSignal: WakeSignal
     private let draining = Atomic<Bool>(false)
     private let countersState = Mutex(ForwarderCounters())
@@ -49,7 +50,8 @@ public final class Forwarder: Sendable {
     /// (made before the parts that signal it, which are made before the forwarder).
     public init(journal: Journal, uplink: any Uplink, gateway: String, batching: UplinkBatching = UplinkBatching(heartbeatSeconds: nil),
                 deadLetterDirectory: String, log: Logger, wake: WakeSignal = WakeSignal(), supervisor: SupervisorService? = nil,
-                deviceStates: @escaping @Sendable () -> [(id: String, state: String)] = { [] }) {
+                deviceStates: @escaping @Sendable () -> [(id: String, state: String)] = { [] },
+                activeAlarms: @escaping @Sendable () -> [StatusAlarm] = { [] }) {
         self.checkIn = CheckIn(supervisor, part: .forwarder)
         self.journal = journal
         self.uplink = uplink
@@ -59,6 +61,7 @@ public final class Forwarder: Sendable {
         self.deadLetterDirectory = deadLetterDirectory
         self.log = log
         self.statusProvider = deviceStates
+        self.alarmsProvider = activeAlarms
     }
 
     public var counters: ForwarderCounters { countersState.withLock { $0 } }
@@ -94,7 +97,7 @@ public final class Forwarder: Sendable {
         let stats = journal.stats
         return GatewayStatus(uptimeSeconds: (monotonicNanos() - startedAt) / 1_000_000_000, pending: stats.pending,
                              oldestPendingMs: oldestPendingMs, dropped: stats.dropped, corruptRecords: stats.corruptRecords,
-                             deadLetters: deadLettersOnDisk, devices: statusProvider())
+                             deadLetters: deadLettersOnDisk, devices: statusProvider(), alarms: alarmsProvider(), journalError: journal.writeError)
     }
 
     private func run() {
@@ -111,6 +114,9 @@ public final class Forwarder: Sendable {
         var statusSchedule = StatusSchedule(everySeconds: batching.heartbeatSeconds)
         var lastSend = monotonicNanos()
         var lastTelemetrySend: Int64 = 0
+        // A heartbeat for changed alarms that failed is tried again after a backoff, not every tick.
+        var alarmHeartbeatBackoff = RetryBackoff()
+        var alarmHeartbeatNotBefore: Int64 = 0
         // One request (bounded by the uplink's timeout), a journal read, a second of sleep.
         checkIn.begin(deadlineSeconds: Double(batching.timeoutMs) / 1000 + 15)
         defer { checkIn.end() }
@@ -170,13 +176,20 @@ public final class Forwarder: Sendable {
             }
             let heartbeatDue = batching.heartbeatSeconds.map { monotonicNanos() - lastSend >= Int64($0) * 1_000_000_000 } ?? false
             if sent && !heartbeatDue { continue } // more may be waiting: alarms first again
-            if let heartbeat = batching.heartbeatSeconds, monotonicNanos() - lastSend >= Int64(heartbeat) * 1_000_000_000 {
-                lastSend = monotonicNanos()
-                let status = status()
-                switch uplink.sendHeartbeat(status) {
-                case .delivered?: statusSchedule.sent(status, nowNanos: lastSend)
-                case .retry(_, let reason)?: log.warning("uplink \(uplink.name): heartbeat failed: \(reason)")
-                default: break
+            if batching.heartbeatSeconds != nil {
+                let forAlarms = !heartbeatDue && monotonicNanos() >= alarmHeartbeatNotBefore && statusSchedule.alarmsChanged(alarmsProvider())
+                if heartbeatDue || forAlarms {
+                    let status = status()
+                    lastSend = monotonicNanos()
+                    switch uplink.sendHeartbeat(status) {
+                    case .delivered?:
+                        statusSchedule.sent(status, nowNanos: lastSend)
+                        alarmHeartbeatBackoff.reset()
+                    case .retry(_, let reason)?:
+                        log.warning("uplink \(uplink.name): heartbeat failed: \(reason)")
+                        if forAlarms { alarmHeartbeatNotBefore = monotonicNanos() + alarmHeartbeatBackoff.next(serverAskedMs: nil) }
+                    default: break
+                    }
                 }
             }
             let tick = min(Int64(batching.flushMs), Int64(batching.heartbeatSeconds ?? 3600) * 1000) * 1_000_000

@@ -66,7 +66,8 @@ public final class Daemon: Sendable {
         self.agent = agent
         forwarder = Forwarder(journal: journal, uplink: uplink, gateway: config.gateway.id, batching: config.uplink.batching,
                               deadLetterDirectory: "\(config.gateway.stateDir)/dead-letter", log: log, wake: forwarderWake,
-                              supervisor: supervisor, deviceStates: { agent.deviceStates })
+                              supervisor: supervisor, deviceStates: { agent.deviceStates },
+                              activeAlarms: { sink.activeAlarms.map { StatusAlarm(device: $0.device, point: $0.point, level: $0.level) } })
         if let channel = uplink as? any CommandChannel, channel.carriesCommands, case .mqtt(let spec) = config.uplink {
             let runner = RemoteCommandRunner(agent: agent, config: configState, sink: sink, policy: spec.commands, source: "uplink \(uplink.name)",
                                              reply: { channel.reply(to: $0, $1) }, log: log)
