@@ -50,7 +50,7 @@ final class InfluxLineFormatTests: XCTestCase {
 
     func testHeartbeatAndTheWriteURL() {
         XCTAssertEqual(String(decoding: format.heartbeat(status, gateway: "gw 7", sentAt: WallTime(milliseconds: 9, clockSynced: true))!, as: UTF8.self),
-                       "vigil_gateway,gateway=gw\\ 7 uptime_s=5i,queue_events=1i,queue_telemetry=0i,dropped_events=0i,dropped_telemetry=0i,corrupt_records=0i,dead_letters=2i 9\n")
+                       "vigil_gateway,gateway=gw\\ 7 uptime_s=5i,queue_events=1i,queue_telemetry=0i,dropped_events=0i,dropped_telemetry=0i,corrupt_records=0i,dead_letters=2i,active_alarms=0i 9\n")
         XCTAssertEqual(InfluxLineFormat.writeURL("http://db:8086/write?db=vigil"), "http://db:8086/write?db=vigil&precision=ms")
         XCTAssertEqual(InfluxLineFormat.writeURL("http://vm:8428/write"), "http://vm:8428/write?precision=ms")
         XCTAssertEqual(InfluxLineFormat.writeURL("http://db/api/v2/write?org=o&bucket=b&precision=ms"), "http://db/api/v2/write?org=o&bucket=b&precision=ms")

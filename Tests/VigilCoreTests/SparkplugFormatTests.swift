@@ -68,6 +68,17 @@ final class SparkplugFormatTests: XCTestCase {
         XCTAssertEqual(format(last: nil).bdSeq, 255, "never connected: the first connection is 0")
     }
 
+    /// The heartbeat's NDATA counts the active alarms: a host hears of one while the disk holds its event back.
+    func testTheHeartbeatCountsTheActiveAlarms() throws {
+        let f = format(last: nil)
+        f.nextConnection()
+        _ = f.announcements(status: nil)
+        let status = GatewayStatus(uptimeSeconds: 1, pending: [:], oldestPendingMs: nil, dropped: [:], corruptRecords: 0, deadLetters: 0,
+                                   devices: [], alarms: [StatusAlarm(device: "gas-1", point: "gas", level: .high)])
+        let ndata = try decode(XCTUnwrap(f.presence(online: true, status: status, sentAt: t0)))
+        XCTAssertEqual(ndata.metrics.first { $0.name == "Vigil/Active Alarms" }?.value, SparkplugValue.uint(1))
+    }
+
     func testSeqCountsEveryMessageAfterNBirthAndWraps() throws {
         let f = format()
         f.nextConnection()

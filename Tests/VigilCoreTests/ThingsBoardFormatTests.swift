@@ -90,7 +90,9 @@ final class ThingsBoardFormatTests: XCTestCase {
     func testPresenceIsTheGatewaysTelemetryAndThereIsNoWill() throws {
         XCTAssertNil(format.presence(online: false, status: nil, sentAt: t0))
         let status = GatewayStatus(uptimeSeconds: 42, pending: [.events: 2], oldestPendingMs: nil, dropped: [.telemetry: 7], corruptRecords: 1, deadLetters: 0,
-                                   devices: [(id: "gas-1", state: "online")])
+                                   devices: [(id: "gas-1", state: "online")],
+                                   alarms: [StatusAlarm(device: "gas-1", point: "gas", level: .high), StatusAlarm(device: "gas-1", point: "gas", level: .highhigh)],
+                                   journalError: "write: Read-only file system")
         let online = try XCTUnwrap(format.presence(online: true, status: status, sentAt: t0))
         XCTAssertEqual(online.topic, "v1/devices/me/telemetry")
         let values = (try json(online) as! [String: Any])["values"] as! [String: Any]
@@ -98,6 +100,10 @@ final class ThingsBoardFormatTests: XCTestCase {
         XCTAssertEqual(values["queue_events"] as? Int, 2)
         XCTAssertEqual(values["dropped_telemetry"] as? Int, 7)
         XCTAssertEqual(values["devices_online"] as? Int, 1)
+        // What a rule chain alarms on while the disk holds the alarm events back.
+        XCTAssertEqual(values["active_alarms"] as? Int, 2)
+        XCTAssertEqual(values["alarms"] as? String, "gas-1/gas/high,gas-1/gas/highhigh")
+        XCTAssertEqual(values["journal_error"] as? String, "write: Read-only file system")
     }
 
     func testRPCRequestsAreParsedAndAnsweredPerTheAPI() throws {

@@ -60,7 +60,7 @@ public struct InfluxLineFormat: BodyFormat {
         let fields: [(String, Int64)] = [("uptime_s", s.uptimeSeconds), ("queue_events", Int64(s.pending[.events] ?? 0)),
                                          ("queue_telemetry", Int64(s.pending[.telemetry] ?? 0)), ("dropped_events", Int64(s.dropped[.events] ?? 0)),
                                          ("dropped_telemetry", Int64(s.dropped[.telemetry] ?? 0)), ("corrupt_records", Int64(s.corruptRecords)),
-                                         ("dead_letters", Int64(s.deadLetters))]
+                                         ("dead_letters", Int64(s.deadLetters)), ("active_alarms", Int64(s.alarms.count))]
         for (i, (key, value)) in fields.enumerated() {
             if i > 0 { out.append(0x2C) }
             Self.appendKey(key, to: &out); out.append(0x3D); RecordJSON.appendInteger(value, to: &out); out.append(0x69)

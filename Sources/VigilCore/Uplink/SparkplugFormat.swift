@@ -101,11 +101,12 @@ public final class SparkplugFormat: MessageFormat, Sendable {
         return message("NDATA", timestamp: sentAt.milliseconds, metrics: Self.statusMetrics(status, at: sentAt.milliseconds))
     }
 
-    static let statusNames = ["Vigil/Uptime", "Vigil/Queue Events", "Vigil/Queue Telemetry", "Vigil/Dropped Telemetry", "Vigil/Dead Letters"]
+    static let statusNames = ["Vigil/Uptime", "Vigil/Queue Events", "Vigil/Queue Telemetry", "Vigil/Dropped Telemetry", "Vigil/Dead Letters",
+                              "Vigil/Active Alarms"]
 
     static func statusMetrics(_ s: GatewayStatus?, at ms: Int64) -> [SparkplugMetric] {
         let values: [UInt64]? = s.map { [UInt64(max(0, $0.uptimeSeconds)), $0.pending[.events] ?? 0, $0.pending[.telemetry] ?? 0,
-                                         $0.dropped[.telemetry] ?? 0, UInt64($0.deadLetters)] }
+                                         $0.dropped[.telemetry] ?? 0, UInt64($0.deadLetters), UInt64($0.alarms.count)] }
         return statusNames.enumerated().map { i, name in
             SparkplugMetric(name: name, datatype: .uint64, value: values.map { .uint($0[i]) }, timestamp: ms)
         }

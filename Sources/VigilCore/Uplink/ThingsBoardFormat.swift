@@ -195,7 +195,11 @@ public struct ThingsBoardFormat: MessageFormat {
                        ("dropped_events", .uint(s.dropped[.events] ?? 0)), ("dropped_telemetry", .uint(s.dropped[.telemetry] ?? 0)),
                        ("corrupt_records", .uint(s.corruptRecords)), ("dead_letters", .int(Int64(s.deadLetters))),
                        ("devices_online", .int(Int64(s.devices.filter { $0.state == "online" }.count))),
-                       ("devices_total", .int(Int64(s.devices.count)))]
+                       ("devices_total", .int(Int64(s.devices.count))),
+                       // A rule chain alarms on active_alarms > 0 even while the disk holds the events back (GatewayStatus.alarms).
+                       ("active_alarms", .int(Int64(s.alarms.count))),
+                       ("alarms", .string(s.alarms.map { "\($0.device)/\($0.point)/\($0.level.rawValue)" }.joined(separator: ","))),
+                       ("journal_error", .string(s.journalError ?? ""))]
         }
         return UplinkMessage(topic: Self.gatewayTelemetryTopic, payload: Self.entry(ts: sentAt, values))
     }
