@@ -13,6 +13,7 @@ static struct {
     void (*user_data_set)(struct mosquitto *, void *);
     int (*threaded_set)(struct mosquitto *, bool);
     int (*int_option)(struct mosquitto *, enum mosq_opt_t, int);
+    int (*socket)(struct mosquitto *);
     int (*username_pw_set)(struct mosquitto *, const char *, const char *);
     int (*will_set_v5)(struct mosquitto *, const char *, int, const void *, int, bool, mosquitto_property *);
     int (*tls_set)(struct mosquitto *, const char *, const char *, const char *, const char *, int (*)(char *, int, int, void *));
@@ -60,6 +61,7 @@ static void load(void) {
     RESOLVE(lib, user_data_set, "mosquitto_user_data_set")
     RESOLVE(lib, threaded_set, "mosquitto_threaded_set")
     RESOLVE(lib, int_option, "mosquitto_int_option")
+    RESOLVE(lib, socket, "mosquitto_socket")
     RESOLVE(lib, username_pw_set, "mosquitto_username_pw_set")
     RESOLVE(lib, will_set_v5, "mosquitto_will_set_v5")
     RESOLVE(lib, tls_set, "mosquitto_tls_set")
@@ -101,6 +103,7 @@ int CMosquitto_reinitialise(struct mosquitto *m, const char *id, bool clean_sess
 void CMosquitto_user_data_set(struct mosquitto *m, void *obj) { mosq.user_data_set(m, obj); }
 int CMosquitto_threaded_set(struct mosquitto *m, bool threaded) { return mosq.threaded_set(m, threaded); }
 int CMosquitto_int_option(struct mosquitto *m, enum mosq_opt_t option, int value) { return mosq.int_option(m, option, value); }
+int CMosquitto_socket(struct mosquitto *m) { return mosq.socket(m); }
 int CMosquitto_username_pw_set(struct mosquitto *m, const char *u, const char *p) { return mosq.username_pw_set(m, u, p); }
 int CMosquitto_will_set_v5(struct mosquitto *m, const char *topic, int length, const void *payload, int qos, bool retain, mosquitto_property *props) {
     return mosq.will_set_v5(m, topic, length, payload, qos, retain, props);

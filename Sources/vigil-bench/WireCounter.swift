@@ -69,6 +69,9 @@ final class WireCounter: @unchecked Sendable {
             for i in 0..<2 where fds[i].revents != 0 {
                 let n = buffer.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
                 if n <= 0 { return }
+                // Nor does it delay its ACKs: the endpoints' own (MQTTUplink.quickAck) are what is measured.
+                var on: Int32 = 1
+                setsockopt(fds[i].fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &on, socklen_t(MemoryLayout<Int32>.size))
                 if i == 0 { upstream.add(n, ordering: .relaxed) } else { downstream.add(n, ordering: .relaxed) }
                 writeAll(fds[1 - i].fd, Array(buffer[0..<n]))
             }

@@ -19,6 +19,29 @@ final class LaneBatcherTests: XCTestCase {
         XCTAssertEqual(again.records, first.records)
     }
 
+    /// The full batches after a full one go before its acknowledgement (MQTT's window), unmarked:
+    /// acknowledged in order, they form again by themselves after a crash.
+    func testTheFullBatchesFollowingAFullOneFormWithoutAMarkerAndAgainAfterARestart() throws {
+        let dir = temporaryDirectory()
+        var journal = try Journal(directory: dir, clock: ManualWallClock())
+        try journal.append((1...25).map { reading($0) })
+        try journal.commit()
+        func batches(_ journal: Journal) throws -> [UplinkBatch] {
+            let batcher = LaneBatcher(journal: journal, lane: .telemetry, gateway: "gw", maxRecords: 10, maxBytes: 1 << 20)
+            var out = [try XCTUnwrap(try batcher.next(requireFull: true))]
+            while let following = try batcher.following(out[out.count - 1]) { out.append(following) }
+            return out
+        }
+        let first = try batches(journal)
+        XCTAssertEqual(first.map(\.id), ["gw-1-10", "gw-11-20"], "21–25 are not a full batch: they wait")
+        XCTAssertNil(journal.cursor.inFlight[.telemetry])
+        try journal.close()
+        journal = try Journal(directory: dir, clock: ManualWallClock())
+        let again = try batches(journal)
+        XCTAssertEqual(again.map(\.id), first.map(\.id))
+        XCTAssertEqual(again.map(\.records), first.map(\.records))
+    }
+
     func testAShortBatchIsRememberedAndResentWholeUnderItsId() throws {
         let dir = temporaryDirectory()
         var journal = try Journal(directory: dir, clock: ManualWallClock())

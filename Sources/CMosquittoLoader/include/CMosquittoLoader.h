@@ -23,6 +23,8 @@ int CMosquitto_reinitialise(struct mosquitto *m, const char *id, bool clean_sess
 void CMosquitto_user_data_set(struct mosquitto *m, void *obj);
 int CMosquitto_threaded_set(struct mosquitto *m, bool threaded);
 int CMosquitto_int_option(struct mosquitto *m, enum mosq_opt_t option, int value);
+/// The client's socket, -1 when not connected.
+int CMosquitto_socket(struct mosquitto *m);
 int CMosquitto_username_pw_set(struct mosquitto *m, const char *username, const char *password);
 int CMosquitto_will_set_v5(struct mosquitto *m, const char *topic, int length, const void *payload, int qos, bool retain, mosquitto_property *props);
 int CMosquitto_tls_set(struct mosquitto *m, const char *cafile, const char *capath, const char *certfile, const char *keyfile);

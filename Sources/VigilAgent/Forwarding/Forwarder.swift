@@ -133,8 +133,10 @@ public final class Forwarder: Sendable {
                                             sizeCap: sizeCap[lane]) else { continue }
                 let status = status()
                 let carried = uplink.batchesCarryStatus && statusSchedule.isDue(status, nowNanos: monotonicNanos())
+                let group = self.group(startingWith: batch, batchers[lane]!, sizeCap: sizeCap[lane])
+                let named = group.count > 1 ? "\(batch.id) and the \(group.count - 1) after it" : batch.id
                 // An uplink that never puts it in a batch still keeps the latest (MQTT: what a reconnect announces).
-                switch deliver(batch, batchers[lane]!, status: carried || !uplink.batchesCarryStatus ? status : nil) {
+                switch deliver(group, batchers[lane]!, status: carried || !uplink.batchesCarryStatus ? status : nil) {
                 case .delivered:
                     backoff.reset()
                     heldUntil[lane] = nil
@@ -153,7 +155,7 @@ public final class Forwarder: Sendable {
                         c.failures += 1; c.failuresInARow += 1; c.lastError = reason; c.backoffMs = Int(delay / 1_000_000)
                         if c.failingSince == nil { c.failingSince = monotonicNanos() }
                     }
-                    log.warning("uplink \(uplink.name): \(reason); retrying batch \(batch.id) in \(delay / 1_000_000) ms")
+                    log.warning("uplink \(uplink.name): \(reason); retrying batch \(named) in \(delay / 1_000_000) ms")
                     failed = delay
                 case .split(let reason):
                     let cap = max(1, batch.records.count / 2)
@@ -229,12 +231,44 @@ public final class Forwarder: Sendable {
         }
     }
 
+    /// `batch` and, when it is full and the uplink takes several at once, the full
+    /// batches after it (LaneBatcher.following): a backlog goes a window at a time.
+    private func group(startingWith batch: UplinkBatch, _ batcher: LaneBatcher, sizeCap: Int?) -> [UplinkBatch] {
+        var group = [batch]
+        guard uplink.batchesInFlight > 1, sizeCap == nil, batch.records.count == batcher.fullSize else { return group }
+        // A read error ends the group here; the next round's `next` reports it.
+        while group.count < uplink.batchesInFlight, let following = try? batcher.following(group[group.count - 1]) {
+            group.append(following)
+        }
+        return group
+    }
+
     private enum Delivery {
         case delivered, retry(afterMs: Int?, reason: String)
         /// Too large for the upstream: send it again in smaller batches.
         case split(reason: String)
         /// This lane waits; the others go on.
         case held(reason: String)
+    }
+
+    private func deliver(_ group: [UplinkBatch], _ batcher: LaneBatcher, status: GatewayStatus?) -> Delivery {
+        guard group.count > 1 else { return deliver(group[0], batcher, status: status) }
+        switch uplink.send(group, status: status) {
+        case .delivered:
+            acknowledge(group[group.count - 1], batcher) // in order: through the last
+            countersState.withLock { $0.batchesDelivered += group.count; $0.recordsDelivered += group.reduce(0) { $0 + $1.records.count }
+                $0.backoffMs = 0; $0.lastSuccess = SystemClock.shared.now(); $0.authenticationRefused = false }
+            return .delivered
+        case .retry(let afterMs, let reason):
+            countersState.withLock { $0.authenticationRefused = false }
+            return .retry(afterMs: afterMs, reason: reason)
+        case .unauthorized(let reason):
+            countersState.withLock { $0.authenticationRefused = true }
+            return .retry(afterMs: nil, reason: reason)
+        case .tooLarge, .rejected, .laneRefused:
+            // What one of them needs (smaller batches, a dead letter, a held lane) is learnt from the first alone.
+            return deliver(group[0], batcher, status: status)
+        }
     }
 
     private func deliver(_ batch: UplinkBatch, _ batcher: LaneBatcher, status: GatewayStatus?) -> Delivery {

@@ -63,6 +63,17 @@ public final class LaneBatcher {
         return batch
     }
 
+    /// The full batch after `previous` (itself full), to send before `previous` is
+    /// acknowledged (`Uplink.batchesInFlight`); nil when there is not a full one.
+    /// Not marked in flight: a full batch forms again by itself after a crash,
+    /// since the acknowledgements come in order.
+    public func following(_ previous: UplinkBatch) throws(FileError) -> UplinkBatch? {
+        let records = try reader.read(after: previous.lastSeq, maxRecords: fullSize)
+        countUndecodable()
+        guard records.count == fullSize, let first = records.first, let last = records.last else { return nil }
+        return UplinkBatch(gateway: gateway, lane: lane, firstSeq: first.seq, lastSeq: last.seq, records: records)
+    }
+
     /// Alarms the disk refuses go upstream from memory, once their seqs are reserved (the disk
     /// may refuse that too: then they wait). Not marked in flight: a crash takes these records
     /// with the memory that held them, so there is no batch to form again.

@@ -44,6 +44,16 @@ public enum UplinkOutcome: Sendable, Equatable {
 public protocol Uplink: Sendable {
     var name: String { get }
     func send(_ batch: UplinkBatch, status: GatewayStatus?) -> UplinkOutcome
+    /// How many full batches of a lane may be on their way at once: 1, one batch and
+    /// then its acknowledgement (HTTP/1.1 has no more); MQTT sends several before
+    /// the first PUBACK, so a backlog drains at the link's speed, not at one batch
+    /// per round trip (a cellular link's 100–600 ms).
+    var batchesInFlight: Int { get }
+    /// Sends consecutive full batches of one lane together (at most `batchesInFlight`).
+    /// `.delivered` when every one was acknowledged; any other outcome is the
+    /// group's, and the forwarder sends them again (the upstream deduplicates by
+    /// batch id and seq) or sends the first alone to learn what it needs.
+    func send(_ batches: [UplinkBatch], status: GatewayStatus?) -> UplinkOutcome
     /// A heartbeat when nothing else was sent; nil when the uplink has none.
     func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome?
     /// An orderly stop, after the forwarder's last batch (MQTT: presence offline, DISCONNECT).
@@ -59,6 +69,11 @@ extension Uplink {
     public func close() {}
     public var batchesCarryStatus: Bool { true }
     public var bytesOnTheWire: UInt64 { 0 }
+    public var batchesInFlight: Int { 1 }
+    public func send(_ batches: [UplinkBatch], status: GatewayStatus?) -> UplinkOutcome {
+        precondition(batches.count == 1, "\(name) takes one batch at a time (batchesInFlight)")
+        return send(batches[0], status: status)
+    }
 }
 
 /// An uplink that brings commands down from the platform (ThingsBoard RPC):
