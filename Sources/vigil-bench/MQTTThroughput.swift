@@ -6,16 +6,16 @@ import VigilUplink
 
 /// The agent's path: a journal drained through the forwarder and the MQTT
 /// uplink (each batch acknowledged on its PUBACK) in `format`.
-func mqttDrain(dir: String, port: Int, format name: String) {
+func mqttDrain(dir: String, port: Int, format name: String, roundTripMs: Int = 0, oneAtATime: Bool = false) {
     let journal = try! Journal(directory: dir)
     let total = journal.stats.pending.values.reduce(0, +)
     let gateway = "bench-\(baseName(of: dir))"
-    let wire = WireCounter(relayingTo: port)
+    let wire = WireCounter(relayingTo: port, roundTripMs: roundTripMs)
     let url = "mqtt://127.0.0.1:\(wire.port)"
     let spec = MQTTUplinkSpec(url: url, host: "127.0.0.1", port: wire.port, tls: false)
     let uplink = try! MQTTUplink(spec: spec, gateway: gateway, format: mqttFormat(name, gateway: gateway, prefix: spec.topicPrefix))
     guard uplink.waitUntilConnected(timeoutMs: 5000) else { fail("cannot connect to \(url): \(uplink.lastError ?? "?")") }
-    let forwarder = Forwarder(journal: journal, uplink: uplink, gateway: gateway, batching: UplinkBatching(flushMs: 10),
+    let forwarder = Forwarder(journal: journal, uplink: oneAtATime ? OneBatchAtATime(uplink) : uplink, gateway: gateway, batching: UplinkBatching(flushMs: 10),
                               deadLetterDirectory: "\(dir)/dead-letter", log: Logger(threshold: .error))
     let before = wire.bytes
     let start = monotonicNanos()
@@ -26,6 +26,15 @@ func mqttDrain(dir: String, port: Int, format name: String) {
     forwarder.stop()
     uplink.close()
     print("mqtt-drain \(total) \(elapsed) \(Double(total) / elapsed) \(Double(bytes) / Double(total))")
+}
+
+/// An uplink as it was before MQTT sent a window of batches: one, then its PUBACK.
+private struct OneBatchAtATime: Uplink {
+    let inner: MQTTUplink
+    init(_ inner: MQTTUplink) { self.inner = inner }
+    var name: String { inner.name }
+    func send(_ batch: UplinkBatch, status: GatewayStatus?) -> UplinkOutcome { inner.send(batch, status: status) }
+    func sendHeartbeat(_ status: GatewayStatus) -> UplinkOutcome? { inner.sendHeartbeat(status) }
 }
 
 /// The baseline: the same payloads (the journal's batches as format vigil

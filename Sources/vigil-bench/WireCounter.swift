@@ -13,6 +13,8 @@ final class WireCounter: @unchecked Sendable {
     private let upstream = Atomic<Int>(0)
     private let downstream = Atomic<Int>(0)
     private let target: Int
+    /// Each way, before bytes go on: half a link's round trip (0: none).
+    private let delayNanos: Int64
 
     /// Bytes both ways so far, over every connection.
     var bytes: Int { up + down }
@@ -21,8 +23,9 @@ final class WireCounter: @unchecked Sendable {
     /// From the peer to the agent: responses, acknowledgements.
     var down: Int { downstream.load(ordering: .relaxed) }
 
-    init(relayingTo target: Int) {
+    init(relayingTo target: Int, roundTripMs: Int = 0) {
         self.target = target
+        self.delayNanos = Int64(roundTripMs) * 500_000
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = Self.loopback(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -64,7 +67,8 @@ final class WireCounter: @unchecked Sendable {
     private func relay(_ a: Int32, _ b: Int32) {
         var buffer = [UInt8](repeating: 0, count: 65536)
         var fds = [pollfd(fd: a, events: Int16(POLLIN), revents: 0), pollfd(fd: b, events: Int16(POLLIN), revents: 0)]
-        defer { close(a); close(b) }
+        let lines = delayNanos > 0 ? [DelayLine(to: b, delayNanos: delayNanos), DelayLine(to: a, delayNanos: delayNanos)] : []
+        defer { lines.forEach { $0.finish() }; close(a); close(b) }
         while poll(&fds, 2, -1) > 0 {
             for i in 0..<2 where fds[i].revents != 0 {
                 let n = buffer.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
@@ -73,8 +77,43 @@ final class WireCounter: @unchecked Sendable {
                 var on: Int32 = 1
                 setsockopt(fds[i].fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &on, socklen_t(MemoryLayout<Int32>.size))
                 if i == 0 { upstream.add(n, ordering: .relaxed) } else { downstream.add(n, ordering: .relaxed) }
-                writeAll(fds[1 - i].fd, Array(buffer[0..<n]))
+                if lines.isEmpty { writeAll(fds[1 - i].fd, Array(buffer[0..<n])) } else { lines[i].send(Array(buffer[0..<n])) }
             }
+        }
+    }
+}
+
+/// Writes to `fd` what it is given `delayNanos` later, in order: one way of a slow link.
+private final class DelayLine: @unchecked Sendable {
+    private let fd: Int32
+    private let delayNanos: Int64
+    private let queue = Mutex<(items: [(due: Int64, bytes: [UInt8])], finished: Bool)>(([], false))
+    private let done = Atomic<Bool>(false)
+
+    init(to fd: Int32, delayNanos: Int64) {
+        self.fd = fd
+        self.delayNanos = delayNanos
+        DedicatedThread(name: "delay line") { [self] in run() }.startDetached()
+    }
+
+    func send(_ bytes: [UInt8]) { queue.withLock { $0.items.append((monotonicNanos() + delayNanos, bytes)) } }
+
+    /// No more input: returns once what is queued has been written (the caller closes the socket after).
+    func finish() {
+        queue.withLock { $0.finished = true }
+        while !done.load(ordering: .acquiring) { usleep(1000) }
+    }
+
+    private func run() {
+        while true {
+            let (next, finished): ((due: Int64, bytes: [UInt8])?, Bool) = queue.withLock { q in
+                guard let first = q.items.first, first.due <= monotonicNanos() else { return (nil, q.finished && q.items.isEmpty) }
+                q.items.removeFirst()
+                return (first, false)
+            }
+            if let next { writeAll(fd, next.bytes); continue }
+            if finished { done.store(true, ordering: .releasing); return }
+            usleep(500)
         }
     }
 }

@@ -16,6 +16,9 @@ import VigilUplink
 ///   vigil-bench fill DIR N                   a journal with N readings, none acknowledged
 ///   vigil-bench drain DIR URL                forward a journal to an upstream until nothing is pending
 ///   vigil-bench mqtt-drain DIR PORT [FORMAT] forward a journal to a local broker over MQTT (vigil, thingsboard, sparkplug-b)
+///   vigil-bench mqtt-drain-slow DIR PORT RTT_MS window|one
+///                                            the same through a link of RTT_MS round trip, as the agent sends
+///                                            (a window of batches) or one batch, then its PUBACK
 ///   vigil-bench mqtt-baseline DIR PORT       the same payloads from a plain libmosquitto loop
 ///   vigil-bench platform PORT                answer Alink and OneNET posts on the broker at PORT until killed
 ///   vigil-bench alarm-latency PORT URL       poll → alarm fsynced → upstream ack (AlarmLatency.swift)
@@ -168,7 +171,7 @@ func drain(dir: String, url: String) {
 // Every measurement, agent and baseline alike, with the malloc settings vigil run has.
 tuneMallocForTheAgent()
 let args = CommandLine.arguments
-guard args.count == 4 || (args.count == 3 && args[1] == "platform") || (args.count == 5 && ["raw-fdatasync", "mqtt-drain"].contains(args[1])) || ((8...9).contains(args.count) && args[1] == "site") else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
+guard args.count == 4 || (args.count == 3 && args[1] == "platform") || (args.count == 5 && ["raw-fdatasync", "mqtt-drain"].contains(args[1])) || (args.count == 6 && args[1] == "mqtt-drain-slow") || ((8...9).contains(args.count) && args[1] == "site") else { fail("usage: see the comment at the top of Sources/vigil-bench/main.swift") }
 switch args[1] {
 case "baseline-loop": baselineLoop(port: Int(args[2])!, duration: Double(args[3])!)
 case "agent-loop": agentLoop(port: Int(args[2])!, duration: Double(args[3])!)
@@ -178,6 +181,7 @@ case "fill": fill(dir: args[2], count: Int(args[3])!)
 case "site": site(dir: args[2], kind: args[3], report: args[4], uplink: args[5], format: args[6], port: Int(args[7])!, flushSeconds: args.count > 8 ? Int(args[8])! : 1)
 case "drain": drain(dir: args[2], url: args[3])
 case "mqtt-drain": mqttDrain(dir: args[2], port: Int(args[3])!, format: args.count > 4 ? args[4] : "vigil")
+case "mqtt-drain-slow": mqttDrain(dir: args[2], port: Int(args[3])!, format: "vigil", roundTripMs: Int(args[4])!, oneAtATime: args[5] == "one")
 case "mqtt-baseline": mqttBaseline(dir: args[2], port: Int(args[3])!)
 case "platform":
     // For `vigil run` with format alink or onenet: their commit point is the platform's reply.
