@@ -300,10 +300,10 @@ public final class MQTTUplink: Uplink, CommandChannel, @unchecked Sendable {
 
     public func send(_ batch: UplinkBatch, status: GatewayStatus?) -> UplinkOutcome { send([batch], status: status) }
 
-    /// Up to 8 batches before the first PUBACK (within libmosquitto's window of 20 messages
-    /// in flight): on a 300 ms cellular round trip, one at a time drains 500 readings a
-    /// round trip, under 2 000 a second, while an outage's backlog waits.
-    public var batchesInFlight: Int { 8 }
+    /// Up to 8 batches before the first PUBACK, never more than `inflight` (messages
+    /// awaiting a PUBACK): on a 300 ms cellular round trip, one at a time drains 500
+    /// readings a round trip, under 2 000 a second, while an outage's backlog waits.
+    public var batchesInFlight: Int { max(1, min(8, spec.inflight)) }
 
     public func send(_ batches: [UplinkBatch], status: GatewayStatus?) -> UplinkOutcome {
         if let status { session.update { $0.lastStatus = status } }
