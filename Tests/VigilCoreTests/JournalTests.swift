@@ -37,6 +37,27 @@ final class JournalTests: XCTestCase {
         XCTAssertNil(table.find("gas", hash: StringIDTable.hash("gas")))
     }
 
+    /// The forwarder's reader looks ahead (the oldest record, a full batch that may not be there yet)
+    /// without losing its place: every read after that still returns exactly the records asked for.
+    func testAReaderThatLooksAheadStillReadsEveryRecordInOrder() throws {
+        var options = JournalOptions()
+        options.segmentBytes = 2048
+        let journal = try Journal(directory: dir, options: options)
+        try journal.append((1...200).map { reading($0) })
+        try journal.commit()
+        XCTAssertGreaterThan(directoryEntries("\(dir!)/telemetry").count, 2, "several segments")
+        let reader = JournalReader(journal: journal, lane: .telemetry)
+        XCTAssertEqual(try reader.read(after: 0, maxRecords: 10).map(\.seq), Array(1...10))
+        XCTAssertEqual(try reader.peek(after: 10)?.seq, 11)
+        XCTAssertNil(try reader.read(after: 10, exactly: 191), "only 190 are there")
+        XCTAssertEqual(try reader.read(after: 10, exactly: 20)?.map(\.seq), Array(11...30))
+        XCTAssertEqual(try reader.peek(after: 30)?.seq, 31)
+        XCTAssertEqual(try reader.read(after: 30, maxRecords: 170).map(\.seq), Array(31...200), "across segments")
+        XCTAssertEqual(try reader.read(after: 5, maxRecords: 3).map(\.seq), [6, 7, 8], "back: a batch sent again")
+        XCTAssertEqual(try reader.read(after: 40, maxRecords: 2).map(\.seq), [41, 42], "ahead: acknowledged past")
+        XCTAssertNil(try reader.peek(after: 200))
+    }
+
     func testRoundTripKeepsEveryFieldAndSplitsTheLanes() throws {
         let journal = try Journal(directory: dir)
         let records: [Record] = [

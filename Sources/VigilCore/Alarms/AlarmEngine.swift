@@ -88,11 +88,12 @@ public struct AlarmEngine: Sendable {
         byPoint = index
     }
 
-    /// The alarms active now.
+    /// The alarms active now, in the order of their keys (the stored ones: the
+    /// forwarder asks every round, and building each key to compare was most of it).
     public var active: [AlarmRule] {
-        states.values.filter { state in
+        states.filter { _, state in
             switch state.phase { case .active, .clearing: true; case .normal, .pending: false }
-        }.map(\.rule).sorted { $0.key < $1.key }
+        }.sorted { $0.key < $1.key }.map(\.value.rule)
     }
 
     /// Feeds one reading; returns the events it causes. `nowMs` is monotonic;

@@ -38,9 +38,7 @@ public final class JournalReader {
         var out: [StoredRecord] = []
         undecodableSeqs.removeAll()
         let segments = journal.readableSegments(lane)
-        if position != after || segmentFirstSeq.map({ first in !segments.contains { $0.info.firstSeq == first } }) ?? true {
-            try seek(after: after, in: segments)
-        }
+        if needsSeek(after: after, in: segments) { try seek(after: after, in: segments) }
         while out.count < maxRecords, scanner != nil {
             var produced: StoredRecord?
             var failedDecode = false
@@ -75,6 +73,41 @@ public final class JournalReader {
             }
         }
         return out
+    }
+
+    /// The first record above `after`, leaving the reader where it was, so the
+    /// next `read(after:)` from there goes on without rescanning its segment.
+    public func peek(after: UInt64) throws(FileError) -> StoredRecord? {
+        try tentatively({ () throws(FileError) -> StoredRecord? in try read(after: after, maxRecords: 1).first }, keep: { _ in false })
+    }
+
+    /// Exactly `count` records above `after`, or nil, leaving the reader where it was
+    /// when there are fewer (a full batch that is not there yet).
+    public func read(after: UInt64, exactly count: Int) throws(FileError) -> [StoredRecord]? {
+        let records = try tentatively({ () throws(FileError) -> [StoredRecord] in try read(after: after, maxRecords: count) }, keep: { $0.count == count })
+        return records.count == count ? records : nil
+    }
+
+    /// Runs `body`, then puts the reader back where it was unless `keep` says otherwise.
+    private func tentatively<T>(_ body: () throws(FileError) -> T, keep: (T) -> Bool) throws(FileError) -> T {
+        let (savedScanner, savedPosition, savedSegment) = (scanner, position, segmentFirstSeq)
+        let result = try body()
+        // Within the same segment only: a new one reset the decoder's dictionary.
+        if !keep(result), segmentFirstSeq == savedSegment { (scanner, position) = (savedScanner, savedPosition) }
+        return result
+    }
+
+    /// Whether `after` needs the segment that holds it opened again and scanned from
+    /// its start. Not when the reader stands at it, nor when `after` lies ahead in
+    /// the open segment: scanning on passes the records between undecoded. (A
+    /// rescan on every read, as after an acknowledgement, was most of the
+    /// forwarder's CPU with 100 devices polled every second.)
+    private func needsSeek(after: UInt64, in segments: [(info: SegmentInfo, limit: Int)]) -> Bool {
+        guard scanner != nil, let current = segmentFirstSeq, segments.contains(where: { $0.info.firstSeq == current }) else { return true }
+        if position == after { return false }
+        if position > after { return true }
+        let holding = segments.last { $0.info.firstSeq <= after + 1 }
+        return holding?.info.firstSeq != current
     }
 
     /// Positions at the first record above `after`.

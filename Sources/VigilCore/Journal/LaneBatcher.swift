@@ -68,9 +68,9 @@ public final class LaneBatcher {
     /// Not marked in flight: a full batch forms again by itself after a crash,
     /// since the acknowledgements come in order.
     public func following(_ previous: UplinkBatch) throws(FileError) -> UplinkBatch? {
-        let records = try reader.read(after: previous.lastSeq, maxRecords: fullSize)
+        let records = try reader.read(after: previous.lastSeq, exactly: fullSize)
         countUndecodable()
-        guard records.count == fullSize, let first = records.first, let last = records.last else { return nil }
+        guard let records, let first = records.first, let last = records.last else { return nil }
         return UplinkBatch(gateway: gateway, lane: lane, firstSeq: first.seq, lastSeq: last.seq, records: records)
     }
 
@@ -91,7 +91,7 @@ public final class LaneBatcher {
     }
 
     private func readOldest(after acked: UInt64) throws(FileError) {
-        oldestPendingMs = try reader.read(after: acked, maxRecords: 1).first?.record.timestamp.milliseconds
+        oldestPendingMs = try reader.peek(after: acked)?.record.timestamp.milliseconds
         countUndecodable()
         oldestIsStale = false
     }
