@@ -251,9 +251,13 @@ public final class Forwarder: Sendable {
         case held(reason: String)
     }
 
+    /// Sends `group` (one batch, or a window of full ones) and acts on the answer. What one
+    /// batch of a group needs (smaller batches, a dead letter, a held lane) is learnt by
+    /// sending the group's first batch alone: a refusal never sets aside the others.
     private func deliver(_ group: [UplinkBatch], _ batcher: LaneBatcher, status: GatewayStatus?) -> Delivery {
-        guard group.count > 1 else { return deliver(group[0], batcher, status: status) }
-        switch uplink.send(group, status: status) {
+        let batch = group[0], single = group.count == 1
+        let outcome = uplink.send(group, status: status)
+        switch outcome {
         case .delivered:
             acknowledge(group[group.count - 1], batcher) // in order: through the last
             countersState.withLock { $0.batchesDelivered += group.count; $0.recordsDelivered += group.reduce(0) { $0 + $1.records.count }
@@ -265,35 +269,15 @@ public final class Forwarder: Sendable {
         case .unauthorized(let reason):
             countersState.withLock { $0.authenticationRefused = true }
             return .retry(afterMs: nil, reason: reason)
-        case .tooLarge, .rejected, .laneRefused:
-            // What one of them needs (smaller batches, a dead letter, a held lane) is learnt from the first alone.
-            return deliver(group[0], batcher, status: status)
-        }
-    }
-
-    private func deliver(_ batch: UplinkBatch, _ batcher: LaneBatcher, status: GatewayStatus?) -> Delivery {
-        let outcome = uplink.send(batch, status: status)
-        switch outcome {
-        case .delivered:
-            acknowledge(batch, batcher)
-            countersState.withLock { $0.batchesDelivered += 1; $0.recordsDelivered += batch.records.count; $0.backoffMs = 0
-                $0.lastSuccess = SystemClock.shared.now(); $0.authenticationRefused = false }
-            return .delivered
-        case .retry(let afterMs, let reason):
-            countersState.withLock { $0.authenticationRefused = false }
-            return .retry(afterMs: afterMs, reason: reason)
-        case .unauthorized(let reason):
-            countersState.withLock { $0.authenticationRefused = true }
-            return .retry(afterMs: nil, reason: reason)
-        case .laneRefused(let reason):
+        case .laneRefused(let reason) where single:
             countersState.withLock { $0.authenticationRefused = false }
             return .held(reason: "\(batch.lane.rawValue) batch \(batch.id) refused (\(reason)); kept in the journal")
-        case .tooLarge(let reason) where batch.records.count > 1:
+        case .tooLarge(let reason) where single && batch.records.count > 1:
             return .split(reason: reason)
-        case .rejected(let reason) where batch.lane == .events, .tooLarge(let reason) where batch.lane == .events:
+        case .rejected(let reason) where single && batch.lane == .events, .tooLarge(let reason) where single && batch.lane == .events:
             // Alarms are never set aside: the lane waits, loudly, until the upstream takes them.
             return .held(reason: "events batch \(batch.id) refused (\(reason)); kept in the journal")
-        case .rejected(let reason), .tooLarge(let reason):
+        case .rejected(let reason) where single, .tooLarge(let reason) where single:
             // Kept, counted and visible, and forwarding goes on.
             let path = "\(deadLetterDirectory)/\(batch.id).json"
             do {
@@ -307,6 +291,8 @@ public final class Forwarder: Sendable {
             acknowledge(batch, batcher)
             countersState.withLock { $0.deadLetters += 1; $0.lastError = reason }
             return .delivered
+        case .laneRefused, .tooLarge, .rejected:
+            return deliver([batch], batcher, status: status)
         }
     }
 
