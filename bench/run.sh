@@ -126,7 +126,8 @@ for uplink in stdout http mqtts; do
   [ $uplink = mqtts ] && { lines=${delivered:-0}; bad=0; }
   awk -v cpu=$cpu -v s=$RUN_SECONDS -v rss=$rss -v hwm=$hwm -v private=$private -v used=$used -v lines=$lines -v bad=$bad -v u=$uplink 'BEGIN {
     printf "   uplink %s: %d records delivered (%d bad)\n", u, lines, bad
-    printf "     RSS %.1f MB (peak %.1f MB; target: at most 16 MB), of it private to the process %.1f MB,\n", rss / 1024, hwm / 1024, private / 1024
+    printf "     RSS %.1f MB (peak %.1f MB, before the start-up code pages are unmapped; target: at most 16 MB),\n", rss / 1024, hwm / 1024
+    printf "     of it private to the process %.1f MB,\n", private / 1024
     printf "     touched in the %d s measured %.1f MB (the rest: pages mapped at start-up or faulted in around others)\n", s, used / 1024
     printf "     CPU %.2f %% of one core over %d s (target: at most 1 %%)\n", cpu, s }'
 done
@@ -154,7 +155,8 @@ if [ -n "$broker" ]; then
     printf "   %-12s %38s %38s\n" $format $row
   done
   echo "   (target: RSS at most 16 MB with each format; over TLS, OpenSSL's handshake and record layer"
-  echo "   map about 3 MB of libcrypto and libssl pages, shared with every other TLS process)"
+  echo "   map about 3 MB of libcrypto and libssl pages, shared with every other TLS process, until"
+  echo "   start-up is over and the agent unmaps its start-up's code pages: the peak says how many)"
 fi
 kill $recv $sim $broker $platform; wait $recv $sim $broker $platform 2>/dev/null || true
 sort -n "$OUT/status-ms" | awk '{ v[NR] = $1 } END { printf "   vigil status with 100 devices: median %.1f ms, max %.1f ms over %d runs (target: under 100 ms)\n", v[int((NR + 1) / 2)] / 1000, v[NR] / 1000, NR }'

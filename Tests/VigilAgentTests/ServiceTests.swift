@@ -30,8 +30,8 @@ final class ServiceTests: XCTestCase {
         return path
     }
 
-    func startAgent(_ config: String, notify: NotifySocket, extraEnvironment: [String: String] = [:]) throws -> PeerProcess {
-        try PeerProcess(Repo.vigil, ["run", "--config", config],
+    func startAgent(_ config: String, notify: NotifySocket, extraEnvironment: [String: String] = [:], logLevel: String = "info") throws -> PeerProcess {
+        try PeerProcess(Repo.vigil, ["run", "--config", config, "--log-level", logLevel],
                         environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"].merging(extraEnvironment) { $1 })
     }
 
@@ -127,6 +127,25 @@ final class ServiceTests: XCTestCase {
         agent.signal(SIGHUP)
         XCTAssertTrue(eventually { agent.stderr.contains("reload: changes to watchdog take effect at the next restart") }, agent.stderr)
         XCTAssertTrue(eventually { agent.stderr.contains("applied; buses restarted: none") }, agent.stderr)
+    }
+
+    func testOnceStartUpIsOverItsCodePagesLeaveTheResidentSetAndAgainAfterAReload() throws {
+        let notify = try NotifySocket()
+        let agent = try startAgent(try writeConfig(), notify: notify, logLevel: "debug")
+        defer { agent.stop() }
+        XCTAssertTrue(eventually { agent.stderr.contains("start-up over: ") }, agent.stderr)
+        let line = try XCTUnwrap(agent.stderr.split(separator: "\n").first { $0.contains("start-up over: ") })
+        let released = try XCTUnwrap(Int(line.split(separator: " ").first { Int($0) != nil } ?? ""), String(line))
+        let polled = agent.stdout.split(separator: "\n").count
+        XCTAssertTrue(eventually { agent.stdout.split(separator: "\n").count > polled + 10 }, "it still polls and writes: \(agent.stderr)")
+        let status = try String(contentsOfFile: "/proc/\(agent.process.processIdentifier)/status", encoding: .utf8)
+        func kib(_ key: String) -> Int { Int(status.split(separator: "\n").first { $0.hasPrefix(key) }?.split(separator: " ").dropFirst().first ?? "") ?? 0 }
+        XCTAssertGreaterThan(released, 1024, "the start-up's code is more than a MiB: \(line)")
+        // Pages touched again come back (64 KiB at a time), far from all of them.
+        XCTAssertLessThan(kib("VmRSS:"), kib("VmHWM:") - released / 4, "the resident set fell below its start-up peak: \(status)")
+
+        agent.signal(SIGHUP)
+        XCTAssertTrue(eventually { agent.stderr.components(separatedBy: "start-up over: ").count == 3 }, "a reload is a start-up too: \(agent.stderr)")
     }
 
     func testSIGTERMStopsCleanlyAndAnUncleanStopIsReportedNextTime() throws {

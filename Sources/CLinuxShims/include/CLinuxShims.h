@@ -44,4 +44,10 @@ int CLinuxShims_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid)
 /// when glibc took all three.
 int CLinuxShims_tune_malloc(int arenas, int trim_threshold, int mmap_threshold);
 
+/// Unmaps from this process the pages of its read-only file mappings (its code
+/// and constants, and its libraries') that are still the file's own content; the
+/// kernel maps each again from the page cache when it is next touched. Returns
+/// the resident KiB released, or -errno when /proc/self/smaps cannot be read.
+long CLinuxShims_release_file_pages(void);
+
 #endif

@@ -59,6 +59,7 @@ public struct ServiceLoop {
         let watchdogErrors = RepeatLimiter(intervalSeconds: 60)
         /// Stays in STATUS until a reload succeeds.
         var reloadProblem: String?
+        var startUp: StartUpPages? = StartUpPages(now: monotonicNanos(), delivered: 0)
         loop: while true {
             let wait = stopAt.map { Double(max(0, $0 - monotonicNanos())) / 1e9 } ?? pingEvery
             switch Signals.wait(upToSeconds: min(pingEvery / 2, wait)) {
@@ -66,6 +67,7 @@ public struct ServiceLoop {
                 break loop
             case SIGHUP?:
                 reloadProblem = reloadConfig()
+                if reloadProblem == nil { startUp = StartUpPages(now: monotonicNanos(), delivered: daemon.forwarder.counters.batchesDelivered) }
             default:
                 if let stopAt, monotonicNanos() >= stopAt { break loop }
             }
@@ -99,6 +101,11 @@ public struct ServiceLoop {
             if !starved && status != lastStatus {
                 notify("STATUS=\(status)")
                 lastStatus = status
+            }
+            if let current = startUp, current.isOver(now: now, delivered: daemon.forwarder.counters.batchesDelivered) {
+                let released = StartUpPages.release()
+                log.debug(released)
+                startUp = nil
             }
             if now - lastMarker > 60_000_000_000 {
                 writeMarker(marker, started: started)
