@@ -58,6 +58,25 @@ final class JournalTests: XCTestCase {
         XCTAssertNil(try reader.peek(after: 200))
     }
 
+    /// A look ahead that runs into the next segment and comes back short puts the reader back in
+    /// the segment it stood in: the next read goes on from there instead of opening that segment again.
+    func testALookAheadIntoTheNextSegmentLeavesTheReaderWhereItWas() throws {
+        var options = JournalOptions()
+        options.segmentBytes = 2048
+        let journal = try Journal(directory: dir, options: options)
+        try journal.append((1...200).map { reading($0) })
+        try journal.commit()
+        let reader = JournalReader(journal: journal, lane: .telemetry)
+        let first = try reader.read(after: 0, maxRecords: 10)
+        XCTAssertEqual(first.map(\.seq), Array(1...10))
+        let opened = reader.seeks
+        XCTAssertNil(try reader.read(after: 10, exactly: 191), "only 190 are there, across several segments")
+        XCTAssertEqual(try reader.read(after: 10, maxRecords: 5).map(\.seq), Array(11...15))
+        XCTAssertEqual(reader.seeks, opened, "no segment scanned again to come back")
+        XCTAssertEqual(try reader.read(after: 15, maxRecords: 185).map(\.record), try readAll(journal, .telemetry).dropFirst(15).map(\.record),
+                       "every record after, decoded with its own segment's dictionary")
+    }
+
     func testRoundTripKeepsEveryFieldAndSplitsTheLanes() throws {
         let journal = try Journal(directory: dir)
         let records: [Record] = [

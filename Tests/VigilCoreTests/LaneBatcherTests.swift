@@ -84,6 +84,25 @@ final class LaneBatcherTests: XCTestCase {
         XCTAssertEqual(try batcher.next(requireFull: true)?.records.map(\.seq), Array(15...24))
     }
 
+    /// `pending` counts records appended but not yet fsynced, which no read sees: waiting for
+    /// them leaves the reader where it was, so the full batch forms without opening the segment again.
+    func testWaitingForRecordsNotYetFsyncedLeavesTheReaderWhereItWas() throws {
+        let journal = try Journal(directory: temporaryDirectory(), clock: ManualWallClock())
+        let batcher = LaneBatcher(journal: journal, lane: .telemetry, gateway: "gw", maxRecords: 10, maxBytes: 1 << 20)
+        try journal.append((1...10).map { reading($0) })
+        try journal.commit()
+        try batcher.acknowledge(try XCTUnwrap(try batcher.next(requireFull: true)))
+        try journal.append((11...13).map { reading($0) })
+        try journal.commit()
+        try journal.append((14...25).map { reading($0) })
+        XCTAssertEqual(journal.pending(.telemetry), 15, "counted, though not fsynced")
+        XCTAssertNil(try batcher.next(requireFull: true), "three readable: no full batch")
+        let opened = batcher.readerSeeks
+        try journal.commit()
+        XCTAssertEqual(try batcher.next(requireFull: true)?.records.map(\.seq), Array(11...20))
+        XCTAssertEqual(batcher.readerSeeks, opened, "read on from where it stood, not from the segment's start")
+    }
+
     func testASizeCapFormsASmallerBatchUnderANewId() throws {
         let journal = try Journal(directory: temporaryDirectory(), clock: ManualWallClock())
         try journal.append((1...6).map { reading($0) })

@@ -20,6 +20,8 @@ public final class JournalReader {
     private var decoder = RecordDecoder()
     /// The last seq this reader passed, to continue without rescanning.
     private var position: UInt64 = 0
+    /// Times the reader found its place again: the segment holding it opened and scanned from its start.
+    public private(set) var seeks = 0
     /// Frames that could not be read or decoded (counted, skipped).
     public private(set) var skippedRecords: UInt64 = 0
     /// The seqs, in the last `read`, of records whose frame was intact but that
@@ -90,10 +92,10 @@ public final class JournalReader {
 
     /// Runs `body`, then puts the reader back where it was unless `keep` says otherwise.
     private func tentatively<T>(_ body: () throws(FileError) -> T, keep: (T) -> Bool) throws(FileError) -> T {
-        let (savedScanner, savedPosition, savedSegment) = (scanner, position, segmentFirstSeq)
+        // The decoder too: a read that went on into the next segment reset its dictionary.
+        let saved = (scanner, position, segmentFirstSeq, decoder)
         let result = try body()
-        // Within the same segment only: a new one reset the decoder's dictionary.
-        if !keep(result), segmentFirstSeq == savedSegment { (scanner, position) = (savedScanner, savedPosition) }
+        if !keep(result) { (scanner, position, segmentFirstSeq, decoder) = saved }
         return result
     }
 
@@ -112,6 +114,7 @@ public final class JournalReader {
 
     /// Positions at the first record above `after`.
     private func seek(after: UInt64, in segments: [(info: SegmentInfo, limit: Int)]) throws(FileError) {
+        seeks += 1
         scanner = nil
         segmentFirstSeq = nil
         position = after

@@ -15,6 +15,8 @@ public final class LaneBatcher {
     public let fullSize: Int
     /// The highest seq of an undecodable record already counted (a batch may be read again).
     private var countedUndecodable: UInt64 = 0
+    /// How often its reader found its place again by scanning a segment from its start.
+    public var readerSeeks: Int { reader.seeks }
     /// The time of the first record not yet acknowledged, as last read; nil when nothing waits.
     public private(set) var oldestPendingMs: Int64?
     /// An acknowledgement moved the oldest on since the last read.
@@ -40,13 +42,24 @@ public final class LaneBatcher {
         let acked = cursor.acked[lane] ?? 0
         var inFlight = cursor.inFlight[lane].flatMap { $0.lowerBound > acked ? $0 : nil }
         let size = min(fullSize, sizeCap ?? fullSize)
-        // The forwarder asks at every commit: while fewer than a full batch wait, it learns so without
-        // reading and decoding them all again (after an acknowledgement, the first one alone: the oldest).
-        if requireFull && inFlight == nil && journal.pending(lane) < UInt64(size) {
-            if oldestIsStale { try readOldest(after: acked) }
-            return nil
+        var records: [StoredRecord]
+        if requireFull && inFlight == nil {
+            // The forwarder asks at every commit: while fewer than a full batch wait, it learns so without
+            // reading and decoding them all again (after an acknowledgement, the first one alone: the oldest).
+            // `pending` also counts records not yet fsynced, which a read does not see: a read that finds
+            // fewer than a full batch leaves the reader where it was. (Left standing past the
+            // acknowledgement, the reader scanned the segment from its start at the next read: with 100
+            // devices polled every second, up to 60 times the records read, growing with the segment.)
+            let full = journal.pending(lane) < UInt64(size) ? nil : try reader.read(after: acked, exactly: size)
+            guard let full else {
+                countUndecodable()
+                if oldestIsStale { try readOldest(after: acked) }
+                return nil
+            }
+            records = full
+        } else {
+            records = try reader.read(after: acked, through: inFlight?.upperBound ?? .max, maxRecords: maxRecords)
         }
-        var records = try reader.read(after: acked, through: inFlight?.upperBound ?? .max, maxRecords: maxRecords)
         countUndecodable()
         oldestPendingMs = records.first?.record.timestamp.milliseconds
         oldestIsStale = false
@@ -56,7 +69,6 @@ public final class LaneBatcher {
         if let inFlight {
             return UplinkBatch(gateway: gateway, lane: lane, firstSeq: inFlight.lowerBound, lastSeq: inFlight.upperBound, records: records)
         }
-        if requireFull && records.count < size { return nil }
         if records.count > size { records.removeLast(records.count - size) }
         let batch = UplinkBatch(gateway: gateway, lane: lane, firstSeq: records.first!.seq, lastSeq: records.last!.seq, records: records)
         if records.count < fullSize { try journal.markInFlight(lane, batch.firstSeq...batch.lastSeq) }
